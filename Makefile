@@ -1,0 +1,26 @@
+# The README's commands. `make setup` once, then `make demo` / `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: setup demo test test-fast lock demo-data clean
+
+setup:            ## create .venv (Python 3.10) and install the project with pinned versions
+	VENV=$(VENV) scripts/setup.sh
+
+demo:             ## run the whole pipeline on the embedded demo data
+	$(PY) local_runner.py
+
+test:             ## the full test suite (unit + end-to-end pipeline)
+	$(PY) -m pytest
+
+test-fast:        ## unit tests only
+	$(PY) -m pytest -m "not e2e"
+
+demo-data:        ## regenerate data/demo from the project's generator (deterministic)
+	$(PY) -m datagen --out data/demo/span-0/corpus.csv --rows 3000 --seed 7
+
+lock:             ## regenerate requirements/constraints.txt from the current venv
+	$(PY) -m pip freeze --exclude-editable | grep -v -E '^(lexflow|pip|setuptools|wheel)==' > requirements/constraints.txt
+
+clean:
+	rm -rf artifacts

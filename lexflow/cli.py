@@ -1,0 +1,135 @@
+"""`lexflow` command line: run the pipeline locally, draft schemas, make demo data."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+from trainer import tf_env  # noqa: F401  (before anything imports TensorFlow)
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from lexflow.errors import UserError
+
+app = typer.Typer(help="lexflow: a TFX pipeline for legal-text classification.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+schema_app = typer.Typer(help="Curated schemas (schema/<dataset>/schema.pbtxt).", no_args_is_help=True)
+app.add_typer(schema_app, name="schema")
+console = Console(stderr=False, highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def fail(message: str, code: int = 2) -> "typer.Exit":
+    err_console.print(f"[red]error:[/] {message}", soft_wrap=True)
+    return typer.Exit(code)
+
+
+def load_config(config_file: Optional[Path], **overrides):
+    from pipeline.config import PipelineConfig
+
+    try:
+        return PipelineConfig.load(config_file, **overrides)
+    except (FileNotFoundError, ValueError) as exc:
+        if isinstance(exc, ValidationError):
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise fail(f"config: {where}: {first['msg']}") from None
+        raise fail(str(exc)) from None
+
+
+def run(
+    data_root: Optional[Path] = typer.Option(None, help="Folder of spans (span-<N>/*.csv) or of CSVs. Default: data/demo."),
+    pipeline_root: Optional[Path] = typer.Option(None, help="Where TFX writes artifacts. Default: artifacts/pipeline."),
+    serving_dir: Optional[Path] = typer.Option(None, help="Model base dir; pushes go to <dir>/<model-name>/<version>/. Default: artifacts/serving."),
+    metadata_path: Optional[Path] = typer.Option(None, help="MLMD SQLite file. Default: artifacts/metadata.sqlite."),
+    schema: Optional[Path] = typer.Option(None, help="Schema to import. Default: schema/<dataset>/schema.pbtxt, else a TFDV draft."),
+    input_pattern: Optional[str] = typer.Option(None, help="Glob under the data root, e.g. 'train.csv'."),
+    model_name: Optional[str] = typer.Option(None, help="Model name under the serving dir."),
+    train_steps: Optional[int] = typer.Option(None, help="Training steps."),
+    eval_steps: Optional[int] = typer.Option(None, help="Validation steps during training."),
+    min_accuracy: Optional[float] = typer.Option(None, help="Blessing: absolute accuracy threshold."),
+    min_macro_f1: Optional[float] = typer.Option(None, help="Blessing: absolute macro-F1 threshold."),
+    beam_arg: List[str] = typer.Option([], help="Extra Beam pipeline argument (repeatable)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Re-run every component."),
+    config_file: Optional[Path] = typer.Option(None, "--config", help="YAML/JSON file with PipelineConfig fields."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show TFX/Beam/TF logs."),
+) -> None:
+    """Run the whole pipeline locally (LocalDagRunner, Beam DirectRunner, SQLite MLMD)."""
+    from lexflow.local_run import PipelineFailed, quiet_logs, run_local
+    from lexflow.run_summary import render
+
+    config = load_config(
+        config_file,
+        data_root=data_root, pipeline_root=pipeline_root, serving_dir=serving_dir, metadata_path=metadata_path,
+        schema_path=schema, input_pattern=input_pattern, model_name=model_name,
+        **{"train.train_steps": train_steps, "train.eval_steps": eval_steps,
+           "thresholds.min_accuracy": min_accuracy, "thresholds.min_macro_f1": min_macro_f1,
+           "beam.extra_args": beam_arg or None, "enable_cache": False if no_cache else None},
+    )
+    quiet_logs(verbose)
+    try:
+        with console.status("running the lexflow pipeline (ExampleGen -> ... -> Pusher)"):
+            summary = run_local(config, on_status=console.print)
+    except UserError as exc:
+        raise fail(str(exc)) from None
+    except PipelineFailed as exc:
+        if exc.summary is not None and exc.summary.components:
+            render(exc.summary, console)
+        raise fail(str(exc), code=1) from None
+    render(summary, console)
+
+
+app.command("run")(run)
+
+
+@schema_app.command("draft")
+def schema_draft(
+    data_root: Path = typer.Argument(..., help="Dataset folder (spans or flat CSVs)."),
+    out: Optional[Path] = typer.Option(None, help="Where to write. Default: schema/<dataset>/schema.pbtxt."),
+    input_pattern: Optional[str] = typer.Option(None, help="Glob under the data root."),
+    force: bool = typer.Option(False, help="Overwrite an existing schema."),
+) -> None:
+    """Infer a schema with TFDV (text required, closed label domain) and write it for review."""
+    from lexflow.preflight import check_csv
+    from lexflow.schema_tools import curated_schema_path, draft_schema, write_schema
+    from pipeline.data_layout import csv_files, resolve_input_pattern
+
+    data_root = data_root.absolute()
+    if not data_root.is_dir():
+        raise fail(f"data root {data_root} does not exist or is not a directory")
+    pattern = resolve_input_pattern(data_root, input_pattern)
+    files = csv_files(data_root, pattern)
+    if not files:
+        raise fail(f"data root {data_root}: no CSV files match '{pattern}'")
+    target = out or curated_schema_path(data_root.name)
+    if target.exists() and not force:
+        raise fail(f"{target} exists; pass --force to overwrite it")
+    try:
+        for path in files:
+            check_csv(path)
+        schema = draft_schema(files)
+    except UserError as exc:
+        raise fail(str(exc)) from None
+    write_schema(schema, target)
+    labels = next(f.string_domain.value for f in schema.feature if f.name == "label")
+    console.print(f"wrote {target}: {len(schema.feature)} features, {len(labels)} labels. Review it, then commit it.")
+
+
+def _mount_datagen() -> None:
+    try:
+        from datagen.cli import app as datagen_app
+    except ImportError:  # generator not installed: the rest of the CLI still works
+        return
+    app.add_typer(datagen_app, name="demo-data", help="Generate synthetic legal provisions (the demo dataset).")
+
+
+_mount_datagen()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

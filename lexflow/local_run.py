@@ -1,0 +1,77 @@
+"""Run `create_pipeline(config)` with TFX's LocalDagRunner: Beam DirectRunner, SQLite MLMD."""
+from __future__ import annotations
+
+import logging
+from typing import Optional
+
+from trainer import tf_env  # noqa: F401
+
+from components.data_gate import DataValidationError
+from lexflow.errors import UserError
+from lexflow.preflight import check_run_inputs
+from lexflow.run_summary import RunSummary, summarize
+from lexflow.schema_tools import resolve_schema
+from pipeline.config import PipelineConfig
+
+
+class PipelineFailed(Exception):
+    """A component failed; the message names it and the reason in one line."""
+
+    def __init__(self, message: str, summary: Optional[RunSummary] = None):
+        super().__init__(message)
+        self.summary = summary
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    seen = set()
+    while id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, DataValidationError):
+            return exc
+        nxt = exc.__cause__ or exc.__context__
+        if nxt is None:
+            return exc
+        exc = nxt
+    return exc
+
+
+def quiet_logs(verbose: bool) -> None:
+    """TFX, Beam and TF log every step at INFO; a user wants the summary unless asked."""
+    import absl.logging
+
+    level = logging.INFO if verbose else logging.WARNING
+    absl.logging.set_verbosity(absl.logging.INFO if verbose else absl.logging.WARNING)
+    for name in ("apache_beam", "tensorflow", "absl", "tfx", "root", ""):
+        logging.getLogger(name).setLevel(level)
+
+
+def run_local(config: PipelineConfig, on_status=None) -> RunSummary:
+    """Preflight, resolve the schema, run the pipeline, return the run summary.
+
+    Raises UserError for bad inputs and PipelineFailed when a component fails
+    (a DataValidationError from the data gate is reported with its anomalies).
+    """
+    from tfx import v1 as tfx
+
+    from pipeline.pipeline import create_pipeline
+
+    check_run_inputs(config)
+    resolved = resolve_schema(config)
+    if on_status:
+        on_status(f"schema: {resolved.path}" + (" (TFDV draft: review it and check it in under schema/)" if resolved.drafted else ""))
+    config = config.model_copy(update={"schema_path": resolved.path})
+    metadata = tfx.orchestration.metadata.sqlite_metadata_connection_config(str(config.metadata_path))
+    pipeline = create_pipeline(config, metadata_connection_config=metadata)
+    try:
+        tfx.orchestration.LocalDagRunner().run(pipeline)
+    except Exception as exc:  # any component failure surfaces here
+        cause = _root_cause(exc)
+        try:
+            summary = summarize(config, resolved.path, resolved.drafted)
+        except UserError:
+            summary = None
+        failed = next((c.component for c in (summary.components if summary else []) if c.state == "FAILED"), None)
+        where = f"{failed} failed: " if failed else "pipeline failed: "
+        reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+        raise PipelineFailed(where + (reason if isinstance(cause, DataValidationError) else f"{type(cause).__name__}: {reason}"), summary) from exc
+    return summarize(config, resolved.path, resolved.drafted)

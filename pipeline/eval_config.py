@@ -1,0 +1,92 @@
+"""TFMA EvalConfig: what the Evaluator measures and what it takes to bless a model.
+
+Labels are strings in the data; TFMA evaluates through the model's `transform_features`
+signature, which yields the integer `label_id` that indexes the `scores` output.
+Blessing needs (a) absolute accuracy and macro-F1 thresholds and (b) when a baseline (the
+latest blessed model) exists, no drop beyond a tolerance on either. Thresholds apply to the
+macro aggregate only, never per class: a rare class with F1 0.3 must be visible, not fatal.
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+import tensorflow_model_analysis as tfma
+
+from pipeline.config import EvalThresholds
+from trainer import features as F
+
+ACCURACY = "sparse_categorical_accuracy"
+PER_CLASS_F1 = "f1_score"
+CANDIDATE = "candidate"
+BASELINE = "baseline"
+
+
+def MACRO_F1_KEY_MATCH(key) -> bool:  # noqa: N802 - reads like a constant predicate at call sites
+    """Is this MetricKey proto the macro-averaged F1 (the aggregate, not a class)?"""
+    return key.name == PER_CLASS_F1 and key.aggregation_type.macro_average
+
+
+def _threshold(lower_bound: float, max_drop: float) -> tfma.MetricThreshold:
+    return tfma.MetricThreshold(
+        value_threshold=tfma.GenericValueThreshold(lower_bound={"value": lower_bound}),
+        # Evaluator drops change thresholds when no baseline exists (the very first run).
+        change_threshold=tfma.GenericChangeThreshold(
+            direction=tfma.MetricDirection.HIGHER_IS_BETTER, absolute={"value": -max_drop}
+        ),
+    )
+
+
+def build_eval_config(num_classes: int, thresholds: EvalThresholds, slice_features: Iterable[str]) -> tfma.EvalConfig:
+    class_ids = list(range(num_classes))
+    model_spec = dict(
+        signature_name=F.SERVING_EXAMPLES,
+        preprocessing_function_names=[F.TRANSFORM_FEATURES],
+        label_key=F.LABEL_ID,
+        prediction_key=F.OUT_SCORES,
+    )
+    return tfma.EvalConfig(
+        model_specs=[
+            tfma.ModelSpec(name=CANDIDATE, **model_spec),
+            tfma.ModelSpec(name=BASELINE, is_baseline=True, **model_spec),
+        ],
+        metrics_specs=[
+            tfma.MetricsSpec(
+                metrics=[
+                    tfma.MetricConfig(class_name="ExampleCount"),
+                    tfma.MetricConfig(
+                        class_name="SparseCategoricalAccuracy",
+                        threshold=_threshold(thresholds.min_accuracy, thresholds.max_accuracy_drop),
+                    ),
+                    tfma.MetricConfig(class_name="MultiClassConfusionMatrixPlot"),
+                ]
+            ),
+            # Macro F1 without `binarize`: TFMA then outputs only the aggregate key, so
+            # the threshold cannot leak onto individual classes. Equal class weights = macro.
+            tfma.MetricsSpec(
+                metrics=[
+                    tfma.MetricConfig(
+                        class_name="F1Score",
+                        threshold=_threshold(thresholds.min_macro_f1, thresholds.max_macro_f1_drop),
+                    )
+                ],
+                aggregate=tfma.AggregationOptions(
+                    macro_average=True, class_weights={i: 1.0 for i in class_ids}
+                ),
+            ),
+            # Per-class F1 / precision / recall for reports; no thresholds.
+            tfma.MetricsSpec(
+                metrics=[
+                    tfma.MetricConfig(class_name="F1Score"),
+                    tfma.MetricConfig(class_name="Precision"),
+                    tfma.MetricConfig(class_name="Recall"),
+                ],
+                binarize=tfma.BinarizationOptions(class_ids={"values": class_ids}),
+            ),
+        ],
+        slicing_specs=[
+            tfma.SlicingSpec(),
+            # A transformed feature, so every dataset has it.
+            tfma.SlicingSpec(feature_keys=[F.LENGTH_BUCKET]),
+            *[tfma.SlicingSpec(feature_keys=[name]) for name in slice_features],
+        ],
+    )

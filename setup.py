@@ -1,0 +1,37 @@
+"""lexflow: a TFX pipeline and serving gateway for legal-text classification."""
+from setuptools import find_packages, setup
+
+setup(
+    name="lexflow",
+    version="0.1.0",
+    description="TFX pipeline that trains, gates and serves a legal-text classifier",
+    python_requires=">=3.9,<3.11",
+    packages=find_packages(include=["lexflow*", "pipeline*", "components*", "trainer*", "serving*", "datagen*"]),
+    py_modules=["local_runner", "kubeflow_runner"],
+    include_package_data=True,
+    # Versions are pinned by requirements/constraints.txt (pip install -c ...); these are the
+    # direct dependencies with the ranges the code is written for.
+    install_requires=[
+        "tfx[kfp]==1.16.0",
+        "tensorflow==2.16.2",
+        "tensorflow-text==2.16.1",
+        "tf-keras==2.16.0",
+        "tensorflow-transform==1.16.0",
+        "tensorflow-data-validation==1.16.1",
+        "tensorflow-model-analysis==0.47.1",
+        "ml-metadata==1.16.0",
+        "apache-beam[gcp]==2.59.0",
+        "pydantic>=2.5,<3",
+        "pydantic-settings>=2.1,<3",
+        "pyyaml>=6",
+        "typer>=0.12",
+        "rich>=13",
+        "fastapi>=0.110",
+        "uvicorn>=0.29",
+        "sqlalchemy>=2.0,<3",
+    ],
+    extras_require={
+        "dev": ["pytest>=8", "pytest-timeout>=2.3", "nbclient>=0.10", "scikit-learn>=1.3"],
+    },
+    entry_points={"console_scripts": ["lexflow=lexflow.cli:main"]},
+)

@@ -1,0 +1,26 @@
+"""Feature names shared by Transform, Trainer, Evaluator and the serving signatures.
+
+These are the contract of DESIGN.md ("raw example" and "exported SavedModel"), not tunables.
+"""
+# Raw example columns.
+TEXT = "text"
+LABEL = "label"
+
+# Transformed features.
+TERM_IDS = "term_ids"          # VarLen int64: vocabulary ids of the document's distinct n-grams
+TERM_WEIGHTS = "term_weights"  # VarLen float: their L2-normalised TF-IDF weights, same positions
+LABEL_ID = "label_id"          # int64 class index into the `label` vocabulary
+LENGTH_BUCKET = "length_bucket"  # string slice for TFMA: short / medium / long
+
+# Transform vocabulary files.
+TERMS_VOCAB = "terms"
+LABEL_VOCAB = "label"
+LABEL_COUNTS_VOCAB = "label_counts"
+
+# Serving signatures and their outputs.
+SERVING_DEFAULT = "serving_default"
+SERVING_EXAMPLES = "serving_tf_example"
+TRANSFORM_FEATURES = "transform_features"
+OUT_SCORES = "scores"
+OUT_CLASSES = "classes"
+OUT_LABEL = "label"

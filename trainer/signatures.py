@@ -1,0 +1,67 @@
+"""Serving signatures of the exported SavedModel (DESIGN.md, "Exported SavedModel").
+
+- serving_default: raw `text` [None] -> scores [None, C], classes [None, C], label [None].
+- serving_tf_example: serialized tf.Examples -> the same outputs (TFMA, TF Serving clients
+  that send Examples).
+- transform_features: serialized tf.Examples -> dense transformed features (TFMA reads the
+  integer `label_id` and the `length_bucket` slice from it).
+The Transform graph is inside every signature, so serving cannot skew from training.
+"""
+from __future__ import annotations
+
+from trainer import tf_env  # noqa: F401
+
+import tensorflow as tf
+import tensorflow_transform as tft
+
+from trainer import features as F
+
+
+def _raw_feature_from_strings(spec, text: tf.Tensor):
+    """Shape a [batch] string tensor like the raw feature spec says `text` is parsed."""
+    if isinstance(spec, tf.io.FixedLenFeature):
+        return tf.reshape(text, [-1, *spec.shape])
+    # VarLen: keep empty strings as values (from_dense would drop them).
+    return tf.RaggedTensor.from_tensor(tf.reshape(text, [-1, 1])).to_sparse()
+
+
+def _outputs(model: tf.keras.Model, transformed: dict, labels: tf.Tensor) -> dict[str, tf.Tensor]:
+    scores = model({F.TERM_IDS: transformed[F.TERM_IDS], F.TERM_WEIGHTS: transformed[F.TERM_WEIGHTS]})
+    batch = tf.shape(scores)[0]
+    return {
+        F.OUT_SCORES: scores,
+        F.OUT_CLASSES: tf.tile(labels[tf.newaxis, :], [batch, 1]),
+        F.OUT_LABEL: tf.gather(labels, tf.argmax(scores, axis=1)),
+    }
+
+
+def make_signatures(model: tf.keras.Model, tf_transform_output: tft.TFTransformOutput) -> dict:
+    # Tracked on the model so the table/asset resources are saved with it.
+    model.tft_layer = tf_transform_output.transform_features_layer()
+    label_names = tf.constant(tf_transform_output.vocabulary_by_name(F.LABEL_VOCAB))
+    raw_spec = tf_transform_output.raw_feature_spec()
+    serving_spec = {k: v for k, v in raw_spec.items() if k != F.LABEL}
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=F.TEXT)])
+    def serve_text(text):
+        transformed = model.tft_layer({F.TEXT: _raw_feature_from_strings(raw_spec[F.TEXT], text)})
+        return _outputs(model, transformed, label_names)
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    def serve_examples(examples):
+        parsed = tf.io.parse_example(examples, serving_spec)
+        transformed = model.tft_layer(parsed)
+        return _outputs(model, transformed, label_names)
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    def transform_features(examples):
+        parsed = tf.io.parse_example(examples, raw_spec)
+        transformed = model.tft_layer(parsed)
+        # Signatures return dense tensors only; the sparse term features are the model's business.
+        return {k: v for k, v in transformed.items() if isinstance(v, tf.Tensor)}
+
+    return {
+        F.SERVING_DEFAULT: serve_text.get_concrete_function(),
+        F.SERVING_EXAMPLES: serve_examples.get_concrete_function(),
+        F.TRANSFORM_FEATURES: transform_features.get_concrete_function(),
+    }

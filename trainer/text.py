@@ -1,0 +1,43 @@
+"""Text normalisation and tokenisation with tensorflow-text.
+
+Every op here must exist in the TF Text op library that the stock `tensorflow/serving` 2.16
+binary links (TF Text 2.12): `CaseFoldUTF8` and `RegexSplitWithOffsets` do; the rest is core
+TensorFlow (see serving/README.md for the evidence).
+"""
+from __future__ import annotations
+
+from trainer import tf_env  # noqa: F401
+
+import tensorflow as tf
+import tensorflow_text as tf_text
+
+# Letters (any script), digits and underscores make words; everything else separates them.
+_WORD_SPLIT = r"[^\p{L}\p{N}_]+"
+
+
+def normalize(text: tf.Tensor) -> tf.Tensor:
+    """NFKC + case fold, then every digit run becomes "0".
+
+    Numbers (amounts, dates, section references) vary without carrying the clause type and
+    would flood the vocabulary with one-off terms.
+    """
+    text = tf_text.case_fold_utf8(text)
+    return tf.strings.regex_replace(text, r"\p{N}+", "0")
+
+
+def tokenize(text: tf.Tensor, max_tokens: int) -> tf.RaggedTensor:
+    """[batch] strings -> [batch, (tokens)] ragged words, truncated by slicing."""
+    tokens = tf_text.regex_split(normalize(text), _WORD_SPLIT)
+    # regex_split yields an empty token when the text starts with a separator.
+    tokens = tf.ragged.boolean_mask(tokens, tf.strings.length(tokens) > 0)
+    return tokens[:, :max_tokens]
+
+
+def ngrams(tokens: tf.RaggedTensor, ngram_max: int) -> tf.RaggedTensor:
+    """Words plus word n-grams up to `ngram_max`, joined with a space."""
+    grams = [tokens]
+    for width in range(2, ngram_max + 1):
+        grams.append(
+            tf_text.ngrams(tokens, width, reduction_type=tf_text.Reduction.STRING_JOIN, string_separator=" ")
+        )
+    return tf.concat(grams, axis=1)
