@@ -27,6 +27,7 @@ class RunSummary:
     blessed: Optional[bool]
     pushed_version: Optional[str]
     pushed_path: Optional[str]
+    already_served: bool
     metadata_path: Path
     pipeline_root: Path
     schema_path: Optional[Path] = None
@@ -40,8 +41,11 @@ class RunSummary:
 def _slice_name(slice_key) -> str:
     parts = []
     for single in slice_key.single_slice_keys:
-        value = single.WhichOneof("kind")
-        parts.append(f"{single.column}={getattr(single, value) if value else ''}")
+        kind = single.WhichOneof("kind")
+        value = getattr(single, kind) if kind else ""
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", "replace")
+        parts.append(f"{single.column}={value}")
     return ", ".join(parts) or "overall"
 
 
@@ -87,6 +91,7 @@ def summarize(config: PipelineConfig, schema_path: Optional[Path] = None, schema
     by_component = {c.component: c for c in components}
 
     metrics = blessed = pushed_version = pushed_path = None
+    already_served = False
     evaluator = by_component.get("Evaluator")
     if evaluator is not None:
         blessing = md.output_artifacts(store, evaluator.execution.id, "blessing")
@@ -101,6 +106,7 @@ def summarize(config: PipelineConfig, schema_path: Optional[Path] = None, schema
         if pushed and md.custom_property(pushed[0], "pushed"):
             pushed_version = str(md.custom_property(pushed[0], "pushed_version"))
             pushed_path = md.custom_property(pushed[0], "pushed_destination")
+            already_served = bool(md.custom_property(pushed[0], "already_served"))
     return RunSummary(
         run_id=run.name if run else "-",
         components=components,
@@ -108,6 +114,7 @@ def summarize(config: PipelineConfig, schema_path: Optional[Path] = None, schema
         blessed=blessed,
         pushed_version=pushed_version,
         pushed_path=pushed_path,
+        already_served=already_served,
         metadata_path=config.metadata_path,
         pipeline_root=config.pipeline_root,
         schema_path=schema_path,
@@ -156,7 +163,9 @@ def render(summary: RunSummary, console) -> None:
             console.print(f"  slice {name}: accuracy {fmt(values.get('accuracy'))}  macro-F1 {fmt(values.get('macro_f1'))}")
     if summary.blessed is not None:
         console.print("blessed: " + ("[green]yes[/]" if summary.blessed else "[red]no[/] (model not pushed)"))
-    if summary.pushed_version:
+    if summary.pushed_version and summary.already_served:
+        console.print(f"model unchanged: already served as version {summary.pushed_version} at {summary.pushed_path}")
+    elif summary.pushed_version:
         console.print(f"pushed model: version {summary.pushed_version} at {summary.pushed_path}")
     if summary.schema_drafted:
         console.print(f"[yellow]schema: no curated schema for this dataset; used a TFDV draft at {summary.schema_path}[/]")

@@ -1,10 +1,14 @@
 """TFMA EvalConfig: what the Evaluator measures and what it takes to bless a model.
 
 Labels are strings in the data; TFMA evaluates through the model's `transform_features`
-signature, which yields the integer `label_id` that indexes the `scores` output.
+signature, which yields the integer `label_id`, and scores the `tfma_eval` signature's two
+outputs: `scores` (softmax, for accuracy and the confusion matrix) and `predicted` (one-hot
+argmax, for per-class and macro F1 of the decision the model actually makes).
+
 Blessing needs (a) absolute accuracy and macro-F1 thresholds and (b) when a baseline (the
 latest blessed model) exists, no drop beyond a tolerance on either. Thresholds apply to the
-macro aggregate only, never per class: a rare class with F1 0.3 must be visible, not fatal.
+overall slice and the macro aggregate only: a weak slice or a rare class with F1 0.3 must be
+visible in the report, not silently veto every model.
 """
 from __future__ import annotations
 
@@ -26,23 +30,24 @@ def MACRO_F1_KEY_MATCH(key) -> bool:  # noqa: N802 - reads like a constant predi
     return key.name == PER_CLASS_F1 and key.aggregation_type.macro_average
 
 
-def _threshold(lower_bound: float, max_drop: float) -> tfma.MetricThreshold:
-    return tfma.MetricThreshold(
+def _overall_only(lower_bound: float, max_drop: float) -> list[tfma.PerSliceMetricThreshold]:
+    threshold = tfma.MetricThreshold(
         value_threshold=tfma.GenericValueThreshold(lower_bound={"value": lower_bound}),
-        # Evaluator drops change thresholds when no baseline exists (the very first run).
+        # The Evaluator drops change thresholds when there is no baseline (the very first run).
         change_threshold=tfma.GenericChangeThreshold(
             direction=tfma.MetricDirection.HIGHER_IS_BETTER, absolute={"value": -max_drop}
         ),
     )
+    # A plain `threshold` would be checked on every slice, length buckets included.
+    return [tfma.PerSliceMetricThreshold(slicing_specs=[tfma.SlicingSpec()], threshold=threshold)]
 
 
 def build_eval_config(num_classes: int, thresholds: EvalThresholds, slice_features: Iterable[str]) -> tfma.EvalConfig:
     class_ids = list(range(num_classes))
     model_spec = dict(
-        signature_name=F.SERVING_EXAMPLES,
+        signature_name=F.TFMA_EVAL,
         preprocessing_function_names=[F.TRANSFORM_FEATURES],
-        label_key=F.LABEL_ID,
-        prediction_key=F.OUT_SCORES,
+        label_keys={F.OUT_SCORES: F.LABEL_ID, F.OUT_PREDICTED: F.LABEL_ID},
     )
     return tfma.EvalConfig(
         model_specs=[
@@ -51,30 +56,31 @@ def build_eval_config(num_classes: int, thresholds: EvalThresholds, slice_featur
         ],
         metrics_specs=[
             tfma.MetricsSpec(
+                output_names=[F.OUT_SCORES],
                 metrics=[
                     tfma.MetricConfig(class_name="ExampleCount"),
                     tfma.MetricConfig(
                         class_name="SparseCategoricalAccuracy",
-                        threshold=_threshold(thresholds.min_accuracy, thresholds.max_accuracy_drop),
+                        per_slice_thresholds=_overall_only(thresholds.min_accuracy, thresholds.max_accuracy_drop),
                     ),
                     tfma.MetricConfig(class_name="MultiClassConfusionMatrixPlot"),
-                ]
+                ],
             ),
-            # Macro F1 without `binarize`: TFMA then outputs only the aggregate key, so
-            # the threshold cannot leak onto individual classes. Equal class weights = macro.
+            # Macro F1 without `binarize`, so TFMA outputs only the aggregate key and the
+            # threshold cannot leak onto single classes. Equal class weights = macro average.
             tfma.MetricsSpec(
+                output_names=[F.OUT_PREDICTED],
                 metrics=[
                     tfma.MetricConfig(
                         class_name="F1Score",
-                        threshold=_threshold(thresholds.min_macro_f1, thresholds.max_macro_f1_drop),
+                        per_slice_thresholds=_overall_only(thresholds.min_macro_f1, thresholds.max_macro_f1_drop),
                     )
                 ],
-                aggregate=tfma.AggregationOptions(
-                    macro_average=True, class_weights={i: 1.0 for i in class_ids}
-                ),
+                aggregate=tfma.AggregationOptions(macro_average=True, class_weights={i: 1.0 for i in class_ids}),
             ),
             # Per-class F1 / precision / recall for reports; no thresholds.
             tfma.MetricsSpec(
+                output_names=[F.OUT_PREDICTED],
                 metrics=[
                     tfma.MetricConfig(class_name="F1Score"),
                     tfma.MetricConfig(class_name="Precision"),

@@ -13,6 +13,7 @@ from tfx import v1 as tfx
 from tfx.dsl.components.base.base_node import BaseNode
 
 from components.data_gate import DataGate
+from components.model_pusher import ModelPusher
 from pipeline.code_version import code_version
 from pipeline.config import PipelineConfig
 from pipeline.data_layout import resolve_input_pattern
@@ -86,13 +87,13 @@ def create_components(config: PipelineConfig) -> list[BaseNode]:
         eval_config=build_eval_config(len(labels), config.thresholds, slice_features),
     )
 
-    pusher = tfx.components.Pusher(
+    pusher = ModelPusher(
         model=trainer.outputs["model"],
         model_blessing=evaluator.outputs["blessing"],
         push_destination=tfx.proto.PushDestination(
             filesystem=tfx.proto.PushDestination.Filesystem(base_directory=str(config.model_base_dir))
         ),
-    )
+    ).with_id("Pusher")
     return [
         example_gen, statistics_gen, schema_gen, example_validator, data_gate,
         transform, trainer, baseline_resolver, evaluator, pusher,

@@ -56,7 +56,7 @@ def test_missing_config_file_names_it(tmp_path):
 
 def test_beam_args_direct_runner_and_override():
     config = PipelineConfig()
-    assert "--direct_running_mode=multi_processing" in config.beam.pipeline_args()
+    assert "--direct_running_mode=in_memory" in config.beam.pipeline_args()
     config = PipelineConfig.model_validate({"beam": {"extra_args": ["--runner=DataflowRunner", "--project=p"]}})
     assert config.beam.pipeline_args() == ["--runner=DataflowRunner", "--project=p"]
 

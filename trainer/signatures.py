@@ -5,6 +5,9 @@
   that send Examples).
 - transform_features: serialized tf.Examples -> dense transformed features (TFMA reads the
   integer `label_id` and the `length_bucket` slice from it).
+- tfma_eval: serialized tf.Examples -> scores and `predicted`, the one-hot argmax. TFMA
+  binarises a class at score > 0.5; on the one-hot that is exactly "the model chose this
+  class", so per-class and macro F1 measure the served decision, not a 0.5 cut of softmax.
 The Transform graph is inside every signature, so serving cannot skew from training.
 """
 from __future__ import annotations
@@ -54,6 +57,14 @@ def make_signatures(model: tf.keras.Model, tf_transform_output: tft.TFTransformO
         return _outputs(model, transformed, label_names)
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    def tfma_eval(examples):
+        scores = _outputs(model, model.tft_layer(tf.io.parse_example(examples, serving_spec)), label_names)[F.OUT_SCORES]
+        return {
+            F.OUT_SCORES: scores,
+            F.OUT_PREDICTED: tf.one_hot(tf.argmax(scores, axis=1), depth=tf.shape(scores)[1]),
+        }
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
     def transform_features(examples):
         parsed = tf.io.parse_example(examples, raw_spec)
         transformed = model.tft_layer(parsed)
@@ -64,4 +75,5 @@ def make_signatures(model: tf.keras.Model, tf_transform_output: tft.TFTransformO
         F.SERVING_DEFAULT: serve_text.get_concrete_function(),
         F.SERVING_EXAMPLES: serve_examples.get_concrete_function(),
         F.TRANSFORM_FEATURES: transform_features.get_concrete_function(),
+        F.TFMA_EVAL: tfma_eval.get_concrete_function(),
     }

@@ -1,8 +1,8 @@
 """Text normalisation and tokenisation with tensorflow-text.
 
 Every op here must exist in the TF Text op library that the stock `tensorflow/serving` 2.16
-binary links (TF Text 2.12): `CaseFoldUTF8` and `RegexSplitWithOffsets` do; the rest is core
-TensorFlow (see serving/README.md for the evidence).
+binary links (TF Text 2.12): only `CaseFoldUTF8` and `RegexSplitWithOffsets` come from TF Text
+(both since TF Text 2.0); n-grams, vocabulary lookup and TF-IDF are core TensorFlow (see serving/README.md for the evidence).
 """
 from __future__ import annotations
 
@@ -34,10 +34,9 @@ def tokenize(text: tf.Tensor, max_tokens: int) -> tf.RaggedTensor:
 
 
 def ngrams(tokens: tf.RaggedTensor, ngram_max: int) -> tf.RaggedTensor:
-    """Words plus word n-grams up to `ngram_max`, joined with a space."""
-    grams = [tokens]
-    for width in range(2, ngram_max + 1):
-        grams.append(
-            tf_text.ngrams(tokens, width, reduction_type=tf_text.Reduction.STRING_JOIN, string_separator=" ")
-        )
-    return tf.concat(grams, axis=1)
+    """Words plus word n-grams up to `ngram_max`, joined with a space.
+
+    Core TF's StringNGrams rather than tf_text.ngrams: the latter lowers to a TF Text kernel
+    (`TFText>NgramsStringJoin`), one more op the serving binary would have to have.
+    """
+    return tf.strings.ngrams(tokens, list(range(1, ngram_max + 1)), separator=" ")

@@ -1,0 +1,1 @@
+"""Serving: the FastAPI gateway, model backends, feedback store (see serving/README.md)."""
