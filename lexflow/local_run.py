@@ -39,8 +39,10 @@ def quiet_logs(verbose: bool) -> None:
     """TFX, Beam and TF log every step at INFO; a user wants the summary unless asked."""
     import absl.logging
 
-    level = logging.INFO if verbose else logging.WARNING
-    absl.logging.set_verbosity(absl.logging.INFO if verbose else absl.logging.WARNING)
+    # TFX's own WARNINGs (e.g. "ArtifactQuery.property_predicate is not supported") are
+    # about its internals; errors still show.
+    level = logging.INFO if verbose else logging.ERROR
+    absl.logging.set_verbosity(absl.logging.INFO if verbose else absl.logging.ERROR)
     for name in ("apache_beam", "tensorflow", "absl", "tfx", "root", ""):
         logging.getLogger(name).setLevel(level)
 

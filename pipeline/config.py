@@ -39,7 +39,7 @@ class TransformParams(_Strict):
 class TrainParams(_Strict):
     """Keras model and training loop."""
 
-    train_steps: int = Field(1200, ge=1)
+    train_steps: int = Field(800, ge=1)
     eval_steps: int = Field(50, ge=1)
     batch_size: int = Field(32, ge=1)
     hidden_units: int = Field(512, ge=8)

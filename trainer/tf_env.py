@@ -9,3 +9,10 @@ import os
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 # C++ INFO/WARNING and the harmless CUDA-plugin registration errors of CPU machines.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import warnings
+
+# Google client libraries warn at import about Python 3.10 and their own versions; the
+# pinned stack is deliberate (TFX 1.16 needs 3.10), so these are noise to a lexflow user.
+warnings.filterwarnings("ignore", category=FutureWarning, module=r"google\.")
+warnings.filterwarnings("ignore", category=FutureWarning, message=r".*google-cloud-storage.*")

@@ -1,0 +1,3 @@
+from datagen.cli import app
+
+app(prog_name="python -m datagen")
