@@ -1,82 +1,154 @@
-"""The demo data generator: deterministic, realistic enough to be non-trivial, drift on demand."""
+"""The demo-data generator: deterministic, realistic enough to be non-trivial, drift that bites."""
 import csv
-import statistics
-from collections import Counter
 from pathlib import Path
+from collections import Counter
 
 import pytest
 
 from datagen import LABELS, generate_rows, write_csv
-from datagen.generator import _generate
-
-REPO = Path(__file__).resolve().parent.parent
+from datagen.generator import MAX_WORDS, _generate
 
 
-def test_same_seed_same_rows_other_seed_other_rows():
+def _words(text):
+    return len(text.split())
+
+
+def test_same_seed_same_rows_and_bytes(tmp_path):
     assert generate_rows(300, seed=5) == generate_rows(300, seed=5)
+    a = write_csv(tmp_path / "a" / "c.csv", generate_rows(300, seed=5, drift=0.3))
+    b = write_csv(tmp_path / "b" / "c.csv", generate_rows(300, seed=5, drift=0.3))
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_different_seed_different_rows():
     assert generate_rows(300, seed=5) != generate_rows(300, seed=6)
 
 
-def test_checked_in_demo_data_is_what_the_generator_makes(tmp_path):
-    regenerated = write_csv(tmp_path / "corpus.csv", generate_rows(3000, seed=7))
-    assert regenerated.read_bytes() == (REPO / "data" / "demo" / "span-0" / "corpus.csv").read_bytes()
+def test_rows_have_public_keys_and_source():
+    rows = generate_rows(50, source="span-7")
+    assert all(set(r) == {"text", "label", "source"} for r in rows)
+    assert {r["source"] for r in rows} == {"span-7"}
+    assert {r["source"] for r in generate_rows(10)} == {"corpus"}
 
 
-def test_rows_are_clean_single_line_texts_with_known_labels():
-    rows = generate_rows(2000, seed=1)
-    assert {r["label"] for r in rows} == set(LABELS) and len(LABELS) >= 10
-    for row in rows:
-        assert row["text"] == row["text"].strip() and row["text"] and "\n" not in row["text"]
-        assert row["source"] == "corpus"
+def test_labels_declared_and_varied():
+    assert len(LABELS) == 12
+    counts = Counter(r["label"] for r in generate_rows(2000))
+    assert set(counts) <= set(LABELS)
+    assert len(counts) >= 10
 
 
-def test_length_variety_and_imbalance():
-    rows = generate_rows(3000, seed=2)
-    words = [len(r["text"].split()) for r in rows]
-    assert min(words) < 15 and max(words) > 120 and 20 < statistics.median(words) < 60
-    counts = Counter(r["label"] for r in rows).most_common()
-    assert 2.0 <= counts[0][1] / counts[-1][1] <= 6.0
+def test_texts_clean_single_line_and_varied_in_length():
+    rows = generate_rows(2000, seed=1, drift=0.2)
+    texts = [r["text"] for r in rows]
+    assert all(t and t == t.strip() and "\n" not in t and "\r" not in t for t in texts)
+    assert not any(c in t for t in texts for c in "{}[]|")  # no unfilled slot or alternation
+    lengths = [_words(t) for t in texts]
+    assert min(lengths) < 15 and max(lengths) > 120 and max(lengths) <= MAX_WORDS + 20
+    assert len(set(texts)) > 0.9 * len(texts)
+    assert any(s.isupper() and len(s) > 30 for t in texts for s in t.split(". "))  # ALL-CAPS sentences occur
 
 
-def test_label_noise_rate_matches_the_setting():
-    pairs = _generate(4000, seed=3, noise=0.05, drift=0.0, source="corpus")
-    flipped = sum(row["label"] != clean for row, clean in pairs) / len(pairs)
-    assert 0.035 < flipped < 0.065
-    assert all(row["label"] == clean for row, clean in _generate(500, 3, 0.0, 0.0, "corpus"))
+def test_class_imbalance_is_moderate():
+    counts = Counter(r["label"] for r in generate_rows(3000, noise=0.0))
+    ratio = max(counts.values()) / min(counts.values())
+    assert 2 <= ratio <= 6
 
 
-def test_drift_changes_vocabulary():
-    def rate(rows, word):
-        return sum(word in r["text"].lower() for r in rows) / len(rows)
+def test_noise_fraction_matches():
+    def wrong(noise):
+        samples = _generate(2000, seed=3, noise=noise)
+        return sum(s.label != s.true_label for s in samples) / len(samples)
 
-    plain, drifted = generate_rows(1000, seed=4), generate_rows(1000, seed=4, drift=1.0)
-    assert rate(plain, "whilst") == 0 and rate(drifted, "whilst") > 0.05
-    assert rate(drifted, "contract") > 3 * rate(plain, "contract") + 0.05
+    assert wrong(0.0) == 0
+    assert 0.015 <= wrong(0.03) <= 0.05
+    assert 0.16 <= wrong(0.2) <= 0.24
+    # Noise changes labels only, never the texts.
+    assert [s.text for s in _generate(200, seed=3, noise=0.0)] == [s.text for s in _generate(200, seed=3, noise=0.5)]
+
+
+def test_rows_are_stable_under_n_and_drift():
+    assert generate_rows(50, seed=4) == generate_rows(200, seed=4)[:50]
+    low, high = _generate(400, seed=4, drift=0.2), _generate(400, seed=4, drift=0.6)
+    assert all(h.drifted for lo, h in zip(low, high) if lo.drifted)
+    assert all(lo.text == h.text for lo, h in zip(low, high) if not h.drifted)
+
+
+def test_drift_shifts_vocabulary_but_keeps_true_labels():
+    def share(rows, needles):
+        return sum(any(n in r["text"].lower() for n in needles) for r in rows) / len(rows)
+
+    needles = ("whilst", "personal data", "this contract", "clause")
+    plain, shifted = generate_rows(1000, seed=2), generate_rows(1000, seed=2, drift=1.0)
+    assert share(plain, needles) < 0.05
+    assert share(shifted, needles) > 0.5
+    samples = _generate(500, seed=2, noise=0.0, drift=1.0)
+    assert all(s.drifted and s.label == s.true_label for s in samples)
+    mixed = _generate(2000, seed=2, drift=0.25)
+    assert 0.2 <= sum(s.drifted for s in mixed) / len(mixed) <= 0.3
 
 
 def test_csv_round_trip(tmp_path):
-    rows = generate_rows(200, seed=8, source="feedback")
-    path = write_csv(tmp_path / "x" / "rows.csv", rows)
+    rows = generate_rows(400, seed=9, drift=0.5, source="corpus")
+    path = write_csv(tmp_path / "deep" / "span-0" / "corpus.csv", rows)
+    raw = path.read_text(encoding="utf-8")
+    assert raw.splitlines()[0] == "text,label,source"
+    assert len(raw.splitlines()) == len(rows) + 1  # one physical line per record
     with path.open(newline="", encoding="utf-8") as handle:
         assert list(csv.DictReader(handle)) == rows
 
 
-def test_learnable_but_not_trivial_and_drift_hurts():
-    pytest.importorskip("sklearn")
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.svm import LinearSVC
-
-    rows = generate_rows(3000, seed=9)
-    texts, labels = [r["text"] for r in rows], [r["label"] for r in rows]
-    vectorizer = TfidfVectorizer(ngram_range=(1, 2))
-    model = LinearSVC().fit(vectorizer.fit_transform(texts[:2400]), labels[:2400])
-    accuracy = (model.predict(vectorizer.transform(texts[2400:])) == labels[2400:]).mean()
-    assert 0.75 < accuracy < 0.985
-    shifted = generate_rows(600, seed=10, drift=1.0)
-    drift_accuracy = (model.predict(vectorizer.transform([r["text"] for r in shifted])) == [r["label"] for r in shifted]).mean()
-    assert drift_accuracy < accuracy - 0.1
-
-
-def test_invalid_arguments():
+def test_invalid_arguments_rejected():
     with pytest.raises(ValueError):
         generate_rows(10, noise=1.5)
+    with pytest.raises(ValueError):
+        generate_rows(10, drift=-0.1)
+
+
+def test_cli_writes_csv_and_summary(tmp_path):
+    from typer.testing import CliRunner
+
+    from datagen.cli import app
+
+    out = tmp_path / "x" / "corpus.csv"
+    result = CliRunner().invoke(app, ["--out", str(out), "--rows", "120", "--seed", "4", "--source", "s1"])
+    assert result.exit_code == 0, result.output
+    assert "120 rows" in result.output and "\n" not in result.output.strip()
+    with out.open(newline="", encoding="utf-8") as handle:
+        assert list(csv.DictReader(handle)) == generate_rows(120, seed=4, source="s1")
+
+
+@pytest.fixture(scope="module")
+def drift0_model():
+    pytest.importorskip("sklearn")
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.svm import LinearSVC
+
+    rows = generate_rows(3000, seed=7)
+    train, test = rows[:2400], rows[2400:]
+    model = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), LinearSVC())
+    model.fit([r["text"] for r in train], [r["label"] for r in train])
+    return model, test
+
+
+def _accuracy(model, rows):
+    return model.score([r["text"] for r in rows], [r["label"] for r in rows])
+
+
+def test_learnable_but_not_trivial(drift0_model):
+    model, test = drift0_model
+    assert 0.75 <= _accuracy(model, test) <= 0.985
+
+
+def test_model_trained_without_drift_degrades_on_drifted_rows(drift0_model):
+    model, test = drift0_model
+    drifted = generate_rows(600, seed=70, drift=1.0)
+    assert _accuracy(model, drifted) <= _accuracy(model, test) - 0.1
+
+
+def test_checked_in_demo_data_is_what_the_generator_makes(tmp_path):
+    """data/demo is produced by the project's own generator (`make demo-data`), byte for byte."""
+    repo = Path(__file__).resolve().parent.parent
+    regenerated = write_csv(tmp_path / "corpus.csv", generate_rows(3000, seed=7))
+    assert regenerated.read_bytes() == (repo / "data" / "demo" / "span-0" / "corpus.csv").read_bytes()
