@@ -1,0 +1,29 @@
+"""Gateway settings, from the environment (prefix LEXFLOW_) or a .env file."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, Optional
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServingSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LEXFLOW_", env_file=".env", extra="ignore")
+
+    backend: Literal["inprocess", "rest", "grpc"] = Field(
+        "inprocess", description="inprocess: load SavedModels here; rest/grpc: a TensorFlow Serving."
+    )
+    model_name: str = Field("lexflow", pattern=r"^[A-Za-z0-9_\-]+$")
+    model_base_dir: Path = Field(Path("artifacts/serving"), description="Holds <model_name>/<version>/.")
+    tf_serving_url: Optional[str] = Field(None, description="TF Serving REST, e.g. http://tfserving:8501")
+    tf_serving_grpc: Optional[str] = Field(None, description="TF Serving gRPC, e.g. tfserving:8500")
+    database_url: str = Field("sqlite:///artifacts/feedback.sqlite", description="SQLAlchemy URL of the feedback store.")
+    api_key: Optional[SecretStr] = Field(None, description="Required on write endpoints when set.")
+    store_text: bool = Field(True, description="Keep prediction texts (else only their SHA-256).")
+    max_text_chars: int = Field(100_000, ge=1)
+    max_batch: int = Field(64, ge=1)
+    canary_share: float = Field(0.0, ge=0.0, le=1.0, description="Share of unpinned traffic sent to staging.")
+    poll_seconds: float = Field(2.0, gt=0.0, description="How often the in-process backend looks for new versions.")
+    export_data_root: Path = Field(Path("data/demo"), description="Feedback exports become span-<N>/ here.")
+    cors_origins: list[str] = Field(default_factory=list, description="Empty: CORS off.")

@@ -1,0 +1,134 @@
+"""Reads and writes of the feedback store. Each write commits before it returns."""
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from typing import Optional
+
+from sqlalchemy import Integer, create_engine, event, func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from serving.store.tables import Base, FeedbackRow, PredictionRow
+
+
+class UnknownPrediction(LookupError):
+    pass
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass(frozen=True)
+class VersionHealth:
+    version: int
+    predictions: int
+    feedback: int
+    correct: int
+
+    @property
+    def live_accuracy(self) -> Optional[float]:
+        return self.correct / self.feedback if self.feedback else None
+
+
+def _engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_durability(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            # WAL lets readers run during writes; synchronous=FULL fsyncs every commit, so an
+            # acknowledged write survives a crash (kill -9, power loss).
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class FeedbackStore:
+    def __init__(self, url: str, store_text: bool = True):
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+            from pathlib import Path
+
+            Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        self.engine = _engine(url)
+        self.store_text = store_text
+        Base.metadata.create_all(self.engine)
+        self._session = sessionmaker(self.engine, expire_on_commit=False)
+
+    def session(self) -> Session:
+        return self._session()
+
+    def log_predictions(self, model_name: str, version: int, route: str, texts: list[str], labels: list[str],
+                        scores: list[dict[str, float]], shadow_version: Optional[int] = None,
+                        shadow_labels: Optional[list[str]] = None) -> list[str]:
+        ids = [str(uuid.uuid4()) for _ in texts]
+        rows = [
+            PredictionRow(
+                id=ids[i], model_name=model_name, model_version=version, route=route,
+                text_sha256=text_hash(text), text=text if self.store_text else None,
+                label=labels[i], scores=scores[i], shadow_version=shadow_version,
+                shadow_label=shadow_labels[i] if shadow_labels else None,
+            )
+            for i, text in enumerate(texts)
+        ]
+        with self.session() as session, session.begin():
+            session.add_all(rows)
+        return ids
+
+    def get_prediction(self, prediction_id: str) -> Optional[PredictionRow]:
+        with self.session() as session:
+            return session.get(PredictionRow, prediction_id)
+
+    def add_feedback(self, label: str, prediction_id: Optional[str] = None, text: Optional[str] = None) -> FeedbackRow:
+        with self.session() as session, session.begin():
+            prediction = None
+            if prediction_id is not None:
+                prediction = session.get(PredictionRow, prediction_id)
+                if prediction is None:
+                    raise UnknownPrediction(f"no prediction with id '{prediction_id}'")
+                if text is not None and text_hash(text) != prediction.text_sha256:
+                    raise ValueError("text does not match the text of that prediction")
+                text = text if text is not None else prediction.text
+                if text is None:
+                    raise ValueError("the prediction's text was not retained (store_text is off); send `text` too")
+            if text is None:
+                raise ValueError("feedback needs a prediction_id or a text")
+            row = FeedbackRow(
+                prediction_id=prediction_id, text=text, text_sha256=text_hash(text), label=label,
+                predicted_label=prediction.label if prediction else None,
+                model_version=prediction.model_version if prediction else None,
+            )
+            session.add(row)
+        return row
+
+    def list_feedback(self, after_id: int = 0, limit: int = 100) -> list[FeedbackRow]:
+        with self.session() as session:
+            query = select(FeedbackRow).where(FeedbackRow.id > after_id).order_by(FeedbackRow.id).limit(limit)
+            return list(session.scalars(query))
+
+    def health(self) -> list[VersionHealth]:
+        with self.session() as session:
+            predictions = dict(session.execute(
+                select(PredictionRow.model_version, func.count()).group_by(PredictionRow.model_version)).all())
+            feedback = session.execute(
+                select(FeedbackRow.model_version, func.count(),
+                       func.sum((FeedbackRow.label == FeedbackRow.predicted_label).cast(Integer)))
+                .where(FeedbackRow.model_version.is_not(None)).group_by(FeedbackRow.model_version)).all()
+        by_version = {v: [n, 0, 0] for v, n in predictions.items()}
+        for version, count, correct in feedback:
+            by_version.setdefault(version, [0, 0, 0])[1:] = [count, int(correct or 0)]
+        return [VersionHealth(v, *by_version[v]) for v in sorted(by_version)]
+
+    def counts(self) -> dict[str, int]:
+        with self.session() as session:
+            return {
+                "predictions": session.scalar(select(func.count()).select_from(PredictionRow)) or 0,
+                "feedback": session.scalar(select(func.count()).select_from(FeedbackRow)) or 0,
+            }
