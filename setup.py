@@ -29,9 +29,10 @@ setup(
         "fastapi>=0.110",
         "uvicorn>=0.29",
         "sqlalchemy>=2.0,<3",
+        "prometheus-client>=0.20",
     ],
     extras_require={
-        "dev": ["pytest>=8", "pytest-timeout>=2.3", "nbclient>=0.10", "scikit-learn>=1.3"],
+        "dev": ["pytest>=8", "pytest-timeout>=2.3", "httpx>=0.27", "nbclient>=0.10", "scikit-learn>=1.3"],
     },
     entry_points={"console_scripts": ["lexflow=lexflow.cli:main"]},
 )

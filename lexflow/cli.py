@@ -116,6 +116,28 @@ def schema_draft(
     console.print(f"wrote {target}: {len(schema.feature)} features, {len(labels)} labels. Review it, then commit it.")
 
 
+@app.command("serve")
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to bind (0.0.0.0 in a container)."),
+    port: int = typer.Option(8080, help="HTTP port."),
+    model_base_dir: Optional[Path] = typer.Option(None, help="Overrides LEXFLOW_MODEL_BASE_DIR (default artifacts/serving)."),
+    database_url: Optional[str] = typer.Option(None, help="Overrides LEXFLOW_DATABASE_URL."),
+) -> None:
+    """Start the FastAPI gateway (settings from LEXFLOW_* environment variables)."""
+    import uvicorn
+
+    from serving.app import create_app
+    from serving.settings import ServingSettings
+
+    overrides = {k: v for k, v in {"model_base_dir": model_base_dir, "database_url": database_url}.items() if v is not None}
+    try:
+        settings = ServingSettings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise fail(f"settings: {'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
 def _mount_datagen() -> None:
     try:
         from datagen.cli import app as datagen_app

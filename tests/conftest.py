@@ -1,8 +1,8 @@
 """Shared fixtures. Keras 2 must be selected before any test imports TensorFlow."""
 from trainer import tf_env  # noqa: F401
 
-import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -11,7 +11,49 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+SCHEMA = REPO / "schema" / "demo" / "schema.pbtxt"
+
 
 @pytest.fixture
 def repo_root() -> Path:
     return REPO
+
+
+def small_pipeline_config(root: Path):
+    """The real pipeline, sized for tests: a few hundred rows, few steps, low bars to bless."""
+    from pipeline.config import PipelineConfig
+
+    return PipelineConfig.model_validate(
+        {
+            "data_root": root / "data",
+            "schema_path": SCHEMA,
+            "pipeline_root": root / "pipeline",
+            "metadata_path": root / "metadata.sqlite",
+            "serving_dir": root / "serving",
+            "transform": {"vocab_size": 5000},
+            "train": {"train_steps": 150, "eval_steps": 5, "hidden_units": 64},
+            "thresholds": {"min_accuracy": 0.5, "min_macro_f1": 0.4},
+        }
+    )
+
+
+@dataclass
+class PipelineRun:
+    config: object
+    summary: object
+
+    @property
+    def model_dir(self) -> Path:
+        return Path(self.summary.pushed_path)
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(tmp_path_factory) -> PipelineRun:
+    """One real pipeline run per test session: its pushed model serves the API tests too."""
+    from datagen import generate_rows, write_csv
+    from lexflow.local_run import run_local
+
+    root = tmp_path_factory.mktemp("pipeline-run")
+    write_csv(root / "data" / "span-0" / "corpus.csv", generate_rows(500, seed=11))
+    config = small_pipeline_config(root)
+    return PipelineRun(config, run_local(config))

@@ -8,37 +8,18 @@ from pathlib import Path
 import pytest
 
 from datagen import generate_rows, write_csv
+from tests.conftest import SCHEMA, small_pipeline_config
 from lexflow import metadata as md
 from lexflow.local_run import PipelineFailed, run_local
-from pipeline.config import PipelineConfig
 from pipeline.schema_info import label_domain, load_schema
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parent.parent
-SCHEMA = REPO / "schema" / "demo" / "schema.pbtxt"
-
-
-def _config(root: Path) -> PipelineConfig:
-    return PipelineConfig.model_validate(
-        {
-            "data_root": root / "data",
-            "schema_path": SCHEMA,
-            "pipeline_root": root / "pipeline",
-            "metadata_path": root / "metadata.sqlite",
-            "serving_dir": root / "serving",
-            "transform": {"vocab_size": 5000},
-            "train": {"train_steps": 150, "eval_steps": 5, "hidden_units": 64},
-            "thresholds": {"min_accuracy": 0.5, "min_macro_f1": 0.4},
-        }
-    )
 
 
 @pytest.fixture(scope="module")
-def first_run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("e2e")
-    write_csv(root / "data" / "span-0" / "corpus.csv", generate_rows(500, seed=11))
-    config = _config(root)
-    return config, run_local(config)
+def first_run(pipeline_run):
+    return pipeline_run.config, pipeline_run.summary
 
 
 def test_first_run_blesses_on_absolute_thresholds_and_pushes(first_run):
@@ -132,7 +113,7 @@ def _corrupt_unknown_label(path: Path):
 )
 def test_corrupted_input_stops_at_the_data_gate_with_nothing_pushed(tmp_path, corrupt, expected):
     corrupt(tmp_path / "data" / "span-0" / "corpus.csv")
-    config = _config(tmp_path)
+    config = small_pipeline_config(tmp_path)
     with pytest.raises(PipelineFailed) as raised:
         run_local(config, preflight=False)  # let the pipeline's own gate see the bad data
     message = str(raised.value)
