@@ -78,3 +78,11 @@ class RoutingOut(BaseModel):
     staging: Optional[int]
     canary_share: float
     shadow: Optional[int]
+
+
+class ExportOut(BaseModel):
+    span: Optional[int] = Field(None, description="The span written; null when there was nothing new.")
+    rows: int
+    path: Optional[str]
+    first_feedback_id: Optional[int]
+    last_feedback_id: Optional[int]

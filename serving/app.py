@@ -200,6 +200,14 @@ def create_app(settings: Optional[ServingSettings] = None, backend: Optional[Mod
         return api.FeedbackList(items=[_feedback_item(r) for r in rows],
                                 next_after_id=rows[-1].id if len(rows) == limit else None)
 
+    @app.post("/v1/feedback/export", response_model=api.ExportOut, tags=["feedback"], dependencies=[Depends(require_key)])
+    async def export(min_rows: int = Query(1, ge=1, description="Export only when this many new rows exist.")):
+        from serving.export import export_feedback
+
+        result = await run_in_threadpool(export_feedback, state["store"], settings.export_data_root, min_rows)
+        return api.ExportOut(span=result.span, rows=result.rows, path=str(result.path) if result.path else None,
+                             first_feedback_id=result.first_feedback_id, last_feedback_id=result.last_feedback_id)
+
     @app.get("/v1/health", response_model=api.HealthResponse, tags=["health"])
     async def health():
         versions = await run_in_threadpool(state["store"].health)

@@ -238,3 +238,15 @@ def test_readiness_and_metrics(base_dir, tmp_path):
         text = client.get("/metrics").text
         assert 'lexflow_predictions_total{label="governing_law"' in text
         assert "lexflow_request_seconds_bucket" in text
+
+
+def test_feedback_export_endpoint_writes_a_span_once(base_dir, tmp_path):
+    data_root = tmp_path / "data"
+    with _client(base_dir, tmp_path, export_data_root=data_root, api_key="k") as client:
+        prediction_id = client.post("/v1/classify", json={"texts": GOVERNING}).json()["predictions"][0]["prediction_id"]
+        client.post("/v1/feedback", json={"prediction_id": prediction_id, "label": "dispute_resolution"},
+                    headers={"X-API-Key": "k"})
+        assert client.post("/v1/feedback/export").status_code == 401
+        first = client.post("/v1/feedback/export", headers={"X-API-Key": "k"}).json()
+        assert first["span"] == 0 and first["rows"] == 1 and Path(first["path"]).is_file()
+        assert client.post("/v1/feedback/export", headers={"X-API-Key": "k"}).json()["span"] is None

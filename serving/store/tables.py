@@ -43,3 +43,18 @@ class FeedbackRow(Base):
     label: Mapped[str] = mapped_column(String(256))  # the correct label, per the user
     predicted_label: Mapped[Optional[str]] = mapped_column(String(256), nullable=True)
     model_version: Mapped[Optional[int]] = mapped_column(Integer, nullable=True, index=True)
+
+
+class ExportRow(Base):
+    """One feedback export: the span it wrote and the feedback ids it covered."""
+
+    __tablename__ = "exports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    span: Mapped[int] = mapped_column(Integer)
+    first_feedback_id: Mapped[int] = mapped_column(Integer)
+    last_feedback_id: Mapped[int] = mapped_column(Integer)
+    rows: Mapped[int] = mapped_column(Integer)
+    path: Mapped[str] = mapped_column(Text)
+    completed: Mapped[bool] = mapped_column(default=False)
