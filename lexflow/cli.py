@@ -116,6 +116,34 @@ def schema_draft(
     console.print(f"wrote {target}: {len(schema.feature)} features, {len(labels)} labels. Review it, then commit it.")
 
 
+@app.command("lineage")
+def lineage(
+    version: Optional[str] = typer.Argument(None, help="Served version (default: the newest pushed)."),
+    span: Optional[int] = typer.Option(None, help="Instead: which versions did this data span feed?"),
+    metadata_path: Path = typer.Option(Path("artifacts/metadata.sqlite"), help="MLMD SQLite file."),
+) -> None:
+    """Trace a served version to its spans, schema, transform graph, trainer run and evaluation."""
+    from lexflow import lineage as lin
+    from lexflow.metadata import open_store
+
+    try:
+        store = open_store(metadata_path.absolute())
+        if span is not None:
+            versions = lin.versions_fed_by_span(store, span)
+            console.print(f"span {span} fed versions: {', '.join(versions) or 'none'}")
+            return
+        info = lin.version_lineage(store, version)
+    except UserError as exc:
+        raise fail(str(exc)) from None
+    console.print(f"version {info.version}  (served from {info.served_path})")
+    console.print(f"  model            {info.model_uri}  (Trainer execution {info.trainer_execution})")
+    console.print(f"  transform graph  {info.transform_graph_uri}")
+    console.print(f"  schema           {info.schema_uri}")
+    console.print(f"  data spans       {', '.join(map(str, info.spans))}  ({'; '.join(info.examples_uris)})")
+    console.print(f"  evaluation       {info.evaluation_uri}  blessed={info.blessed}")
+    console.print(f"  baseline model   {info.baseline_model_uri or 'none (first blessed model)'}")
+
+
 @app.command("serve")
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to bind (0.0.0.0 in a container)."),

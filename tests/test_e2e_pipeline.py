@@ -122,3 +122,17 @@ def test_corrupted_input_stops_at_the_data_gate_with_nothing_pushed(tmp_path, co
     assert states["ExampleValidator"] == "COMPLETE" and states["DataGate"] == "FAILED"
     assert "Transform" not in states and "Trainer" not in states
     assert not config.model_base_dir.exists() or not any(config.model_base_dir.iterdir())
+
+
+def test_lineage_command_traces_the_served_version(first_run):
+    from lexflow.lineage import version_lineage, versions_fed_by_span
+
+    config, summary = first_run
+    store = md.open_store(config.metadata_path)
+    info = version_lineage(store, summary.pushed_version)
+    assert info.version == summary.pushed_version and info.spans == [0] and info.blessed is True
+    assert "/Transform/transform_graph/" in info.transform_graph_uri and "/ImportSchemaGen/schema/" in info.schema_uri
+    assert versions_fed_by_span(store, 0) == [summary.pushed_version] and versions_fed_by_span(store, 5) == []
+    result = subprocess.run([sys.executable, "-m", "lexflow.cli", "lineage", "999", "--metadata-path", str(config.metadata_path)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "never pushed" in result.stderr and "Traceback" not in result.stderr

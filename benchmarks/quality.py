@@ -1,0 +1,588 @@
+"""Quality benchmark: the real lexflow pipeline vs. a TF-IDF + LinearSVC baseline on legal datasets.
+
+    python -m benchmarks.quality --dataset cuad_clauses [--dataset unfair_tos_en] \
+        [--train-steps N] [--config FILE] [--out benchmarks/results]
+
+For each dataset (a folder `<datasets-dir>/<name>/` with `train.csv` and `test.csv`, see
+`../shared/datasets/README.md`):
+
+1. A fresh work dir (under `--work-dir`, default a temp dir) gets a data root
+   `data/<name>/span-0/train.csv`, a *symlink* to the dataset's train split (the datasets are
+   never copied), and the pipeline root, MLMD file and serving dir of the run.
+2. The real pipeline runs: `lexflow.local_run.run_local(config)`, i.e. `create_pipeline`
+   with LocalDagRunner, caching off. No curated schema exists for these datasets, so the run
+   drafts one with TFDV (recorded in the results). The pipeline itself holds out
+   `eval_fraction` of the train split for its Evaluator (blessing) and trains on the rest.
+3. The PUSHED model (the SavedModel at `summary.pushed_path`) is loaded with
+   `tf.saved_model.load` and its `serving_default` signature labels `test.csv` in batches.
+4. Side by side, TF-IDF (word 1-2 grams, sublinear tf, min_df 2) + LinearSVC (C=1) is fitted
+   on the full train split (the reference of `../shared/datasets/README.md`) and, for a like-
+   for-like comparison, on exactly the rows the pipeline trained on.
+5. Accuracy, micro-F1, macro-F1 and per-class F1 (scikit-learn) of both, the pipeline's wall
+   time and the Trainer's time are written to `<out>/quality.json` and `<out>/quality.md`
+   (merged with the datasets already there, unless `--no-merge`).
+
+Config: PipelineConfig fields, lowest precedence first: the pipeline defaults, this module's
+BENCHMARK_OVERRIDES for the dataset, `--config FILE` (YAML/JSON; top-level PipelineConfig
+fields apply to every dataset, `per_dataset: {<name>: {...}}` to one), `--train-steps`.
+Paths (data root, pipeline root, metadata, serving dir) and `enable_cache: false` are set by
+the benchmark and cannot be overridden.
+"""
+from __future__ import annotations
+
+from trainer import tf_env  # noqa: F401  (TF_USE_LEGACY_KERAS before anything loads TensorFlow)
+
+import copy
+import csv
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any, Iterable, List, Optional, Sequence
+
+import typer
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATASETS_DIR = REPO_ROOT.parent / "shared" / "datasets"
+DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results"
+RESULTS_JSON = "quality.json"
+RESULTS_MD = "quality.md"
+# Wall-time budget of one pipeline run per dataset on the 2-core benchmark machine.
+TIME_BUDGET_SECONDS = 600.0
+# PROVENANCE.md of cuad_clauses: macro-F1 is noisy on classes with few test rows, so it is
+# also reported over the classes with at least this many training rows.
+FREQUENT_MIN_TRAIN_ROWS = 50
+
+# The "nothing to flag" class of a dataset, left out of the extra macro-F1 (PROVENANCE.md of
+# unfair_tos_en: "use macro-F1 over the 9 non-`none` classes").
+NEGATIVE_LABEL = {"unfair_tos_en": "none"}
+
+# Benchmark settings per dataset, on top of the pipeline defaults (and under --config). These
+# are what the results in benchmarks/results were produced with; see BENCHMARKS.md.
+BENCHMARK_OVERRIDES: dict[str, dict[str, Any]] = {
+    "cuad_clauses": {},
+    # Macro-F1 over 10 classes with 91% `none` starts below the default 0.5 blessing bar,
+    # which would stop the push; the benchmark must score a pushed model.
+    "unfair_tos_en": {"thresholds": {"min_accuracy": 0.6, "min_macro_f1": 0.3}},
+}
+
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False,
+                  help="Quality benchmark of the lexflow pipeline on real legal datasets (see BENCHMARKS.md).")
+
+
+# --------------------------------------------------------------------------------------------
+# Data and metrics (no TensorFlow)
+# --------------------------------------------------------------------------------------------
+
+def read_split(path: Path) -> tuple[list[str], list[str]]:
+    """A `text,label` CSV -> (texts, labels)."""
+    texts, labels = [], []
+    with Path(path).open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            texts.append(row["text"])
+            labels.append(row["label"])
+    return texts, labels
+
+
+def classification_metrics(
+    y_true: Sequence[str],
+    y_pred: Sequence[str],
+    negative_label: Optional[str] = None,
+    train_counts: Optional[dict[str, int]] = None,
+    frequent_min: int = FREQUENT_MIN_TRAIN_ROWS,
+) -> dict[str, Any]:
+    """Accuracy, micro/macro F1 and per-class precision/recall/F1/support.
+
+    Classes are those in y_true or y_pred (scikit-learn's default, as in the reference
+    numbers). `negative_label` adds `macro_f1_without_negative` (e.g. without `none`);
+    `train_counts` adds `macro_f1_frequent`, over the classes with >= `frequent_min` train rows.
+    """
+    from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"{len(y_true)} true labels but {len(y_pred)} predictions")
+    if not y_true:
+        raise ValueError("no examples to score")
+    labels = sorted(set(y_true) | set(y_pred))
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, zero_division=0
+    )
+    result: dict[str, Any] = {
+        "examples": len(y_true),
+        "classes": len(labels),
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "micro_f1": float(f1_score(y_true, y_pred, labels=labels, average="micro", zero_division=0)),
+        "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
+        "per_class": {
+            label: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+            for label, p, r, f, s in zip(labels, precision, recall, f1, support)
+        },
+    }
+    if negative_label is not None:
+        positives = [label for label in labels if label != negative_label]
+        result["negative_label"] = negative_label
+        result["macro_f1_without_negative"] = float(
+            f1_score(y_true, y_pred, labels=positives, average="macro", zero_division=0)
+        ) if positives else None
+    if train_counts is not None:
+        frequent = [label for label in labels if train_counts.get(label, 0) >= frequent_min]
+        result["frequent_min_train_rows"] = frequent_min
+        result["frequent_classes"] = len(frequent)
+        result["macro_f1_frequent"] = float(
+            f1_score(y_true, y_pred, labels=frequent, average="macro", zero_division=0)
+        ) if frequent else None
+    return result
+
+
+def make_baseline():
+    """TF-IDF (word 1-2 grams, sublinear tf, min_df 2) + LinearSVC (C=1): the reference model."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.svm import LinearSVC
+
+    return make_pipeline(
+        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2),
+        LinearSVC(C=1.0, random_state=0),
+    )
+
+
+def run_baseline(train_texts: Sequence[str], train_labels: Sequence[str], test_texts: Sequence[str]) -> tuple[list[str], float]:
+    """Fit the baseline on train, label test; returns (predictions, fit+predict seconds)."""
+    start = time.perf_counter()
+    model = make_baseline().fit(list(train_texts), list(train_labels))
+    predictions = [str(p) for p in model.predict(list(test_texts))]
+    return predictions, time.perf_counter() - start
+
+
+def deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """Nested dicts merged key by key (update wins); neither input is modified."""
+    merged = copy.deepcopy(base)
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def read_config_file(path: Optional[Path]) -> dict[str, Any]:
+    if path is None:
+        return {}
+    text = Path(path).read_text(encoding="utf-8")
+    if Path(path).suffix in {".yaml", ".yml"}:
+        import yaml
+
+        data = yaml.safe_load(text) or {}
+    else:
+        data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError(f"config file {path}: top level must be a mapping")
+    return data
+
+
+def config_overrides(dataset: str, file_data: dict[str, Any], train_steps: Optional[int]) -> dict[str, Any]:
+    """The PipelineConfig overrides of one dataset: benchmark defaults < file < --train-steps."""
+    file_data = dict(file_data)
+    per_dataset = file_data.pop("per_dataset", {}) or {}
+    overrides = deep_merge(BENCHMARK_OVERRIDES.get(dataset, {}), file_data)
+    overrides = deep_merge(overrides, per_dataset.get(dataset, {}))
+    if train_steps is not None:
+        overrides = deep_merge(overrides, {"train": {"train_steps": train_steps}})
+    return overrides
+
+
+def build_config(dataset: str, work_dir: Path, data_root: Path, overrides: dict[str, Any]):
+    from pipeline.config import PipelineConfig
+
+    forced = {
+        "data_root": str(data_root),
+        "dataset_name": dataset,
+        "pipeline_root": str(work_dir / "pipeline"),
+        "metadata_path": str(work_dir / "metadata.sqlite"),
+        "serving_dir": str(work_dir / "serving"),
+        "enable_cache": False,
+    }
+    return PipelineConfig.model_validate(deep_merge(overrides, forced))
+
+
+def prepare_data_root(work_dir: Path, dataset: str, dataset_dir: Path) -> Path:
+    """`<work>/data/<dataset>/span-0/train.csv` -> symlink to the dataset's train split."""
+    root = work_dir / "data" / dataset
+    span = root / "span-0"
+    span.mkdir(parents=True, exist_ok=True)
+    link = span / "train.csv"
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to((dataset_dir / "train.csv").resolve())
+    return root
+
+
+# --------------------------------------------------------------------------------------------
+# The pipeline run and the pushed model (TensorFlow)
+# --------------------------------------------------------------------------------------------
+
+def predict_saved_model(model_dir: str | Path, texts: Sequence[str], batch_size: int = 256) -> tuple[list[str], float]:
+    """Label texts with a served SavedModel's `serving_default` (raw text in); (labels, seconds)."""
+    import tensorflow as tf
+
+    loaded = tf.saved_model.load(str(model_dir))
+    serve = loaded.signatures["serving_default"]
+    start = time.perf_counter()
+    labels: list[str] = []
+    for i in range(0, len(texts), batch_size):
+        outputs = serve(text=tf.constant(list(texts[i:i + batch_size]), dtype=tf.string))
+        labels.extend(value.decode("utf-8") for value in outputs["label"].numpy())
+    return labels, time.perf_counter() - start
+
+
+def read_example_split(examples_uri: str, split: str) -> tuple[list[str], list[str]]:
+    """(texts, labels) of one split of an ExampleGen output (gzipped tf.Example TFRecords)."""
+    import tensorflow as tf
+
+    files = sorted(tf.io.gfile.glob(os.path.join(examples_uri, f"Split-{split}", "*")))
+    texts, labels = [], []
+    for record in tf.data.TFRecordDataset(files, compression_type="GZIP"):
+        example = tf.train.Example.FromString(record.numpy())
+        feature = example.features.feature
+        texts.append(feature["text"].bytes_list.value[0].decode("utf-8") if feature["text"].bytes_list.value else "")
+        labels.append(feature["label"].bytes_list.value[0].decode("utf-8") if feature["label"].bytes_list.value else "")
+    return texts, labels
+
+
+def pipeline_splits(config, summary) -> Optional[dict[str, tuple[list[str], list[str]]]]:
+    """The train/eval rows the pipeline's ExampleGen made (None if not found)."""
+    from lexflow import metadata as md
+
+    example_gen = next((c for c in summary.components if c.component == "CsvExampleGen"), None)
+    if example_gen is None:
+        return None
+    store = md.open_store(config.metadata_path)
+    artifacts = md.output_artifacts(store, example_gen.execution.id, "examples")
+    if not artifacts:
+        return None
+    return {split: read_example_split(artifacts[0].uri, split) for split in ("train", "eval")}
+
+
+def _config_record(config) -> dict[str, Any]:
+    data = config.model_dump(mode="json")
+    return {key: data[key] for key in ("eval_fraction", "transform", "train", "thresholds", "beam")}
+
+
+def run_dataset(
+    dataset: str,
+    datasets_dir: Path,
+    work_root: Path,
+    overrides: dict[str, Any],
+    skip_pipeline: bool = False,
+    echo=print,
+) -> dict[str, Any]:
+    """Pipeline + baseline on one dataset; the result record of quality.json."""
+    dataset_dir = datasets_dir / dataset
+    for name in ("train.csv", "test.csv"):
+        if not (dataset_dir / name).is_file():
+            raise FileNotFoundError(f"{dataset_dir / name} does not exist (see --datasets-dir)")
+    train_texts, train_labels = read_split(dataset_dir / "train.csv")
+    test_texts, test_labels = read_split(dataset_dir / "test.csv")
+    train_counts = dict(Counter(train_labels))
+    negative = NEGATIVE_LABEL.get(dataset)
+
+    def score(predictions: Sequence[str]) -> dict[str, Any]:
+        return classification_metrics(test_labels, predictions, negative_label=negative, train_counts=train_counts)
+
+    record: dict[str, Any] = {
+        "dataset": dataset,
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine_info(),
+        "versions": versions(),
+        "train_rows": len(train_texts),
+        "test_rows": len(test_texts),
+        "classes": len(set(train_labels)),
+        "train_counts": dict(Counter(train_labels).most_common()),
+        "overrides": overrides,
+    }
+
+    echo(f"[{dataset}] baseline: TF-IDF 1-2 grams + LinearSVC on {len(train_texts)} train rows")
+    predictions, seconds = run_baseline(train_texts, train_labels, test_texts)
+    record["baseline"] = {"name": "tfidf_1_2gram_linearsvc", "train_rows": len(train_texts),
+                          "seconds": seconds, "metrics": score(predictions)}
+    if skip_pipeline:
+        record["pipeline"] = None
+        return record
+
+    work_dir = Path(tempfile.mkdtemp(prefix=f"{dataset}-", dir=work_root))
+    data_root = prepare_data_root(work_dir, dataset, dataset_dir)
+    config = build_config(dataset, work_dir, data_root, overrides)
+    record["config"] = _config_record(config)
+    record["work_dir"] = str(work_dir)
+
+    from lexflow.local_run import PipelineFailed, run_local
+
+    echo(f"[{dataset}] pipeline: run_local in {work_dir} "
+         f"(train_steps={config.train.train_steps}, thresholds={config.thresholds.model_dump()})")
+    start = time.perf_counter()
+    error = None
+    try:
+        summary = run_local(config, on_status=lambda m: echo(f"[{dataset}]   {m}"))
+    except PipelineFailed as exc:
+        summary, error = exc.summary, str(exc)
+    wall = time.perf_counter() - start
+    pipeline: dict[str, Any] = {"wall_seconds": wall, "error": error}
+    record["pipeline"] = pipeline
+    if summary is None:
+        return record
+    components = {c.component: {"state": c.state, "seconds": c.seconds} for c in summary.components}
+    pipeline.update(
+        components=components,
+        trainer_seconds=components.get("Trainer", {}).get("seconds"),
+        within_budget=wall <= TIME_BUDGET_SECONDS,
+        schema_drafted=summary.schema_drafted,
+        schema_path=str(summary.schema_path) if summary.schema_path else None,
+        blessed=summary.blessed,
+        pushed_version=summary.pushed_version,
+        pushed_path=summary.pushed_path,
+    )
+    if summary.metrics is not None:  # TFMA on the pipeline's own eval split (the blessing inputs)
+        pipeline["evaluator"] = {"accuracy": summary.metrics.accuracy, "macro_f1": summary.metrics.macro_f1}
+    echo(f"[{dataset}] pipeline: {wall:.0f} s, Trainer {pipeline['trainer_seconds'] or 0:.0f} s, "
+         f"blessed={summary.blessed}, pushed={summary.pushed_version}")
+
+    splits = pipeline_splits(config, summary)
+    if splits is not None:
+        pipeline["train_split_rows"] = len(splits["train"][0])
+        pipeline["eval_split_rows"] = len(splits["eval"][0])
+        # Like for like: the baseline fitted on exactly the rows the pipeline's model saw.
+        predictions, seconds = run_baseline(*splits["train"], test_texts)
+        record["baseline_pipeline_split"] = {"name": "tfidf_1_2gram_linearsvc", "train_rows": len(splits["train"][0]),
+                                             "seconds": seconds, "metrics": score(predictions)}
+    if not summary.pushed_path:
+        pipeline["error"] = error or "no model was pushed (not blessed?): nothing to evaluate"
+        return record
+    echo(f"[{dataset}] scoring the pushed model {summary.pushed_path} on {len(test_texts)} test rows")
+    predictions, seconds = predict_saved_model(summary.pushed_path, test_texts)
+    record["model"] = {"name": "lexflow_pushed_model", "pushed_path": summary.pushed_path,
+                       "predict_seconds": seconds, "metrics": score(predictions)}
+    return record
+
+
+# --------------------------------------------------------------------------------------------
+# Machine, versions, report
+# --------------------------------------------------------------------------------------------
+
+def machine_info() -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+    }
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu_model"] = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        info["cpu_model"] = platform.processor() or None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                info["memory_gib"] = round(int(line.split()[1]) / 1024 ** 2, 1)
+                break
+    except OSError:
+        pass
+    try:
+        info["load_average_at_start"] = [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        pass
+    return info
+
+
+def versions() -> dict[str, Optional[str]]:
+    from importlib import metadata
+
+    result = {}
+    for name in ("tfx", "tensorflow", "tensorflow-transform", "tensorflow-text", "tensorflow-model-analysis",
+                 "apache-beam", "tf-keras", "scikit-learn"):
+        try:
+            result[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            result[name] = None
+    return result
+
+
+def _fmt(value: Optional[float], digits: int = 3) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def _seconds(value: Optional[float]) -> str:
+    return "–" if value is None else f"{value:.0f} s"
+
+
+def render_markdown(results: dict[str, Any]) -> str:
+    lines = ["# lexflow quality benchmark", "",
+             "Generated by `python -m benchmarks.quality` (see BENCHMARKS.md). Test split of each dataset; "
+             "the pipeline's model is the PUSHED SavedModel, called through `serving_default`.", ""]
+    datasets = results.get("datasets", {})
+    lines += ["| dataset | model | trained on | accuracy | micro-F1 | macro-F1 | extra macro-F1 | pipeline wall | Trainer |",
+              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for name, rec in datasets.items():
+        extra_key, extra_name = _extra_metric(rec)
+        rows = []
+        if rec.get("model"):
+            p = rec["pipeline"]
+            rows.append(("lexflow pipeline (pushed)", p.get("train_split_rows"), rec["model"]["metrics"],
+                         _seconds(p.get("wall_seconds")), _seconds(p.get("trainer_seconds"))))
+        elif rec.get("pipeline"):
+            rows.append((f"lexflow pipeline: {rec['pipeline'].get('error') or 'no model'}", None, None, "", ""))
+        if rec.get("baseline"):
+            rows.append(("TF-IDF + LinearSVC (full train)", rec["baseline"]["train_rows"], rec["baseline"]["metrics"], "", ""))
+        if rec.get("baseline_pipeline_split"):
+            b = rec["baseline_pipeline_split"]
+            rows.append(("TF-IDF + LinearSVC (pipeline's train rows)", b["train_rows"], b["metrics"], "", ""))
+        for label, train_rows, m, wall, trainer in rows:
+            extra = f"{_fmt(m.get(extra_key))} ({extra_name})" if m and extra_key else "–"
+            lines.append(f"| {name} | {label} | {train_rows if train_rows is not None else '–'} | "
+                         f"{_fmt(m and m['accuracy'])} | {_fmt(m and m['micro_f1'])} | {_fmt(m and m['macro_f1'])} | "
+                         f"{extra} | {wall} | {trainer} |")
+    lines.append("")
+    for name, rec in datasets.items():
+        lines += _dataset_section(name, rec)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _extra_metric(rec: dict[str, Any]) -> tuple[Optional[str], Optional[str]]:
+    if rec["dataset"] in NEGATIVE_LABEL:
+        return "macro_f1_without_negative", f"without `{NEGATIVE_LABEL[rec['dataset']]}`"
+    return "macro_f1_frequent", f"classes ≥ {FREQUENT_MIN_TRAIN_ROWS} train rows"
+
+
+def _dataset_section(name: str, rec: dict[str, Any]) -> list[str]:
+    m = rec.get("machine", {})
+    v = rec.get("versions", {})
+    lines = [f"## {name}", "",
+             f"- run {rec.get('date')} on {m.get('nproc')} cores ({m.get('cpu_model')}), {m.get('memory_gib')} GiB RAM, "
+             f"load average at start {m.get('load_average_at_start')}; Python {m.get('python')}",
+             "- versions: " + ", ".join(f"{k} {val}" for k, val in v.items()),
+             f"- data: {rec['train_rows']} train rows, {rec['test_rows']} test rows, {rec['classes']} classes"]
+    p = rec.get("pipeline")
+    if p:
+        lines.append(f"- pipeline: {_seconds(p.get('wall_seconds'))} wall "
+                     f"({'within' if p.get('within_budget') else 'OVER'} the {TIME_BUDGET_SECONDS:.0f} s budget), "
+                     f"Trainer {_seconds(p.get('trainer_seconds'))}; trained on {p.get('train_split_rows')} rows, "
+                     f"Evaluator split {p.get('eval_split_rows')} rows; blessed={p.get('blessed')}, "
+                     f"pushed version {p.get('pushed_version')}")
+        if p.get("evaluator"):
+            lines.append(f"- Evaluator (TFMA, pipeline's eval split): accuracy {_fmt(p['evaluator'].get('accuracy'))}, "
+                         f"macro-F1 {_fmt(p['evaluator'].get('macro_f1'))}")
+        lines.append("- schema: " + ("TFDV draft (no curated schema for this dataset)" if p.get("schema_drafted")
+                                     else f"curated ({p.get('schema_path')})"))
+        if p.get("components"):
+            lines.append("- components: " + ", ".join(f"{k} {val['seconds']:.0f} s" for k, val in p["components"].items()))
+        if p.get("error"):
+            lines.append(f"- **error**: {p['error']}")
+    if rec.get("config"):
+        lines += ["", "Config (PipelineConfig sections; benchmark overrides: "
+                  f"`{json.dumps(rec.get('overrides', {}))}`):", "", "```json",
+                  json.dumps({k: rec["config"][k] for k in ("eval_fraction", "transform", "train", "thresholds")}, indent=1),
+                  "```"]
+    model = (rec.get("model") or {}).get("metrics")
+    base = (rec.get("baseline") or {}).get("metrics")
+    if model or base:
+        lines += ["", "Per-class F1 on the test split (support = test rows):", "",
+                  "| class | train rows | support | pipeline F1 | baseline F1 |", "| --- | ---: | ---: | ---: | ---: |"]
+        classes = sorted(set((model or {}).get("per_class", {})) | set((base or {}).get("per_class", {})))
+        counts = rec.get("train_counts", {})
+        for label in sorted(classes, key=lambda c: -((model or base)["per_class"].get(c, {}).get("support", 0))):
+            pm = (model or {}).get("per_class", {}).get(label, {})
+            pb = (base or {}).get("per_class", {}).get(label, {})
+            support = pm.get("support", pb.get("support"))
+            lines.append(f"| {label} | {counts.get(label, '–')} | {support} | {_fmt(pm.get('f1'), 2)} | {_fmt(pb.get('f1'), 2)} |")
+    lines.append("")
+    return lines
+
+
+def write_results(out_dir: Path, records: Iterable[dict[str, Any]], merge: bool = True) -> dict[str, Any]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / RESULTS_JSON
+    results: dict[str, Any] = {"datasets": {}}
+    if merge and path.is_file():
+        try:
+            results = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            pass
+    results.setdefault("datasets", {})
+    for record in records:
+        results["datasets"][record["dataset"]] = record
+    results["updated"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    path.write_text(json.dumps(results, indent=1, sort_keys=False) + "\n", encoding="utf-8")
+    (out_dir / RESULTS_MD).write_text(render_markdown(results), encoding="utf-8")
+    return results
+
+
+@app.command()
+def main(
+    dataset: List[str] = typer.Option(["cuad_clauses"], "--dataset", "-d", help="Dataset folder name (repeatable)."),
+    train_steps: Optional[int] = typer.Option(None, help="Override train.train_steps."),
+    config_file: Optional[Path] = typer.Option(
+        None, "--config", help="YAML/JSON of PipelineConfig fields (all datasets) and `per_dataset: {name: {...}}`."),
+    out: Path = typer.Option(DEFAULT_OUT, help="Where quality.json and quality.md go."),
+    datasets_dir: Path = typer.Option(DEFAULT_DATASETS_DIR, help="Folder with <dataset>/train.csv and test.csv."),
+    work_dir: Optional[Path] = typer.Option(None, help="Where run dirs are made (default: a temp dir, removed after)."),
+    keep_work_dir: bool = typer.Option(False, help="Keep the run dirs (pipeline artifacts, MLMD, pushed model)."),
+    skip_pipeline: bool = typer.Option(False, help="Baseline only (no pipeline run)."),
+    merge: bool = typer.Option(True, help="Keep other datasets' results already in --out."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show TFX/Beam/TF logs."),
+) -> None:
+    """Run the real pipeline and a TF-IDF + LinearSVC baseline on each dataset; score both on its test split."""
+    unknown = [d for d in dataset if not (datasets_dir / d).is_dir()]
+    if unknown:
+        typer.echo(f"error: no dataset folder {', '.join(str(datasets_dir / d) for d in unknown)}", err=True)
+        raise typer.Exit(2)
+    try:
+        file_data = read_config_file(config_file)
+    except (OSError, ValueError) as exc:
+        typer.echo(f"error: config: {exc}", err=True)
+        raise typer.Exit(2)
+    if not skip_pipeline:
+        from lexflow.local_run import quiet_logs
+
+        quiet_logs(verbose)
+    own_root = work_dir is None
+    work_root = Path(tempfile.mkdtemp(prefix="lexflow-bench-")) if own_root else work_dir.absolute()
+    work_root.mkdir(parents=True, exist_ok=True)
+    records, failed = [], False
+    try:
+        for name in dataset:
+            record = run_dataset(name, datasets_dir.absolute(), work_root, config_overrides(name, file_data, train_steps),
+                                 skip_pipeline=skip_pipeline, echo=typer.echo)
+            record["config_file"] = str(config_file) if config_file else None
+            records.append(record)
+            failed |= not skip_pipeline and not record.get("model")
+            _print_record(record)
+            write_results(out, records, merge=merge)
+    finally:
+        if own_root and not keep_work_dir:
+            shutil.rmtree(work_root, ignore_errors=True)
+        elif keep_work_dir or not own_root:
+            typer.echo(f"run dirs kept under {work_root}")
+    typer.echo(f"wrote {out / RESULTS_JSON} and {out / RESULTS_MD}")
+    if failed:
+        raise typer.Exit(1)
+
+
+def _print_record(record: dict[str, Any]) -> None:
+    extra_key, extra_name = _extra_metric(record)
+    for key, label in (("model", "pipeline"), ("baseline", "baseline (full train)"),
+                       ("baseline_pipeline_split", "baseline (pipeline rows)")):
+        if record.get(key):
+            m = record[key]["metrics"]
+            typer.echo(f"[{record['dataset']}] {label:26s} accuracy {m['accuracy']:.3f}  micro-F1 {m['micro_f1']:.3f}  "
+                       f"macro-F1 {m['macro_f1']:.3f}  {extra_name}: {_fmt(m.get(extra_key))}")
+
+
+if __name__ == "__main__":
+    app()
