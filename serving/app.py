@@ -20,7 +20,8 @@ from starlette.concurrency import run_in_threadpool
 from serving import api_models as api
 from serving.backends.base import BackendError, ModelBackend, UnknownVersion
 from serving.metrics import GatewayMetrics
-from serving.routing import Route, Router
+from serving.routing import Router
+from serving.service import ClassificationService, InvalidInput
 from serving.settings import ServingSettings
 from serving.store import FeedbackStore, UnknownPrediction
 
@@ -39,7 +40,17 @@ def build_backend(settings: ServingSettings) -> ModelBackend:
         from serving.backends.inprocess import InProcessBackend
 
         return InProcessBackend(settings.model_base_dir, settings.model_name, settings.poll_seconds)
-    raise ApiError(500, f"backend '{settings.backend}' is not available yet")  # REST/gRPC backends: TODO issue 3
+    if settings.backend == "rest":
+        from serving.backends.tfserving_rest import TFServingRestBackend
+
+        if not settings.tf_serving_url:
+            raise ValueError("LEXFLOW_BACKEND=rest needs LEXFLOW_TF_SERVING_URL")
+        return TFServingRestBackend(settings.tf_serving_url, settings.model_name)
+    from serving.backends.tfserving_grpc import TFServingGrpcBackend
+
+    if not settings.tf_serving_grpc:
+        raise ValueError("LEXFLOW_BACKEND=grpc needs LEXFLOW_TF_SERVING_GRPC")
+    return TFServingGrpcBackend(settings.tf_serving_grpc, settings.model_name)
 
 
 def create_app(settings: Optional[ServingSettings] = None, backend: Optional[ModelBackend] = None,
@@ -52,9 +63,18 @@ def create_app(settings: Optional[ServingSettings] = None, backend: Optional[Mod
         state["backend"] = backend or build_backend(settings)
         state["store"] = store or FeedbackStore(settings.database_url, settings.store_text)
         state["router"] = Router(state["backend"].versions, settings.canary_share)
+        state["service"] = ClassificationService(settings, state["backend"], state["store"], state["router"], metrics)
         if hasattr(state["backend"], "start"):
             state["backend"].start()
+        grpc_server = None
+        if settings.grpc_port is not None:
+            from serving.grpc_server import start_grpc_server
+
+            grpc_server = start_grpc_server(state["service"], settings.grpc_port, settings.grpc_host)
+            state["grpc_port"] = grpc_server.port
         yield
+        if grpc_server is not None:
+            grpc_server.stop()
         if backend is None:
             state["backend"].close()
 
@@ -103,24 +123,10 @@ def create_app(settings: Optional[ServingSettings] = None, backend: Optional[Mod
 
     # -- helpers ---------------------------------------------------------------------------
     def check_texts(texts: list[Any]) -> list[str]:
-        if not texts:
-            raise ApiError(422, "no texts given")
-        if len(texts) > settings.max_batch:
-            raise ApiError(413, f"batch of {len(texts)} texts exceeds the limit of {settings.max_batch}")
-        for i, text in enumerate(texts):
-            if not isinstance(text, str):
-                raise ApiError(422, f"texts[{i}]: must be a string, got {type(text).__name__}")
-            if not text.strip():
-                raise ApiError(422, f"texts[{i}]: empty text")
-            if len(text) > settings.max_text_chars:
-                raise ApiError(413, f"texts[{i}]: {len(text)} characters exceeds the limit of {settings.max_text_chars}")
-            if "\x00" in text:
-                raise ApiError(422, f"texts[{i}]: contains a NUL character")
-            try:
-                text.encode("utf-8")
-            except UnicodeEncodeError:
-                raise ApiError(422, f"texts[{i}]: not valid Unicode (unpaired surrogate)") from None
-        return texts
+        try:
+            return state["service"].check_texts(texts)
+        except InvalidInput as exc:
+            raise ApiError(exc.status, str(exc)) from None
 
     def check_model(name: str) -> None:
         if name != settings.model_name:
@@ -128,49 +134,28 @@ def create_app(settings: Optional[ServingSettings] = None, backend: Optional[Mod
 
     def known_labels() -> set[str]:
         try:
-            return set(state["backend"].classes())
+            return state["service"].known_labels()
         except (BackendError, UnknownVersion) as exc:
             raise ApiError(503, str(exc)) from None
 
-    async def score(texts: list[str], route: Route):
-        backend_ = state["backend"]
+    async def score(texts: list[str], route_version: Optional[int] = None, route_label: Optional[str] = None):
         try:
-            prediction = await run_in_threadpool(backend_.predict, texts, route.version)
+            result = await run_in_threadpool(state["service"].classify, texts, route_version, route_label)
+        except InvalidInput as exc:
+            raise ApiError(exc.status, str(exc)) from None
         except UnknownVersion as exc:
             raise ApiError(404, str(exc)) from None
         except BackendError as exc:
-            metrics.errors.labels(str(route.version)).inc()
             raise ApiError(503, str(exc)) from None
-        shadow_version, shadow_labels = state["router"].table.shadow, None
-        if shadow_version is not None and shadow_version != prediction.version:
-            try:  # a failing candidate must never affect the answer
-                shadow_labels = (await run_in_threadpool(backend_.predict, texts, shadow_version)).labels
-            except Exception:  # noqa: BLE001
-                log.warning("shadow scoring with version %s failed", shadow_version, exc_info=True)
-                shadow_version = None
-        else:
-            shadow_version = None
-        scores = [dict(zip(prediction.classes, row)) for row in prediction.scores]
-        # Logged (and committed) before the response is sent: the prediction id the client
-        # gets always refers to a stored row.
-        ids = await run_in_threadpool(
-            state["store"].log_predictions, settings.model_name, prediction.version, route.name, texts,
-            prediction.labels, scores, shadow_version, shadow_labels,
-        )
-        for label in prediction.labels:
-            metrics.predictions.labels(str(prediction.version), label).inc()
-        return prediction, scores, ids
+        return result
 
     # -- the gateway's own API -------------------------------------------------------------
     @app.post("/v1/classify", response_model=api.ClassifyResponse, tags=["classify"])
     async def classify(body: api.ClassifyRequest, version: Optional[int] = Query(None, description="Pin a version."),
                        label: Optional[str] = Query(None, description="production|stable or staging|canary")):
-        texts = check_texts([body.texts] if isinstance(body.texts, str) else body.texts)
-        try:
-            route = state["router"].choose(version, label)
-        except UnknownVersion as exc:
-            raise ApiError(404, str(exc)) from None
-        prediction, scores, ids = await score(texts, route)
+        texts = [body.texts] if isinstance(body.texts, str) else body.texts
+        result = await score(texts, version, label)
+        prediction, route, scores, ids = result.prediction, result.route, result.scores, result.ids
         return api.ClassifyResponse(
             model_name=settings.model_name, model_version=prediction.version, route=route.name,
             predictions=[api.ClassifiedText(prediction_id=ids[i], label=prediction.labels[i], scores=scores[i],

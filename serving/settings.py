@@ -26,4 +26,8 @@ class ServingSettings(BaseSettings):
     canary_share: float = Field(0.0, ge=0.0, le=1.0, description="Share of unpinned traffic sent to staging.")
     poll_seconds: float = Field(2.0, gt=0.0, description="How often the in-process backend looks for new versions.")
     export_data_root: Path = Field(Path("data/demo"), description="Feedback exports become span-<N>/ here.")
+    grpc_port: Optional[int] = Field(
+        None, ge=0, le=65535, description="Serve TF Serving's gRPC PredictionService here too (0: any free port)."
+    )
+    grpc_host: str = Field("127.0.0.1", description="Interface of the gRPC server.")
     cors_origins: list[str] = Field(default_factory=list, description="Empty: CORS off.")

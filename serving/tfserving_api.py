@@ -12,7 +12,6 @@ from fastapi import Body, FastAPI
 from fastapi.responses import JSONResponse
 
 from serving.backends.base import UnknownVersion
-from serving.routing import Route
 
 SIGNATURE = "serving_default"
 
@@ -54,12 +53,8 @@ def register_tfserving_routes(app: FastAPI, settings, state, check_model, check_
     async def predict(name: str, payload: Any, version: Optional[int] = None, label: Optional[str] = None):
         check_model(name)
         texts, rows = _texts_from_request(payload, ApiError)
-        texts = check_texts(texts)
-        try:
-            route = state["router"].choose(version, label)
-        except UnknownVersion as exc:
-            raise ApiError(404, str(exc)) from None
-        prediction, _scores, ids = await score(texts, route)
+        result = await score(texts, version, label)
+        prediction, ids = result.prediction, result.ids
         if rows:
             body = {"predictions": [
                 {"scores": prediction.scores[i], "classes": prediction.classes, "label": prediction.labels[i]}

@@ -1,0 +1,87 @@
+"""The one code path every protocol (gateway JSON, TF Serving REST, gRPC) classifies through:
+validate, route, score, shadow-score, log durably, count."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Optional, Sequence
+
+from serving.backends.base import BackendError, ModelBackend, Prediction, UnknownVersion
+from serving.metrics import GatewayMetrics
+from serving.routing import Route, Router
+from serving.settings import ServingSettings
+from serving.store import FeedbackStore
+
+log = logging.getLogger("lexflow.gateway")
+
+
+class InvalidInput(ValueError):
+    """Client error; `status` is the HTTP status to answer with (gRPC maps it to INVALID_ARGUMENT)."""
+
+    def __init__(self, message: str, status: int = 422):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Classified:
+    prediction: Prediction
+    route: Route
+    scores: list[dict[str, float]]
+    ids: list[str]
+
+
+class ClassificationService:
+    def __init__(self, settings: ServingSettings, backend: ModelBackend, store: FeedbackStore, router: Router,
+                 metrics: GatewayMetrics):
+        self.settings, self.backend, self.store, self.router, self.metrics = settings, backend, store, router, metrics
+
+    def check_texts(self, texts: Sequence[Any]) -> list[str]:
+        limits = self.settings
+        if not texts:
+            raise InvalidInput("no texts given")
+        if len(texts) > limits.max_batch:
+            raise InvalidInput(f"batch of {len(texts)} texts exceeds the limit of {limits.max_batch}", 413)
+        for i, text in enumerate(texts):
+            if not isinstance(text, str):
+                raise InvalidInput(f"texts[{i}]: must be a string, got {type(text).__name__}")
+            if not text.strip():
+                raise InvalidInput(f"texts[{i}]: empty text")
+            if len(text) > limits.max_text_chars:
+                raise InvalidInput(f"texts[{i}]: {len(text)} characters exceeds the limit of {limits.max_text_chars}", 413)
+            if "\x00" in text:
+                raise InvalidInput(f"texts[{i}]: contains a NUL character")
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise InvalidInput(f"texts[{i}]: not valid Unicode (unpaired surrogate)") from None
+        return list(texts)
+
+    def classify(self, texts: Sequence[Any], version: Optional[int] = None, label: Optional[str] = None) -> Classified:
+        """Raises InvalidInput, UnknownVersion (404) or BackendError (503)."""
+        texts = self.check_texts(texts)
+        route = self.router.choose(version, label)
+        try:
+            prediction = self.backend.predict(texts, route.version)
+        except BackendError:
+            self.metrics.errors.labels(str(route.version)).inc()
+            raise
+        shadow_version, shadow_labels = self.router.table.shadow, None
+        if shadow_version is not None and shadow_version != prediction.version:
+            try:  # a failing candidate must never affect the answer
+                shadow_labels = self.backend.predict(texts, shadow_version).labels
+            except Exception:  # noqa: BLE001
+                log.warning("shadow scoring with version %s failed", shadow_version, exc_info=True)
+                shadow_version = None
+        else:
+            shadow_version = None
+        scores = [dict(zip(prediction.classes, row)) for row in prediction.scores]
+        # Committed before the caller answers: a prediction id a client holds is always stored.
+        ids = self.store.log_predictions(self.settings.model_name, prediction.version, route.name, texts,
+                                         prediction.labels, scores, shadow_version, shadow_labels)
+        for predicted in prediction.labels:
+            self.metrics.predictions.labels(str(prediction.version), predicted).inc()
+        return Classified(prediction, route, scores, ids)
+
+    def known_labels(self) -> set[str]:
+        return set(self.backend.classes())
