@@ -9,6 +9,7 @@ setup(
     packages=find_packages(include=["lexflow*", "pipeline*", "components*", "trainer*", "serving*", "datagen*"]),
     py_modules=["local_runner", "kubeflow_runner"],
     include_package_data=True,
+    package_data={"serving.store": ["alembic.ini", "migrations/*.py", "migrations/*.mako", "migrations/versions/*.py"]},
     # Versions are pinned by requirements/constraints.txt (pip install -c ...); these are the
     # direct dependencies with the ranges the code is written for.
     install_requires=[
@@ -30,9 +31,14 @@ setup(
         "uvicorn>=0.29",
         "sqlalchemy>=2.0,<3",
         "prometheus-client>=0.20",
+        "alembic>=1.13",
+        "psycopg[binary]>=3.1",
+        "httpx>=0.27",
+        "grpcio>=1.60",
+        "tensorflow-serving-api==2.16.1",
     ],
     extras_require={
-        "dev": ["pytest>=8", "pytest-timeout>=2.3", "httpx>=0.27", "nbclient>=0.10", "scikit-learn>=1.3"],
+        "dev": ["pytest>=8", "pytest-timeout>=2.3", "nbclient>=0.10", "scikit-learn>=1.3"],
     },
     entry_points={"console_scripts": ["lexflow=lexflow.cli:main"]},
 )

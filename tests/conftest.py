@@ -57,3 +57,44 @@ def pipeline_run(tmp_path_factory) -> PipelineRun:
     write_csv(root / "data" / "span-0" / "corpus.csv", generate_rows(500, seed=11))
     config = small_pipeline_config(root)
     return PipelineRun(config, run_local(config))
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory):
+    """A real PostgreSQL (never a mock). Skipped only when the server is not installed and
+    LEXFLOW_REQUIRE_POSTGRES is unset; CI sets it, so there a missing server fails."""
+    import os
+
+    from tests.postgres import pg_bin, run_server
+
+    if pg_bin() is None:
+        if os.environ.get("LEXFLOW_REQUIRE_POSTGRES"):
+            pytest.fail("PostgreSQL server binaries not found (apt-get install postgresql)")
+        pytest.skip("PostgreSQL server not installed (apt-get install postgresql)")
+    import shutil
+    import tempfile
+
+    # Not under pytest's tmp dir: that is private to root, and the server runs as `postgres`.
+    root = Path(tempfile.mkdtemp(prefix="lexflow-pg-"))
+    try:
+        yield from run_server(root)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/store.sqlite"
+    url = request.getfixturevalue("postgres_url")
+    # A fresh database per test, on the shared server.
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return url.rsplit("/", 1)[0] + f"/{name}"

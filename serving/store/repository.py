@@ -10,7 +10,7 @@ from sqlalchemy import Integer, create_engine, event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from serving.store.tables import Base, FeedbackRow, PredictionRow
+from serving.store.tables import FeedbackRow, PredictionRow
 
 
 class UnknownPrediction(LookupError):
@@ -59,7 +59,9 @@ class FeedbackStore:
             Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
         self.engine = _engine(url)
         self.store_text = store_text
-        Base.metadata.create_all(self.engine)
+        from serving.store.migrate import upgrade
+
+        upgrade(self.engine)  # Alembic, so PostgreSQL stores in production evolve with the code
         self._session = sessionmaker(self.engine, expire_on_commit=False)
 
     def session(self) -> Session:
