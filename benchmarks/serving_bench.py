@@ -87,7 +87,8 @@ def main(
         typer.echo(f"error: no model under {model_base_dir}/lexflow; run `python local_runner.py` first", err=True)
         raise typer.Exit(2)
     model = backend.get()
-    direct = [run_load(lambda t: model.predict([t]), n, seconds) for n in counts]
+    # The raw model call, without the gateway's micro-batching: what a client embedding the model gets.
+    direct = [run_load(lambda t: model._predict_now([t]), n, seconds) for n in counts]
 
     import httpx
 

@@ -33,8 +33,17 @@ class LoadedModel:
         self._serve = self._module.signatures["serving_default"]
         out = self._serve(text=tf.constant([WARMUP_TEXT]))  # fail here, not on a user's request
         self.classes = [c.decode() for c in out["classes"].numpy()[0]]
+        from serving.backends.batching import MicroBatcher
+
+        self._batcher = MicroBatcher(self._predict_now, name=f"batcher-v{version}")
 
     def predict(self, texts: Sequence[str]) -> Prediction:
+        return self._batcher.predict(texts)
+
+    def close(self) -> None:
+        self._batcher.close()
+
+    def _predict_now(self, texts: Sequence[str]) -> Prediction:
         out = self._serve(text=self._tf.constant(list(texts), dtype=self._tf.string))
         return Prediction(
             version=self.version,
@@ -112,7 +121,10 @@ class InProcessBackend(ModelBackend):
                 del loaded[version]
         keep = sorted(loaded, reverse=True)[: self.keep_versions]
         with self._lock:
+            dropped = [m for v, m in self._models.items() if v not in keep]
             self._models = {v: loaded[v] for v in keep}
+        for model in dropped:
+            model.close()  # requests already queued on it are still answered (FIFO)
 
     # -- ModelBackend ----------------------------------------------------------------------
     def versions(self) -> list[int]:

@@ -63,6 +63,13 @@ class FeedbackStore:
 
         upgrade(self.engine)  # Alembic, so PostgreSQL stores in production evolve with the code
         self._session = sessionmaker(self.engine, expire_on_commit=False)
+        from serving.store.group_commit import GroupCommitter
+
+        self._committer = GroupCommitter(self._insert)
+
+    def _insert(self, rows: list) -> None:
+        with self.session() as session, session.begin():
+            session.add_all(rows)
 
     def session(self) -> Session:
         return self._session()
@@ -80,8 +87,7 @@ class FeedbackStore:
             )
             for i, text in enumerate(texts)
         ]
-        with self.session() as session, session.begin():
-            session.add_all(rows)
+        self._committer.submit(rows)
         return ids
 
     def get_prediction(self, prediction_id: str) -> Optional[PredictionRow]:
