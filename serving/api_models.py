@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
 
 
 class _Body(BaseModel):
@@ -30,7 +30,8 @@ class ClassifyResponse(BaseModel):
 
 class FeedbackRequest(_Body):
     label: StrictStr = Field(..., description="The correct label.")
-    prediction_id: Optional[StrictStr] = Field(None, description="The prediction being corrected.")
+    prediction_id: Optional[StrictStr] = Field(None, description="The prediction being corrected.", max_length=64,
+                                               pattern=r"^[0-9A-Za-z-]+$")  # ids are UUIDs; nothing else reaches the DB
     text: Optional[StrictStr] = Field(None, description="Required when there is no prediction_id.")
 
 
@@ -69,8 +70,17 @@ class HealthResponse(BaseModel):
 class RoutingUpdate(_Body):
     production: Optional[int] = Field(None, description="Stable version; null = always the newest.")
     staging: Optional[int] = Field(None, description="Canary version; null = none.")
-    canary_share: Optional[float] = Field(None, ge=0.0, le=1.0)
+    canary_share: Optional[float] = Field(None, ge=0.0, le=1.0, description="Omit to keep it; 0 turns the canary off.")
     shadow: Optional[int] = Field(None, description="Scored and logged alongside, never returned.")
+
+    @field_validator("canary_share")
+    @classmethod
+    def _share_is_a_number(cls, value: Optional[float]) -> float:
+        # Omitted means unchanged; an explicit null would reach the routing table and break
+        # every canary decision (and the routing responses) until the next update.
+        if value is None:
+            raise ValueError("must be a number from 0 to 1, not null (0 turns the canary off)")
+        return value
 
 
 class RoutingOut(BaseModel):

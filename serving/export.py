@@ -53,6 +53,14 @@ def _write_span(path: Path, rows: list[FeedbackRow]) -> None:
     os.replace(tmp, path)
 
 
+def pending_feedback(store: FeedbackStore) -> list[FeedbackRow]:
+    """Feedback no completed export has covered yet (what the next export will write), oldest first."""
+    with store.session() as session:
+        done_up_to = session.scalar(
+            select(func.max(ExportRow.last_feedback_id)).where(ExportRow.completed.is_(True))) or 0
+        return list(session.scalars(select(FeedbackRow).where(FeedbackRow.id > done_up_to).order_by(FeedbackRow.id)))
+
+
 def export_feedback(store: FeedbackStore, data_root: Path, min_rows: int = 1) -> ExportResult:
     data_root = Path(data_root)
     with store.session() as session, session.begin():

@@ -1,4 +1,6 @@
 """Prometheus metrics of the gateway (exposed at /metrics)."""
+import time
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
@@ -15,3 +17,47 @@ class GatewayMetrics:
         self.errors = Counter("lexflow_model_errors_total", "Backend failures", ["version"], registry=self.registry)
         self.live_accuracy = Gauge("lexflow_live_accuracy", "Share of feedback agreeing with the prediction",
                                    ["version"], registry=self.registry)
+        self._children: dict = {}
+
+    def child(self, metric, *labels: str):
+        """`metric.labels(*labels)`, remembered: prometheus_client validates and locks on every
+        `labels()` call, which adds up on the per-request path. Children are never removed."""
+        key = (metric, labels)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*labels)
+        return found
+
+
+class ObserveRequests:
+    """ASGI middleware: counts requests by route and status and times them.
+
+    Plain ASGI rather than `@app.middleware("http")`: Starlette's BaseHTTPMiddleware runs every
+    request through an extra task group and memory streams, which cost more CPU than the
+    classification itself under load (see benchmarks/results/serving.md).
+    """
+
+    def __init__(self, app, metrics: GatewayMetrics):
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500  # an exception that escapes the app becomes a 500
+
+        async def observed_send(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, observed_send)
+        finally:
+            path = getattr(scope.get("route"), "path", "unmatched")
+            metrics = self.metrics
+            metrics.child(metrics.requests, path, str(status)).inc()
+            metrics.child(metrics.latency, path).observe(time.perf_counter() - start)

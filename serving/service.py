@@ -58,7 +58,7 @@ class ClassificationService:
         return list(texts)
 
     def classify(self, texts: Sequence[Any], version: Optional[int] = None, label: Optional[str] = None) -> Classified:
-        """Raises InvalidInput, UnknownVersion (404) or BackendError (503)."""
+        """Raises InvalidInput, UnknownVersion (404) or BackendError (503). Blocks the calling thread."""
         texts = self.check_texts(texts)
         route = self.router.choose(version, label)
         try:
@@ -66,22 +66,60 @@ class ClassificationService:
         except BackendError:
             self.metrics.errors.labels(str(route.version)).inc()
             raise
-        shadow_version, shadow_labels = self.router.table.shadow, None
-        if shadow_version is not None and shadow_version != prediction.version:
+        shadow_version, shadow_labels = self._shadow_version(prediction), None
+        if shadow_version is not None:
             try:  # a failing candidate must never affect the answer
                 shadow_labels = self.backend.predict(texts, shadow_version).labels
             except Exception:  # noqa: BLE001
                 log.warning("shadow scoring with version %s failed", shadow_version, exc_info=True)
                 shadow_version = None
-        else:
-            shadow_version = None
         scores = [dict(zip(prediction.classes, row)) for row in prediction.scores]
         # Committed before the caller answers: a prediction id a client holds is always stored.
         ids = self.store.log_predictions(self.settings.model_name, prediction.version, route.name, texts,
                                          prediction.labels, scores, shadow_version, shadow_labels)
-        for predicted in prediction.labels:
-            self.metrics.predictions.labels(str(prediction.version), predicted).inc()
-        return Classified(prediction, route, scores, ids)
+        return self._counted(Classified(prediction, route, scores, ids))
+
+    async def classify_async(self, texts: Sequence[Any], version: Optional[int] = None,
+                             label: Optional[str] = None) -> Classified:
+        """`classify` for the event loop. With the in-process backend no thread is held while the
+        micro-batcher scores and the group commit writes; other backends run in a worker thread."""
+        texts = self.check_texts(texts)
+        route = self.router.choose(version, label)
+        try:
+            prediction = await self._predict_async(texts, route.version)
+        except BackendError:
+            self.metrics.errors.labels(str(route.version)).inc()
+            raise
+        shadow_version, shadow_labels = self._shadow_version(prediction), None
+        if shadow_version is not None:
+            try:  # a failing candidate must never affect the answer
+                shadow_labels = (await self._predict_async(texts, shadow_version)).labels
+            except Exception:  # noqa: BLE001
+                log.warning("shadow scoring with version %s failed", shadow_version, exc_info=True)
+                shadow_version = None
+        scores = [dict(zip(prediction.classes, row)) for row in prediction.scores]
+        # Committed (fsync'd) before the caller answers: a prediction id a client holds is always stored.
+        ids = await self.store.log_predictions_async(self.settings.model_name, prediction.version, route.name,
+                                                     texts, prediction.labels, scores, shadow_version, shadow_labels)
+        return self._counted(Classified(prediction, route, scores, ids))
+
+    async def _predict_async(self, texts: list[str], version: Optional[int]) -> Prediction:
+        predict_async = getattr(self.backend, "predict_async", None)
+        if predict_async is not None:
+            return await predict_async(texts, version)
+        from starlette.concurrency import run_in_threadpool  # TF Serving backends: blocking clients
+
+        return await run_in_threadpool(self.backend.predict, texts, version)
+
+    def _shadow_version(self, prediction: Prediction) -> Optional[int]:
+        shadow = self.router.table.shadow
+        return shadow if shadow is not None and shadow != prediction.version else None
+
+    def _counted(self, result: Classified) -> Classified:
+        version, metrics = str(result.prediction.version), self.metrics
+        for predicted in result.prediction.labels:
+            metrics.child(metrics.predictions, version, predicted).inc()
+        return result
 
     def known_labels(self) -> set[str]:
         return set(self.backend.classes())

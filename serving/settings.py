@@ -23,6 +23,7 @@ class ServingSettings(BaseSettings):
     store_text: bool = Field(True, description="Keep prediction texts (else only their SHA-256).")
     max_text_chars: int = Field(100_000, ge=1)
     max_batch: int = Field(64, ge=1)
+    max_body_bytes: int = Field(16 * 1024 * 1024, ge=1024, description="Larger request bodies get a 413 before they are read.")
     canary_share: float = Field(0.0, ge=0.0, le=1.0, description="Share of unpinned traffic sent to staging.")
     poll_seconds: float = Field(2.0, gt=0.0, description="How often the in-process backend looks for new versions.")
     export_data_root: Path = Field(Path("data/demo"), description="Feedback exports become span-<N>/ here.")
@@ -31,3 +32,7 @@ class ServingSettings(BaseSettings):
     )
     grpc_host: str = Field("127.0.0.1", description="Interface of the gRPC server.")
     cors_origins: list[str] = Field(default_factory=list, description="Empty: CORS off.")
+    access_log: bool = Field(
+        False, description="uvicorn's access log, one line per request. Off by default: /metrics counts requests by "
+        "route and status, errors are logged, and the line costs ~15-20% of the gateway's CPU under load."
+    )

@@ -40,6 +40,9 @@ class LoadedModel:
     def predict(self, texts: Sequence[str]) -> Prediction:
         return self._batcher.predict(texts)
 
+    async def predict_async(self, texts: Sequence[str]) -> Prediction:
+        return await self._batcher.predict_async(texts)
+
     def close(self) -> None:
         self._batcher.close()
 
@@ -101,14 +104,21 @@ class InProcessBackend(ModelBackend):
         on_disk = _version_dirs(self.model_dir)
         with self._lock:
             loaded = dict(self._models)
-        for version in sorted(on_disk, reverse=True)[: self.keep_versions]:
+        # Refused versions take no slot: a run of broken pushes must not push the last good
+        # version out of the served set (or, on a restart, leave nothing to serve).
+        slots = self.keep_versions
+        for version in sorted(on_disk, reverse=True):
+            if slots == 0:
+                break
             if version in loaded:
+                slots -= 1
                 continue
             mtime = on_disk[version].stat().st_mtime
             if self._failed.get(version) == mtime:
                 continue
             try:
                 loaded[version] = LoadedModel(version, on_disk[version])
+                slots -= 1
                 log.info("loaded %s version %d", self.model_name, version)
                 self._failed.pop(version, None)
             except Exception as exc:
@@ -144,6 +154,10 @@ class InProcessBackend(ModelBackend):
 
     def predict(self, texts: Sequence[str], version: Optional[int] = None) -> Prediction:
         return self.get(version).predict(texts)
+
+    async def predict_async(self, texts: Sequence[str], version: Optional[int] = None) -> Prediction:
+        """`predict` on an event loop: awaits the micro-batcher without holding a thread."""
+        return await self.get(version).predict_async(texts)
 
     def classes(self, version: Optional[int] = None) -> list[str]:
         return self.get(version).classes

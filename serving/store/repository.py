@@ -6,11 +6,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Optional
 
-from sqlalchemy import Integer, create_engine, event, func, select
+from sqlalchemy import Integer, create_engine, event, func, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from serving.store.tables import FeedbackRow, PredictionRow
+from serving.store.tables import FeedbackRow, PredictionRow, utcnow
 
 
 class UnknownPrediction(LookupError):
@@ -33,9 +33,20 @@ class VersionHealth:
         return self.correct / self.feedback if self.feedback else None
 
 
+try:  # the JSON columns (prediction scores) are encoded once per logged row
+    import orjson
+
+    def _json_serializer(value) -> str:
+        return orjson.dumps(value).decode()
+except ImportError:  # pragma: no cover - orjson is a dependency; the standard library is the fallback
+    import json
+
+    _json_serializer = json.dumps
+
+
 def _engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(url, connect_args={"check_same_thread": False}, json_serializer=_json_serializer)
 
         @event.listens_for(engine, "connect")
         def _sqlite_durability(dbapi_connection, _record):
@@ -48,7 +59,7 @@ def _engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, json_serializer=_json_serializer)
 
 
 class FeedbackStore:
@@ -65,11 +76,19 @@ class FeedbackStore:
         self._session = sessionmaker(self.engine, expire_on_commit=False)
         from serving.store.group_commit import GroupCommitter
 
+        self._insert_prediction = insert(PredictionRow.__table__)
         self._committer = GroupCommitter(self._insert)
 
-    def _insert(self, rows: list) -> None:
-        with self.session() as session, session.begin():
-            session.add_all(rows)
+    def _insert(self, rows: list[dict]) -> None:
+        # Hashed here, on the group-commit thread, not on the event loop (texts may be 100k chars each).
+        for row in rows:
+            if "text_sha256" not in row:
+                row["text_sha256"] = text_hash(row["text"])
+                if not self.store_text:
+                    row["text"] = None
+        # Core executemany, not ORM objects: the unit of work cost more than the rest of a request.
+        with self.engine.begin() as connection:
+            connection.execute(self._insert_prediction, rows)
 
     def session(self) -> Session:
         return self._session()
@@ -77,18 +96,33 @@ class FeedbackStore:
     def log_predictions(self, model_name: str, version: int, route: str, texts: list[str], labels: list[str],
                         scores: list[dict[str, float]], shadow_version: Optional[int] = None,
                         shadow_labels: Optional[list[str]] = None) -> list[str]:
-        ids = [str(uuid.uuid4()) for _ in texts]
-        rows = [
-            PredictionRow(
-                id=ids[i], model_name=model_name, model_version=version, route=route,
-                text_sha256=text_hash(text), text=text if self.store_text else None,
-                label=labels[i], scores=scores[i], shadow_version=shadow_version,
-                shadow_label=shadow_labels[i] if shadow_labels else None,
-            )
-            for i, text in enumerate(texts)
-        ]
+        """Stores one row per text and returns their ids once committed (durable)."""
+        ids, rows = self._prediction_rows(model_name, version, route, texts, labels, scores, shadow_version,
+                                          shadow_labels)
         self._committer.submit(rows)
         return ids
+
+    async def log_predictions_async(self, model_name: str, version: int, route: str, texts: list[str],
+                                    labels: list[str], scores: list[dict[str, float]],
+                                    shadow_version: Optional[int] = None,
+                                    shadow_labels: Optional[list[str]] = None) -> list[str]:
+        """`log_predictions` for the event loop: awaits the (group) commit without holding a thread."""
+        ids, rows = self._prediction_rows(model_name, version, route, texts, labels, scores, shadow_version,
+                                          shadow_labels)
+        await self._committer.submit_async(rows)
+        return ids
+
+    def _prediction_rows(self, model_name, version, route, texts, labels, scores, shadow_version, shadow_labels):
+        ids = [str(uuid.uuid4()) for _ in texts]
+        now = utcnow()
+        rows = [
+            {"id": ids[i], "created_at": now, "model_name": model_name, "model_version": version, "route": route,
+             "text": text, "label": labels[i],  # text_sha256 (and dropping the text) in _insert
+             "scores": scores[i], "shadow_version": shadow_version,
+             "shadow_label": shadow_labels[i] if shadow_labels else None}
+            for i, text in enumerate(texts)
+        ]
+        return ids, rows
 
     def get_prediction(self, prediction_id: str) -> Optional[PredictionRow]:
         with self.session() as session:
