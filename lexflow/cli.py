@@ -83,6 +83,81 @@ def run(
 app.command("run")(run)
 
 
+@app.command("retrain")
+def retrain_command(
+    data_root: Optional[Path] = typer.Option(None, help="Span folder the feedback is exported into (span-<N>/). Default: data/demo."),
+    pipeline_root: Optional[Path] = typer.Option(None, help="Where TFX writes artifacts. Default: artifacts/pipeline."),
+    serving_dir: Optional[Path] = typer.Option(None, help="Model base dir the gateway serves. Default: artifacts/serving."),
+    metadata_path: Optional[Path] = typer.Option(None, help="MLMD SQLite file. Default: artifacts/metadata.sqlite."),
+    database_url: Optional[str] = typer.Option(None, help="Feedback store (SQLAlchemy URL). Default: LEXFLOW_DATABASE_URL / the gateway's default."),
+    force: bool = typer.Option(False, "--force", help="Export and retrain even if no trigger fires."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only evaluate and print the policy."),
+    watch_mode: bool = typer.Option(False, "--watch", help="Keep checking every retrain.watch_interval_seconds."),
+    interval: Optional[float] = typer.Option(None, help="Seconds between checks in --watch mode (overrides the config)."),
+    max_cycles: Optional[int] = typer.Option(None, help="Stop --watch after this many checks."),
+    config_file: Optional[Path] = typer.Option(None, "--config", help="YAML/JSON file with PipelineConfig fields (retrain policy under `retrain`)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show TFX/Beam/TF logs."),
+) -> None:
+    """Evaluate the retrain policy; if it fires, export feedback as a new span and run the pipeline."""
+    from lexflow import retrain as rt
+    from lexflow.local_run import quiet_logs
+    from serving.settings import ServingSettings
+    from serving.store import FeedbackStore
+
+    config = load_config(
+        config_file, data_root=data_root, pipeline_root=pipeline_root, serving_dir=serving_dir,
+        metadata_path=metadata_path, **{"retrain.watch_interval_seconds": interval},
+    )
+    quiet_logs(verbose)
+    try:
+        url = database_url or ServingSettings().database_url
+        store = FeedbackStore(url)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise fail(f"settings: {'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
+    except Exception as exc:  # SQLAlchemy: bad URL, unreachable server
+        raise fail(f"feedback store: cannot open it ({type(exc).__name__}: {str(exc).splitlines()[0]})") from None
+    failed = False
+
+    def show(report: "rt.RetrainReport") -> None:
+        nonlocal failed
+        render_retrain(report)
+        failed = failed or not report.ok
+
+    try:
+        if watch_mode:
+            console.print(f"watching: checking the retrain policy every {config.retrain.watch_interval_seconds:g} s (Ctrl-C stops)")
+            rt.watch(config, store, show, max_cycles=max_cycles, on_status=console.print)
+        else:
+            show(rt.retrain(config, store, force=force, dry_run=dry_run, on_status=console.print))
+    except UserError as exc:
+        raise fail(str(exc)) from None
+    except KeyboardInterrupt:
+        console.print("stopped")
+    if failed:
+        raise typer.Exit(1)
+
+
+def render_retrain(report) -> None:
+    from lexflow.run_summary import render
+
+    decision = report.decision
+    console.print("retrain policy: " + ("[yellow]retrain[/] (" + "; ".join(decision.reasons) + ")"
+                                        if decision.retrain else "no trigger fired"), soft_wrap=True)
+    for check in decision.checks:
+        console.print(f"  - {check}", soft_wrap=True)
+    for note in report.notes:
+        console.print(f"  note: {note}")
+    if report.exported_span is not None:
+        console.print(f"exported {report.exported_rows} feedback rows as span {report.exported_span}")
+    if report.summary is not None and report.summary.components:
+        render(report.summary, console)
+        if report.summary.blessed is False:
+            console.print("[yellow]the new model did not pass the Evaluator; the served version is unchanged[/]")
+    if report.error:
+        err_console.print(f"[red]error:[/] {report.error}", soft_wrap=True)
+
+
 @schema_app.command("draft")
 def schema_draft(
     data_root: Path = typer.Argument(..., help="Dataset folder (spans or flat CSVs)."),
@@ -142,6 +217,8 @@ def lineage(
     console.print(f"  data spans       {', '.join(map(str, info.spans))}  ({'; '.join(info.examples_uris)})")
     console.print(f"  evaluation       {info.evaluation_uri}  blessed={info.blessed}")
     console.print(f"  baseline model   {info.baseline_model_uri or 'none (first blessed model)'}")
+    for span_number, summary in sorted(info.drift.items()):
+        console.print(f"  drift, span {span_number:<4} {summary}", soft_wrap=True)
 
 
 @app.command("serve")

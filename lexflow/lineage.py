@@ -24,6 +24,7 @@ class VersionLineage:
     blessed: Optional[bool]
     baseline_model_uri: Optional[str]
     pusher_execution: int
+    drift: dict[int, str] = field(default_factory=dict)  # span -> DriftCheck's summary when it was ingested
     extra: dict = field(default_factory=dict)
 
 
@@ -61,22 +62,30 @@ def version_lineage(store: mlmd.MetadataStore, version: Optional[str] = None) ->
     schema = md.input_artifacts(store, trainer.id, "schema")[0]
     transform = md.producer_execution(store, transform_graph.id)
     examples = md.input_artifacts(store, transform.id, "examples")
+    # The evaluation that gated this push is the one whose blessing the Pusher read; the model may
+    # also have been evaluated later as another run's baseline, which says nothing about this push.
     evaluation_uri = blessed = baseline_uri = None
-    for execution_id in _consumers(store, model.id):
-        blessing = md.output_artifacts(store, execution_id, "blessing")
-        if blessing:
-            blessed = bool(md.custom_property(blessing[0], "blessed"))
-            evaluation = md.output_artifacts(store, execution_id, "evaluation")
-            evaluation_uri = evaluation[0].uri if evaluation else None
-            baseline = md.input_artifacts(store, execution_id, "baseline_model")
-            baseline_uri = baseline[0].uri if baseline else None
+    blessings = md.input_artifacts(store, pusher.id, "model_blessing")
+    if blessings:
+        blessed = bool(md.custom_property(blessings[0], "blessed"))
+        evaluator = md.producer_execution(store, blessings[0].id)
+        evaluation = md.output_artifacts(store, evaluator.id, "evaluation")
+        evaluation_uri = evaluation[0].uri if evaluation else None
+        baseline = md.input_artifacts(store, evaluator.id, "baseline_model")
+        baseline_uri = baseline[0].uri if baseline else None
+    drift = {}
+    for example in examples:
+        for execution_id in _consumers(store, example.id):
+            for report in md.output_artifacts(store, execution_id, "drift_report"):
+                if md.custom_property(report, "span") == md.custom_property(example, "span"):
+                    drift[int(md.custom_property(example, "span") or 0)] = str(md.custom_property(report, "summary"))
     return VersionLineage(
         version=str(md.custom_property(chosen, "pushed_version")),
         served_path=str(md.custom_property(chosen, "pushed_destination")),
         model_uri=model.uri, trainer_execution=trainer.id, transform_graph_uri=transform_graph.uri,
         schema_uri=schema.uri, spans=sorted({int(md.custom_property(e, "span") or 0) for e in examples}),
         examples_uris=[e.uri for e in examples], evaluation_uri=evaluation_uri, blessed=blessed,
-        baseline_model_uri=baseline_uri, pusher_execution=pusher.id,
+        baseline_model_uri=baseline_uri, pusher_execution=pusher.id, drift=drift,
     )
 
 

@@ -47,6 +47,38 @@ def quiet_logs(verbose: bool) -> None:
         logging.getLogger(name).setLevel(level)
 
 
+def ingested_spans(config: PipelineConfig) -> set[int]:
+    """Spans ExampleGen has turned into Examples in this pipeline's metadata."""
+    from lexflow import metadata as md
+
+    if not config.metadata_path.is_file():
+        return set()
+    store = md.open_store(config.metadata_path)
+    return {int(md.custom_property(a, "span") or 0)
+            for execution in md.node_executions(store, config.pipeline_name, "CsvExampleGen")
+            for a in md.output_artifacts(store, execution.id, "examples")}
+
+
+def ingest_backlog(config: PipelineConfig, metadata, on_status=None) -> list[int]:
+    """Ingest older spans that were written but never ingested, oldest first; return them.
+
+    Each run's ExampleGen reads only the newest span; without this a span written between two
+    runs (two feedback exports, or an export whose run failed) would silently never be trained on.
+    """
+    from tfx import v1 as tfx
+
+    from pipeline.data_layout import resolve_input_pattern, span_files
+    from pipeline.pipeline import create_ingest_pipeline
+
+    on_disk = sorted(span_files(config.data_root, resolve_input_pattern(config.data_root, config.input_pattern)))
+    missing = [span for span in on_disk[:-1] if span not in ingested_spans(config)]
+    for span in missing:
+        if on_status:
+            on_status(f"ingesting span {span} (written but never ingested)")
+        tfx.orchestration.LocalDagRunner().run(create_ingest_pipeline(config, span, metadata))
+    return missing
+
+
 def run_local(config: PipelineConfig, on_status=None, preflight: bool = True) -> RunSummary:
     """Preflight, resolve the schema, run the pipeline, return the run summary.
 
@@ -66,6 +98,7 @@ def run_local(config: PipelineConfig, on_status=None, preflight: bool = True) ->
     metadata = tfx.orchestration.metadata.sqlite_metadata_connection_config(str(config.metadata_path))
     pipeline = create_pipeline(config, metadata_connection_config=metadata)
     try:
+        ingest_backlog(config, metadata, on_status)
         tfx.orchestration.LocalDagRunner().run(pipeline)
     except Exception as exc:  # any component failure surfaces here
         # TFX logs "Execution N failed." without the traceback; keep it for --verbose.

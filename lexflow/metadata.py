@@ -107,3 +107,50 @@ def custom_property(artifact: metadata_store_pb2.Artifact, name: str):
     value = artifact.custom_properties[name]
     kind = value.WhichOneof("value")
     return getattr(value, kind) if kind else None
+
+
+def state_name(execution: metadata_store_pb2.Execution) -> str:
+    return _STATE_NAMES.get(execution.last_known_state, "UNKNOWN")
+
+
+def artifact_type_name(store: mlmd.MetadataStore, artifact: metadata_store_pb2.Artifact) -> str:
+    return store.get_artifact_types_by_id([artifact.type_id])[0].name
+
+
+def node_executions(store: mlmd.MetadataStore, pipeline_name: str, node_id: str) -> list[metadata_store_pb2.Execution]:
+    """Every execution of one pipeline node across runs, oldest first (cached ones included)."""
+    node = store.get_context_by_type_and_name(NODE, f"{pipeline_name}.{node_id}")
+    if node is None:
+        return []
+    return sorted(store.get_executions_by_context(node.id), key=lambda e: (e.create_time_since_epoch, e.id))
+
+
+def input_artifacts_by_key(store: mlmd.MetadataStore, execution_id: int) -> dict[str, list[metadata_store_pb2.Artifact]]:
+    """An execution's inputs grouped by channel key ('model', 'baseline_model', ...).
+
+    The key is the only place MLMD says in which role an artifact was consumed: the
+    Evaluator's candidate and baseline are both `Model`s.
+    """
+    wanted = (metadata_store_pb2.Event.INPUT, metadata_store_pb2.Event.DECLARED_INPUT)
+    ids_by_key: dict[str, list[int]] = {}
+    for event in store.get_events_by_execution_ids([execution_id]):
+        if event.type not in wanted:
+            continue
+        key = next((step.key for step in event.path.steps if step.HasField("key")), "")
+        ids_by_key.setdefault(key, []).append(event.artifact_id)
+    all_ids = [i for ids in ids_by_key.values() for i in ids]
+    by_id = {a.id: a for a in store.get_artifacts_by_id(all_ids)} if all_ids else {}
+    return {key: [by_id[i] for i in ids if i in by_id] for key, ids in ids_by_key.items()}
+
+
+def consumer_executions(store: mlmd.MetadataStore, artifact_id: int) -> list[metadata_store_pb2.Execution]:
+    """Executions that took `artifact_id` as an input, oldest first."""
+    wanted = (metadata_store_pb2.Event.INPUT, metadata_store_pb2.Event.DECLARED_INPUT)
+    ids = sorted({e.execution_id for e in store.get_events_by_artifact_ids([artifact_id]) if e.type in wanted})
+    return store.get_executions_by_id(ids) if ids else []
+
+
+def execution_run(store: mlmd.MetadataStore, execution_id: int) -> Optional[metadata_store_pb2.Context]:
+    """The pipeline run an execution belongs to (cached executions belong to the run that re-used them)."""
+    runs = [c for c in store.get_contexts_by_execution(execution_id) if c.type == PIPELINE_RUN]
+    return runs[0] if runs else None

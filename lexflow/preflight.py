@@ -50,6 +50,13 @@ def check_writable_dir(path: Path, what: str) -> None:
 
 def check_run_inputs(config: PipelineConfig) -> list[Path]:
     """Validate the data root and output locations; return the CSV files of the latest span."""
+    from pipeline.config import is_uri
+
+    for what, location in (("data root", config.data_root), ("pipeline root", config.pipeline_root),
+                           ("serving dir", config.serving_dir)):
+        if is_uri(str(location)):
+            raise UserError(f"{what} {location} is a bucket URI: the local runner reads and writes local paths "
+                            "(compile for Kubeflow with kubeflow_runner.py to use object storage)")
     root = config.data_root
     if not root.exists():
         raise UserError(f"data root {root} does not exist")

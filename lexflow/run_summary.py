@@ -20,6 +20,14 @@ class EvalMetrics:
 
 
 @dataclass
+class DriftInfo:
+    span: int
+    baseline_span: Optional[int]  # None on the first span
+    drifted: bool
+    summary: str
+
+
+@dataclass
 class RunSummary:
     run_id: str
     components: list[md.ExecutionInfo]
@@ -32,6 +40,9 @@ class RunSummary:
     pipeline_root: Path
     schema_path: Optional[Path] = None
     schema_drafted: bool = False
+    spans: list[int] = field(default_factory=list)  # the window Transform/Trainer/Evaluator read
+    new_span: Optional[int] = None  # what ExampleGen ingested in this run
+    drift: Optional["DriftInfo"] = None
 
     @property
     def succeeded(self) -> bool:
@@ -107,7 +118,29 @@ def summarize(config: PipelineConfig, schema_path: Optional[Path] = None, schema
             pushed_version = str(md.custom_property(pushed[0], "pushed_version"))
             pushed_path = md.custom_property(pushed[0], "pushed_destination")
             already_served = bool(md.custom_property(pushed[0], "already_served"))
+    spans: list[int] = []
+    transform = by_component.get("Transform")
+    if transform is not None:
+        spans = sorted({int(md.custom_property(a, "span") or 0)
+                        for a in md.input_artifacts(store, transform.execution.id, "examples")})
+    new_span = None
+    example_gen = by_component.get("CsvExampleGen")
+    if example_gen is not None:
+        ingested = md.output_artifacts(store, example_gen.execution.id, "examples")
+        new_span = int(md.custom_property(ingested[0], "span") or 0) if ingested else None
+    drift = None
+    drift_check = by_component.get("DriftCheck")
+    if drift_check is not None:
+        reports = md.output_artifacts(store, drift_check.execution.id, "drift_report")
+        if reports:
+            baseline_span = md.custom_property(reports[0], "baseline_span")
+            drift = DriftInfo(
+                span=int(md.custom_property(reports[0], "span") or 0),
+                baseline_span=None if baseline_span in (None, -1) else int(baseline_span),
+                drifted=bool(md.custom_property(reports[0], "drifted")),
+                summary=str(md.custom_property(reports[0], "summary")))
     return RunSummary(
+        spans=spans, new_span=new_span, drift=drift,
         run_id=run.name if run else "-",
         components=components,
         metrics=metrics,
@@ -148,6 +181,13 @@ def render(summary: RunSummary, console) -> None:
         table.add_row(info.component, f"[{styles.get(info.state, 'yellow')}]{info.state.lower()}[/]", f"{info.seconds:.1f}")
     console.print(table)
 
+    if summary.spans:
+        console.print(f"data: spans {', '.join(map(str, summary.spans))}"
+                      + (f" (new: span {summary.new_span})" if summary.new_span is not None else ""))
+    if summary.drift is not None:
+        d = summary.drift
+        against = f"span {d.span} vs. span {d.baseline_span}" if d.baseline_span is not None else f"span {d.span}"
+        console.print(f"drift ({against}): " + (f"[yellow]{d.summary}[/]" if d.drifted else d.summary), soft_wrap=True)
     m = summary.metrics
     if m is not None:
         def fmt(x):

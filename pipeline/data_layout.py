@@ -27,6 +27,15 @@ def csv_files(data_root: Path, pattern: str) -> list[Path]:
     data_root = Path(data_root)
     if "{SPAN}" not in pattern:
         return sorted(p for p in data_root.glob(pattern) if p.is_file())
+    spans = span_files(data_root, pattern)
+    return spans[max(spans)] if spans else []
+
+
+def span_files(data_root: Path, pattern: str) -> dict[int, list[Path]]:
+    """Span number -> its CSV files, for a pattern with {SPAN} ({} for an unspanned pattern)."""
+    data_root = Path(data_root)
+    if "{SPAN}" not in pattern:
+        return {}
     span_re = re.compile(
         "^" + "".join(
             r"(\d+)" if token == "{SPAN}" else "[^/]*" if token == "*" else re.escape(token)
@@ -38,4 +47,4 @@ def csv_files(data_root: Path, pattern: str) -> list[Path]:
         match = span_re.match(path.relative_to(data_root).as_posix())
         if match and path.is_file():
             spans.setdefault(int(match.group(1)), []).append(path)
-    return sorted(spans[max(spans)]) if spans else []
+    return {span: sorted(paths) for span, paths in sorted(spans.items())}

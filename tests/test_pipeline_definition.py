@@ -1,4 +1,5 @@
 """create_pipeline wiring (no execution): order, gate, baseline, cache key."""
+import json
 import shutil
 from pathlib import Path
 
@@ -34,6 +35,30 @@ def test_all_components_in_dependency_order(pipeline):
     assert nodes["latest_blessed_model_resolver"] in nodes["Evaluator"].upstream_nodes
     assert nodes["Evaluator"] in nodes["Pusher"].upstream_nodes
     assert pipeline.enable_cache
+
+
+def test_model_reads_the_span_window_and_drift_compares_with_the_previous_span(pipeline):
+    nodes = _by_id(pipeline)
+    window, previous = nodes["span_window_resolver"], nodes["previous_span_resolver"]
+    assert nodes["CsvExampleGen"] in window.upstream_nodes  # this run's span is ingested first
+    assert nodes["Transform"].inputs["examples"] is window.outputs["examples"]
+    assert nodes["Evaluator"].inputs["examples"] is window.outputs["examples"]  # new and baseline on the same data
+    # TFX keeps a Resolver's strategy config under the exec property "source_uri".
+    assert window.exec_properties["source_uri"]["num_spans"] == 0  # default: every span
+    assert previous.exec_properties["source_uri"] == {"num_spans": 1, "skip_recent": 1, "min_spans": 0}
+    drift = nodes["DriftCheck"]
+    assert drift.inputs["examples"] is nodes["CsvExampleGen"].outputs["examples"]
+    assert drift.inputs["baseline_examples"] is previous.outputs["examples"]
+    assert drift in nodes["Transform"].upstream_nodes
+
+
+def test_ingest_pipeline_reads_one_older_span(tmp_path):
+    from pipeline.pipeline import create_ingest_pipeline
+
+    config = PipelineConfig(pipeline_root=tmp_path / "p", serving_dir=tmp_path / "s")
+    [example_gen] = create_ingest_pipeline(config, span=3).components
+    assert example_gen.id == "CsvExampleGen"  # same node: its artifacts join the span window
+    assert json.loads(example_gen.exec_properties["range_config"])["static_range"] == {"start_span_number": 3, "end_span_number": 3}
 
 
 def test_transform_and_trainer_carry_config_and_code_fingerprint(pipeline):
