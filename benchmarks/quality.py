@@ -10,9 +10,9 @@ For each dataset (a folder `<datasets-dir>/<name>/` with `train.csv` and `test.c
    `data/<name>/span-0/train.csv`, a *symlink* to the dataset's train split (the datasets are
    never copied), and the pipeline root, MLMD file and serving dir of the run.
 2. The real pipeline runs: `lexflow.local_run.run_local(config)`, i.e. `create_pipeline`
-   with LocalDagRunner, caching off. No curated schema exists for these datasets, so the run
-   drafts one with TFDV (recorded in the results). The pipeline itself holds out
-   `eval_fraction` of the train split for its Evaluator (blessing) and trains on the rest.
+   with LocalDagRunner, caching off, importing the curated `schema/<name>/schema.pbtxt` (a
+   dataset without one gets a TFDV draft; the results say which). The pipeline itself holds
+   out `eval_fraction` of the train split for its Evaluator (blessing) and trains on the rest.
 3. The PUSHED model (the SavedModel at `summary.pushed_path`) is loaded with
    `tf.saved_model.load` and its `serving_default` signature labels `test.csv` in batches.
 4. Side by side, TF-IDF (word 1-2 grams, sublinear tf, min_df 2) + LinearSVC (C=1) is fitted
@@ -22,11 +22,11 @@ For each dataset (a folder `<datasets-dir>/<name>/` with `train.csv` and `test.c
    time and the Trainer's time are written to `<out>/quality.json` and `<out>/quality.md`
    (merged with the datasets already there, unless `--no-merge`).
 
-Config: PipelineConfig fields, lowest precedence first: the pipeline defaults, this module's
-BENCHMARK_OVERRIDES for the dataset, `--config FILE` (YAML/JSON; top-level PipelineConfig
-fields apply to every dataset, `per_dataset: {<name>: {...}}` to one), `--train-steps`.
-Paths (data root, pipeline root, metadata, serving dir) and `enable_cache: false` are set by
-the benchmark and cannot be overridden.
+Config: PipelineConfig fields, lowest precedence first: the pipeline defaults, the dataset's
+`benchmarks/configs/<name>.json` (a plain pipeline config file, `lexflow run --config` takes
+it too), `--config FILE` (YAML/JSON, applied to every dataset), `--train-steps`. Paths (data
+root, pipeline root, metadata, serving dir) and `enable_cache: false` are set by the benchmark
+and cannot be overridden.
 """
 from __future__ import annotations
 
@@ -62,14 +62,9 @@ FREQUENT_MIN_TRAIN_ROWS = 50
 # unfair_tos_en: "use macro-F1 over the 9 non-`none` classes").
 NEGATIVE_LABEL = {"unfair_tos_en": "none"}
 
-# Benchmark settings per dataset, on top of the pipeline defaults (and under --config). These
-# are what the results in benchmarks/results were produced with; see BENCHMARKS.md.
-BENCHMARK_OVERRIDES: dict[str, dict[str, Any]] = {
-    "cuad_clauses": {},
-    # Macro-F1 over 10 classes with 91% `none` starts below the default 0.5 blessing bar,
-    # which would stop the push; the benchmark must score a pushed model.
-    "unfair_tos_en": {"thresholds": {"min_accuracy": 0.6, "min_macro_f1": 0.3}},
-}
+# Per-dataset pipeline settings (PipelineConfig JSON), on top of the pipeline defaults and
+# under --config: what the results in benchmarks/results were produced with.
+CONFIGS_DIR = REPO_ROOT / "benchmarks" / "configs"
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False,
                   help="Quality benchmark of the lexflow pipeline on real legal datasets (see BENCHMARKS.md).")
@@ -185,12 +180,16 @@ def read_config_file(path: Optional[Path]) -> dict[str, Any]:
     return data
 
 
-def config_overrides(dataset: str, file_data: dict[str, Any], train_steps: Optional[int]) -> dict[str, Any]:
-    """The PipelineConfig overrides of one dataset: benchmark defaults < file < --train-steps."""
-    file_data = dict(file_data)
-    per_dataset = file_data.pop("per_dataset", {}) or {}
-    overrides = deep_merge(BENCHMARK_OVERRIDES.get(dataset, {}), file_data)
-    overrides = deep_merge(overrides, per_dataset.get(dataset, {}))
+def dataset_config_path(dataset: str, configs_dir: Path = CONFIGS_DIR) -> Optional[Path]:
+    path = configs_dir / f"{dataset}.json"
+    return path if path.is_file() else None
+
+
+def config_overrides(dataset: str, file_data: dict[str, Any], train_steps: Optional[int],
+                     configs_dir: Path = CONFIGS_DIR) -> dict[str, Any]:
+    """The PipelineConfig overrides of one dataset: configs/<dataset>.json < file < --train-steps."""
+    own = dataset_config_path(dataset, configs_dir)
+    overrides = deep_merge(read_config_file(own), file_data)
     if train_steps is not None:
         overrides = deep_merge(overrides, {"train": {"train_steps": train_steps}})
     return overrides
@@ -229,6 +228,7 @@ def prepare_data_root(work_dir: Path, dataset: str, dataset_dir: Path) -> Path:
 def predict_saved_model(model_dir: str | Path, texts: Sequence[str], batch_size: int = 256) -> tuple[list[str], float]:
     """Label texts with a served SavedModel's `serving_default` (raw text in); (labels, seconds)."""
     import tensorflow as tf
+    import tensorflow_text  # noqa: F401  (registers the TF Text ops the Transform graph uses)
 
     loaded = tf.saved_model.load(str(model_dir))
     serve = loaded.signatures["serving_default"]
@@ -528,7 +528,7 @@ def main(
     dataset: List[str] = typer.Option(["cuad_clauses"], "--dataset", "-d", help="Dataset folder name (repeatable)."),
     train_steps: Optional[int] = typer.Option(None, help="Override train.train_steps."),
     config_file: Optional[Path] = typer.Option(
-        None, "--config", help="YAML/JSON of PipelineConfig fields (all datasets) and `per_dataset: {name: {...}}`."),
+        None, "--config", help="YAML/JSON of PipelineConfig fields, applied on top of benchmarks/configs/<dataset>.json."),
     out: Path = typer.Option(DEFAULT_OUT, help="Where quality.json and quality.md go."),
     datasets_dir: Path = typer.Option(DEFAULT_DATASETS_DIR, help="Folder with <dataset>/train.csv and test.csv."),
     work_dir: Optional[Path] = typer.Option(None, help="Where run dirs are made (default: a temp dir, removed after)."),
@@ -559,7 +559,9 @@ def main(
         for name in dataset:
             record = run_dataset(name, datasets_dir.absolute(), work_root, config_overrides(name, file_data, train_steps),
                                  skip_pipeline=skip_pipeline, echo=typer.echo)
-            record["config_file"] = str(config_file) if config_file else None
+            own = dataset_config_path(name)
+            record["config_files"] = [str(p.relative_to(REPO_ROOT) if p.is_relative_to(REPO_ROOT) else p)
+                                      for p in (own, config_file) if p is not None]
             records.append(record)
             failed |= not skip_pipeline and not record.get("model")
             _print_record(record)

@@ -5,8 +5,17 @@ beat linear TF-IDF models and many sequence models on topic-style text classific
 fraction of the cost of a transformer: training is one sparse matmul per batch, so it fits a
 2-core CPU. Dropout on the input weights and on the hidden layer regularises the large first
 layer, which matters on small legal datasets with long-tailed label distributions.
+
+`hidden_units: 0` makes it a linear model over the TF-IDF n-grams, and `loss: squared_hinge`
+trains it as a one-vs-rest linear SVM (with `l2`; what scikit-learn's LinearSVC fits): on the
+real legal benchmarks (BENCHMARKS.md) that beat the MLP, which overfits the rare classes, and
+it trains in a fraction of the time. Scores are softmax probabilities for cross-entropy and
+sigmoid(margin) per class for the SVM (one-vs-rest: they need not sum to 1); the label is
+the argmax either way, so serving and evaluation treat both alike.
 """
 from __future__ import annotations
+
+from typing import Union
 
 from trainer import tf_env  # noqa: F401
 
@@ -54,34 +63,61 @@ def build_model(vocab_size: int, num_classes: int, params: TrainParams) -> tf.ke
         raise ValueError(f"need at least 2 classes to train a classifier, got {num_classes}")
     ids = tf.keras.Input(shape=(None,), name=F.TERM_IDS, dtype=tf.int64, sparse=True)
     weights = tf.keras.Input(shape=(None,), name=F.TERM_WEIGHTS, dtype=tf.float32, sparse=True)
-    hidden = SparseTfidfProjection(vocab_size, params.hidden_units, params.input_dropout, name="tfidf_projection")(
-        [ids, weights]
-    )
-    hidden = tf.keras.layers.Activation("relu")(hidden)
-    hidden = tf.keras.layers.Dropout(params.dropout, seed=params.seed)(hidden)
-    scores = tf.keras.layers.Dense(num_classes, activation="softmax", name=F.OUT_SCORES)(hidden)
+    if params.hidden_units:
+        projection = SparseTfidfProjection(vocab_size, params.hidden_units, params.input_dropout, name="tfidf_projection")
+        hidden = tf.keras.layers.Activation("relu")(projection([ids, weights]))
+        hidden = tf.keras.layers.Dropout(params.dropout, seed=params.seed)(hidden)
+        logits = tf.keras.layers.Dense(num_classes, name="logits")(hidden)
+    else:  # linear: one weight per (n-gram, class)
+        projection = SparseTfidfProjection(vocab_size, num_classes, params.input_dropout, name="tfidf_projection")
+        logits = projection([ids, weights])
+    hinge = params.loss == "squared_hinge"
+    scores = tf.keras.layers.Activation("sigmoid" if hinge else "softmax", name=F.OUT_SCORES)(logits)
     model = tf.keras.Model(inputs={F.TERM_IDS: ids, F.TERM_WEIGHTS: weights}, outputs=scores)
+    if params.l2:
+        # On the n-gram weights only: that is where a rare class can memorise its few examples.
+        model.add_loss(lambda: params.l2 * tf.reduce_sum(tf.square(projection.kernel)))
+    loss = OneVsRestSquaredHinge() if hinge else tf.keras.losses.SparseCategoricalCrossentropy()
     model.compile(
         optimizer=tf.keras.optimizers.Adam(params.learning_rate),
-        loss=tf.keras.losses.SparseCategoricalCrossentropy(),
+        loss=loss,
         weighted_metrics=[tf.keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
     )
     return model
 
 
-def class_weights(counts: dict[str, int], labels: list[str], mode: str) -> list[float]:
+class OneVsRestSquaredHinge(tf.keras.losses.Loss):
+    """Sum over classes k of max(0, 1 - t_k * z_k)^2, t_k = +1 for the true class, -1 otherwise.
+
+    The model outputs p = sigmoid(z), and z = ln(p) - ln(1 - p) recovers the margins exactly
+    (the SVM's hinge region is |z| <= 1, far from where float32 sigmoid saturates), so the
+    output stays a score in (0, 1) per class while the loss sees the SVM margins.
+    """
+
+    def __init__(self, name: str = "one_vs_rest_squared_hinge", **kwargs):
+        super().__init__(name=name, **kwargs)
+
+    def call(self, y_true, y_pred):
+        p = tf.clip_by_value(y_pred, 1e-7, 1.0 - 1e-7)
+        margins = tf.math.log(p) - tf.math.log1p(-p)
+        targets = 2.0 * tf.one_hot(tf.cast(tf.reshape(y_true, [-1]), tf.int32), tf.shape(y_pred)[-1], dtype=y_pred.dtype) - 1.0
+        return tf.reduce_sum(tf.square(tf.nn.relu(1.0 - targets * margins)), axis=-1)
+
+
+def class_weights(counts: dict[str, int], labels: list[str], mode: Union[str, float]) -> list[float]:
     """Loss weight per class index, normalised to mean 1 over the training distribution.
 
     "balanced" is N / (C * n_c); "sqrt" its square root, a milder push towards rare classes
-    that keeps accuracy on the frequent ones.
+    that keeps accuracy on the frequent ones; a number p is (N / (C * n_c)) ** p, between
+    the two extremes (0 = "none", 1 = "balanced").
     """
-    if mode == "none":
+    power = {"none": 0.0, "sqrt": 0.5, "balanced": 1.0}[mode] if isinstance(mode, str) else float(mode)
+    if power == 0.0:
         return [1.0] * len(labels)
     total = sum(counts.get(label, 0) for label in labels)
     raw = []
     for label in labels:
         n = max(counts.get(label, 0), 1)
-        weight = total / (len(labels) * n)
-        raw.append(weight ** 0.5 if mode == "sqrt" else weight)
+        raw.append((total / (len(labels) * n)) ** power)
     mean = sum(raw[i] * counts.get(label, 0) for i, label in enumerate(labels)) / max(total, 1)
     return [w / mean for w in raw]
