@@ -71,8 +71,15 @@ def model_ref(store: mlmd.MetadataStore, model) -> ModelRef:
 
 
 def evaluator_run(store: mlmd.MetadataStore, execution) -> EvaluatorRun:
-    inputs = md.input_artifacts_by_key(store, execution.id)
     evaluation = md.output_artifacts(store, execution.id, "evaluation")
+    if md.state_name(execution) == "CACHED" and evaluation:
+        # A cached execution records its (reused) outputs but not its inputs: read the execution
+        # that produced the evaluation.
+        original = md.producer_execution(store, evaluation[0].id)
+        if original is not None and original.id != execution.id:
+            execution = original
+            evaluation = md.output_artifacts(store, execution.id, "evaluation")
+    inputs = md.input_artifacts_by_key(store, execution.id)
     blessing = md.output_artifacts(store, execution.id, "blessing")
     if not evaluation or not inputs.get("model"):
         raise UserError(f"Evaluator execution {execution.id} has no evaluation or no model recorded")

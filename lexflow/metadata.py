@@ -95,10 +95,10 @@ def input_artifacts(store: mlmd.MetadataStore, execution_id: int, key: Optional[
 
 
 def producer_execution(store: mlmd.MetadataStore, artifact_id: int) -> Optional[metadata_store_pb2.Execution]:
-    for event in store.get_events_by_artifact_ids([artifact_id]):
-        if event.type in (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT):
-            return store.get_executions_by_id([event.execution_id])[0]
-    return None
+    # Cached executions also record the artifacts they reuse as outputs: the producer is the first.
+    ids = [e.execution_id for e in store.get_events_by_artifact_ids([artifact_id])
+           if e.type in (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)]
+    return store.get_executions_by_id([min(ids)])[0] if ids else None
 
 
 def custom_property(artifact: metadata_store_pb2.Artifact, name: str):

@@ -1,6 +1,7 @@
 """The real pipeline on a few hundred generated rows: bless, push, lineage, serve, cache, gate."""
 import csv
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -78,8 +79,11 @@ print(json.dumps({k: v.numpy().tolist() for k, v in out.items()}, default=lambda
     assert out["label"][0] == "governing_law"
 
 
-def test_rerun_with_unchanged_inputs_hits_the_cache_and_pushes_nothing_new(first_run):
+def test_rerun_with_unchanged_inputs_hits_the_cache_and_pushes_nothing_new(first_run, tmp_path):
     config, first = first_run
+    # On a copy of the metadata: the session's store stays a first-run store for the other tests.
+    shutil.copy(config.metadata_path, tmp_path / "metadata.sqlite")
+    config = config.model_copy(update={"metadata_path": tmp_path / "metadata.sqlite"})
     second = run_local(config)
     states = {c.component: c.state for c in second.components}
     for component in ("CsvExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator", "DataGate",
