@@ -105,6 +105,8 @@ def retrain(config: PipelineConfig, store, force: bool = False, dry_run: bool = 
                         "feedback exports become new spans, so retraining needs it")
     decision = evaluate_policy(config, store)
     report = RetrainReport(decision)
+    if dry_run:
+        report.notes.append("dry run: nothing exported, pipeline not run")
     if dry_run or not (decision.retrain or force):
         return report
     if force and not decision.retrain:
