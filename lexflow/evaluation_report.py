@@ -142,6 +142,8 @@ def metrics_frame(metrics_for_slices: Iterable) -> pd.DataFrame:
     Columns: feature, value (the slice), model (candidate/baseline), output, metric,
     class_id (None for whole-model metrics), is_diff, metric_value.
     """
+    from pipeline.eval_config import MACRO_F1_KEY_MATCH
+
     rows = []
     for metrics_for_slice in metrics_for_slices:
         feature, value = slice_of(metrics_for_slice.slice_key)
@@ -149,7 +151,7 @@ def metrics_frame(metrics_for_slices: Iterable) -> pd.DataFrame:
             if not kv.value.HasField("double_value"):
                 continue  # confusion matrices and other structured values live in the plots
             key = kv.key
-            name = "macro_f1" if key.name == F1 and key.aggregation_type.macro_average else key.name
+            name = "macro_f1" if MACRO_F1_KEY_MATCH(key) else key.name
             rows.append(
                 {
                     "feature": feature,
@@ -300,12 +302,14 @@ def _threshold_text(threshold) -> str:
 
 def validation_failures(validation_result) -> pd.DataFrame:
     """Why a model was not blessed: one row per failed threshold (empty when it passed)."""
+    from pipeline.eval_config import MACRO_F1_KEY_MATCH
+
     rows = []
     for per_slice in validation_result.metric_validations_per_slice:
         feature, value = slice_of(per_slice.slice_key)
         for failure in per_slice.failures:
             key = failure.metric_key
-            name = "macro_f1" if key.name == F1 and key.aggregation_type.macro_average else HEADLINE.get(key.name, key.name)
+            name = "macro_f1" if MACRO_F1_KEY_MATCH(key) else HEADLINE.get(key.name, key.name)
             metric_value = failure.metric_value
             number = metric_value.double_value.value if metric_value.HasField("double_value") else math.nan
             rows.append(
@@ -330,6 +334,7 @@ def thresholds(eval_config) -> pd.DataFrame:
     for spec in eval_config.metrics_specs:
         for metric in spec.metrics:
             name = metric.class_name + (" (macro average)" if spec.aggregate.macro_average else "")
+            name = "macro_f1" if metric.class_name == "MacroF1" else name
             for per_slice in metric.per_slice_thresholds:
                 slices = ", ".join(slice_of_spec(s) for s in per_slice.slicing_specs) or "every slice"
                 rows.append({"metric": name, "slices": slices, "threshold": _threshold_text(per_slice.threshold)})

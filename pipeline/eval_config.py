@@ -2,8 +2,9 @@
 
 Labels are strings in the data; TFMA evaluates through the model's `transform_features`
 signature, which yields the integer `label_id`, and scores the `tfma_eval` signature's two
-outputs: `scores` (softmax, for accuracy and the confusion matrix) and `predicted` (one-hot
-argmax, for per-class and macro F1 of the decision the model actually makes).
+outputs: `scores` (for accuracy, the confusion matrix and macro-F1 of the argmax decision,
+`pipeline/metrics.py`) and `predicted` (one-hot argmax, for per-class F1/precision/recall of
+the decision the model actually makes).
 
 Blessing needs (a) absolute accuracy and macro-F1 thresholds and (b) when a baseline (the
 latest blessed model) exists, no drop beyond a tolerance on either. Thresholds apply to the
@@ -19,6 +20,8 @@ import tensorflow_model_analysis as tfma
 from pipeline.config import EvalThresholds
 from trainer import features as F
 
+from pipeline.metrics import MACRO_F1_NAME, MacroF1
+
 ACCURACY = "sparse_categorical_accuracy"
 PER_CLASS_F1 = "f1_score"
 CANDIDATE = "candidate"
@@ -26,8 +29,12 @@ BASELINE = "baseline"
 
 
 def MACRO_F1_KEY_MATCH(key) -> bool:  # noqa: N802 - reads like a constant predicate at call sites
-    """Is this MetricKey proto the macro-averaged F1 (the aggregate, not a class)?"""
-    return key.name == PER_CLASS_F1 and key.aggregation_type.macro_average
+    """Is this MetricKey proto the macro-averaged F1 (the aggregate, not a class)?
+
+    Evaluations written before `pipeline/metrics.py` existed carry TFMA's macro-averaged
+    `f1_score` instead; reports still read them.
+    """
+    return key.name == MACRO_F1_NAME or (key.name == PER_CLASS_F1 and key.aggregation_type.macro_average)
 
 
 def _overall_only(lower_bound: float, max_drop: float) -> list[tfma.PerSliceMetricThreshold]:
@@ -64,19 +71,14 @@ def build_eval_config(num_classes: int, thresholds: EvalThresholds, slice_featur
                         per_slice_thresholds=_overall_only(thresholds.min_accuracy, thresholds.max_accuracy_drop),
                     ),
                     tfma.MetricConfig(class_name="MultiClassConfusionMatrixPlot"),
-                ],
-            ),
-            # Macro F1 without `binarize`, so TFMA outputs only the aggregate key and the
-            # threshold cannot leak onto single classes. Equal class weights = macro average.
-            tfma.MetricsSpec(
-                output_names=[F.OUT_PREDICTED],
-                metrics=[
+                    # Not TFMA's macro-averaged F1Score: one class absent from a small eval
+                    # split makes that NaN and refuses every model (pipeline/metrics.py).
                     tfma.MetricConfig(
-                        class_name="F1Score",
+                        class_name=MacroF1.__name__,
+                        module=MacroF1.__module__,
                         per_slice_thresholds=_overall_only(thresholds.min_macro_f1, thresholds.max_macro_f1_drop),
-                    )
+                    ),
                 ],
-                aggregate=tfma.AggregationOptions(macro_average=True, class_weights={i: 1.0 for i in class_ids}),
             ),
             # Per-class F1 / precision / recall for reports; no thresholds.
             tfma.MetricsSpec(

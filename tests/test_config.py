@@ -42,6 +42,11 @@ def test_yaml_config(tmp_path):
         {"thresholds": {"min_accuracy": 2}},
         {"model_name": "../escape"},
         {"train": {"class_weighting": "extreme"}},
+        {"train": {"class_weighting": 2.5}},
+        {"train": {"lr_decay": "linear"}},
+        {"transform": {"char_ngrams": [5, 2]}},  # lo > hi
+        {"transform": {"char_ngrams": [0, 3]}},
+        {"transform": {"char_ngrams": [2, 5, 7]}},
     ],
 )
 def test_invalid_values_are_rejected(data):
@@ -66,3 +71,13 @@ def test_module_custom_config_is_json_and_carries_hparams():
     custom = json.loads(json.dumps(config.module_custom_config()))
     assert custom["transform"]["vocab_size"] == 1234
     assert custom["train"]["train_steps"] == config.train.train_steps
+
+
+def test_real_data_configs_validate_and_reach_transform_and_trainer():
+    """benchmarks/configs/*.json are plain pipeline configs; their char n-grams reach custom_config."""
+    configs = Path(__file__).resolve().parent.parent / "benchmarks" / "configs"
+    for path in sorted(configs.glob("*.json")):
+        custom = PipelineConfig.load(path).module_custom_config()
+        assert json.loads(json.dumps(custom)) == custom
+        assert tuple(custom["transform"]["char_ngrams"]) == (2, 5), path.name
+        assert custom["train"]["lr_decay"] == "cosine" and custom["train"]["loss"] == "squared_hinge", path.name

@@ -47,3 +47,31 @@ def test_class_weights_favour_rare_classes_and_keep_mean_one():
     assert balanced[1] / balanced[0] == pytest.approx(9.0)
     assert sqrt[1] / sqrt[0] == pytest.approx(3.0)
     assert class_weights(counts, ["common", "rare"], "none") == [1.0, 1.0]
+
+
+def test_hinge_class_weights_scale_only_the_true_class_term():
+    """LinearSVC's one-vs-rest weighting: c_k on class k's positives, 1 on every negative term."""
+    from trainer.model import OneVsRestSquaredHinge
+
+    margins = np.array([[0.5, -0.2, 0.3]], dtype=np.float32)  # z per class for one example of class 0
+    scores = tf.sigmoid(margins)
+    terms = np.square(np.maximum(0.0, 1.0 - np.array([1.0, -1.0, -1.0]) * margins[0]))  # 0.25, 0.64, 1.69
+    unweighted = OneVsRestSquaredHinge()(tf.constant([0]), scores).numpy()
+    weighted = OneVsRestSquaredHinge([4.0, 10.0, 10.0])(tf.constant([0]), scores).numpy()
+    assert unweighted == pytest.approx(terms.sum(), rel=1e-4)
+    # Only the true class's term is scaled (by 4); the negatives keep weight 1 whatever their class weight.
+    assert weighted == pytest.approx(4.0 * terms[0] + terms[1] + terms[2], rel=1e-4)
+
+
+def test_svm_head_takes_class_weights_in_the_loss_and_cosine_decay_reaches_zero():
+    from trainer.model import uses_sample_weights
+
+    params = TrainParams(hidden_units=0, loss="squared_hinge", l2=1e-4, lr_decay="cosine", train_steps=10,
+                         learning_rate=0.1)
+    assert not uses_sample_weights(params) and uses_sample_weights(TrainParams())
+    model = build_model(vocab_size=10, num_classes=3, params=params, class_weights=[1.0, 2.0, 3.0])
+    assert model.loss.class_weights == [1.0, 2.0, 3.0]
+    schedule = model.optimizer._learning_rate  # the schedule; .learning_rate is its current value
+    assert float(schedule(0)) == pytest.approx(0.1) and float(schedule(10)) == pytest.approx(0.0, abs=1e-7)
+    scores = model(_batch([([1, 2], [0.6, 0.8])])).numpy()
+    assert scores.shape == (1, 3) and ((scores > 0) & (scores < 1)).all()

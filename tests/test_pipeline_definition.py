@@ -76,14 +76,16 @@ def test_eval_config_gates_on_macro_f1_and_accuracy_with_baseline(pipeline):
     assert any(spec.is_baseline for spec in config.model_specs)
     gated = {m.class_name: m.per_slice_thresholds for spec in config.metrics_specs for m in spec.metrics
              if m.per_slice_thresholds}
-    assert set(gated) == {"SparseCategoricalAccuracy", "F1Score"}
+    assert set(gated) == {"SparseCategoricalAccuracy", "MacroF1"}
     for per_slice in gated.values():
         (only,) = per_slice
         assert list(only.slicing_specs) == [tfma.SlicingSpec()]  # overall slice, not every slice
         assert only.threshold.HasField("change_threshold") and only.threshold.HasField("value_threshold")
     assert not any(m.HasField("threshold") for spec in config.metrics_specs for m in spec.metrics)
-    gated_f1 = [s for s in config.metrics_specs if any(m.per_slice_thresholds and m.class_name == "F1Score" for m in s.metrics)]
-    assert gated_f1[0].aggregate.macro_average and not gated_f1[0].HasField("binarize")
+    # The gated macro-F1 is ours (absent classes do not make it NaN) and is importable by name.
+    (macro,) = [m for spec in config.metrics_specs for m in spec.metrics if m.class_name == "MacroF1"]
+    assert macro.module == "pipeline.metrics"
+    assert not any(m.class_name == "F1Score" and m.per_slice_thresholds for spec in config.metrics_specs for m in spec.metrics)
 
 
 def test_code_fingerprint_changes_with_model_code(tmp_path, monkeypatch):

@@ -30,16 +30,20 @@ ROWS = [
 CONFIG = {"transform": {"vocab_size": 1000, "min_df": 2, "ngram_max": 2, "length_buckets": [3, 9], "max_tokens": 50}}
 
 
-@pytest.fixture(scope="module")
-def transformed():
+def _analyze_and_transform(config):
+    """ROWS through tft_beam with `config`: (transformed rows, TFTransformOutput), valid in the block."""
     with tempfile.TemporaryDirectory() as tmp, tft_beam.Context(temp_dir=tmp, force_tf_compat_v1=False):
         metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(RAW_SPEC))
-        (rows, out_metadata), transform_fn = (ROWS, metadata) | tft_beam.AnalyzeAndTransformDataset(
-            lambda inputs: preprocessing_fn(inputs, CONFIG), output_record_batches=False
+        (rows, _), transform_fn = (ROWS, metadata) | tft_beam.AnalyzeAndTransformDataset(
+            lambda inputs: preprocessing_fn(inputs, config), output_record_batches=False
         )
-        out_dir = tmp + "/out"
-        _ = transform_fn | tft_beam.WriteTransformFn(out_dir)
-        output = tft.TFTransformOutput(out_dir)
+        _ = transform_fn | tft_beam.WriteTransformFn(tmp + "/out")
+        yield rows, tft.TFTransformOutput(tmp + "/out")
+
+
+@pytest.fixture(scope="module")
+def transformed():
+    for rows, output in _analyze_and_transform(CONFIG):
         yield rows, output.vocabulary_by_name(F.TERMS_VOCAB), output.vocabulary_by_name(F.LABEL_VOCAB), output
 
 
@@ -86,9 +90,10 @@ def test_tokenize_truncates_by_slicing_and_handles_unicode():
 ALLOWED_TF_TEXT_OPS = {"CaseFoldUTF8", "RegexSplitWithOffsets"}  # in TF Text 2.12, see serving/README.md
 
 
-def test_graph_uses_only_tf_text_ops_the_serving_binary_has(transformed, tmp_path):
+@pytest.mark.parametrize("fixture", ["transformed", "transformed_with_chars"])
+def test_graph_uses_only_tf_text_ops_the_serving_binary_has(fixture, request, tmp_path):
     """Non-core ops in the Transform graph must be TF Text kernels that TF Serving 2.16 links."""
-    *_, output = transformed
+    *_, output = request.getfixturevalue(fixture)
     layer = output.transform_features_layer()
     fn = tf.function(lambda text, label: layer({F.TEXT: text, F.LABEL: label})).get_concrete_function(
         tf.TensorSpec([None, 1], tf.string), tf.TensorSpec([None, 1], tf.string)
@@ -110,3 +115,43 @@ def test_graph_uses_only_tf_text_ops_the_serving_binary_has(transformed, tmp_pat
     non_core = set(filter(None, result.stdout.strip().splitlines()[-1].split(",")))
     assert "CaseFoldUTF8" in non_core  # the check sees TF Text ops at all
     assert non_core <= ALLOWED_TF_TEXT_OPS
+
+
+def test_char_ngrams_are_per_word_and_padded_like_char_wb():
+    tokens = tf.ragged.constant([["ab", "café"], []])
+    grams = text_ops.char_ngrams(tokens, 2, 3).to_list()
+    assert grams[1] == []
+    got = [g.decode() for g in grams[0]]
+    # " ab " -> 2-grams " a", "ab", "b "; 3-grams " ab", "ab "; no gram spans two words.
+    assert got[:5] == [" a", "ab", "b ", " ab", "ab "]
+    assert "é " in got and "fé " in got  # code points, not bytes
+    assert not any("b c" in g or "bc" in g for g in got)
+
+
+CHAR_CONFIG = {"transform": {**CONFIG["transform"], "char_ngrams": [2, 4], "char_vocab_size": 500}}
+
+
+@pytest.fixture(scope="module")
+def transformed_with_chars():
+    yield from _analyze_and_transform(CHAR_CONFIG)
+
+
+def test_char_ngram_ids_follow_word_ids_in_one_id_space(transformed_with_chars):
+    from pipeline.config import TransformParams
+    from trainer.task import term_id_space
+
+    rows, output = transformed_with_chars
+    words = output.vocabulary_size_by_name(F.TERMS_VOCAB)
+    chars = {t.decode() for t in output.vocabulary_by_name(F.CHAR_TERMS_VOCAB)}
+    assert {" th", "ment", "ee"} <= chars  # word-internal grams, min_df 2 applies too
+    total = term_id_space(output, TransformParams.model_validate(CHAR_CONFIG["transform"]))
+    assert total == words + 1 + len(chars) + 1
+    for out in rows[:5]:
+        ids, weights = np.asarray(out[F.TERM_IDS]), np.asarray(out[F.TERM_WEIGHTS])
+        assert len(ids) == len(weights) and len(set(ids.tolist())) == len(ids)
+        word_part, char_part = ids <= words, ids > words
+        assert word_part.any() and char_part.any() and ids.max() < total
+        # Each block is L2-normalised on its own (an hstack of two TF-IDF vectorisers).
+        assert np.isclose(np.linalg.norm(weights[word_part]), 1.0, atol=1e-5)
+        assert np.isclose(np.linalg.norm(weights[char_part]), 1.0, atol=1e-5)
+    assert len(rows[5][F.TERM_IDS]) == 0  # no words, no grams

@@ -14,6 +14,7 @@ LENGTH_BUCKET = "length_bucket"  # string slice for TFMA: short / medium / long
 
 # Transform vocabulary files.
 TERMS_VOCAB = "terms"
+CHAR_TERMS_VOCAB = "char_terms"  # character n-grams (with transform.char_ngrams); ids follow the word ids
 LABEL_VOCAB = "label"
 LABEL_COUNTS_VOCAB = "label_counts"
 

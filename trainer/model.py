@@ -15,7 +15,7 @@ the argmax either way, so serving and evaluation treat both alike.
 """
 from __future__ import annotations
 
-from typing import Union
+from typing import Optional, Sequence, Union
 
 from trainer import tf_env  # noqa: F401
 
@@ -57,8 +57,14 @@ class SparseTfidfProjection(tf.keras.layers.Layer):
                 "input_dropout": self.input_dropout}
 
 
-def build_model(vocab_size: int, num_classes: int, params: TrainParams) -> tf.keras.Model:
-    """Inputs are the Transform outputs `term_ids` / `term_weights`; output is softmax scores."""
+def build_model(vocab_size: int, num_classes: int, params: TrainParams,
+                class_weights: Optional[Sequence[float]] = None) -> tf.keras.Model:
+    """Inputs are the Transform outputs `term_ids` / `term_weights`; output is one score per class.
+
+    `class_weights` (one per class index) go into the squared-hinge loss, which weighs each
+    class's positives only (see OneVsRestSquaredHinge); cross-entropy takes them as sample
+    weights from the dataset instead (`uses_sample_weights`).
+    """
     if num_classes < 2:
         raise ValueError(f"need at least 2 classes to train a classifier, got {num_classes}")
     ids = tf.keras.Input(shape=(None,), name=F.TERM_IDS, dtype=tf.int64, sparse=True)
@@ -77,31 +83,53 @@ def build_model(vocab_size: int, num_classes: int, params: TrainParams) -> tf.ke
     if params.l2:
         # On the n-gram weights only: that is where a rare class can memorise its few examples.
         model.add_loss(lambda: params.l2 * tf.reduce_sum(tf.square(projection.kernel)))
-    loss = OneVsRestSquaredHinge() if hinge else tf.keras.losses.SparseCategoricalCrossentropy()
+    loss = OneVsRestSquaredHinge(class_weights) if hinge else tf.keras.losses.SparseCategoricalCrossentropy()
+    learning_rate = params.learning_rate
+    if params.lr_decay == "cosine":
+        learning_rate = tf.keras.optimizers.schedules.CosineDecay(params.learning_rate, params.train_steps)
     model.compile(
-        optimizer=tf.keras.optimizers.Adam(params.learning_rate),
+        optimizer=tf.keras.optimizers.Adam(learning_rate),
         loss=loss,
         weighted_metrics=[tf.keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
     )
     return model
 
 
+def uses_sample_weights(params: TrainParams) -> bool:
+    """Whether class weights reach the model as per-example sample weights (cross-entropy)."""
+    return params.loss != "squared_hinge"
+
+
 class OneVsRestSquaredHinge(tf.keras.losses.Loss):
-    """Sum over classes k of max(0, 1 - t_k * z_k)^2, t_k = +1 for the true class, -1 otherwise.
+    """Sum over classes k of c_k * max(0, 1 - t_k * z_k)^2, t_k = +1 for the true class, -1 otherwise.
+
+    Class weights c_k apply to class k's positives only, as in LinearSVC/liblinear's one-vs-rest
+    training: a frequent class's examples keep full weight as negatives of every other class.
+    Weighting whole examples instead (a sample weight on all K terms) lets a rare class's
+    detector ignore most of the frequent class and over-fire: measured on unfair_tos_en (91 %
+    `none`), accuracy 0.923 vs. 0.939 at the same macro-F1.
 
     The model outputs p = sigmoid(z), and z = ln(p) - ln(1 - p) recovers the margins exactly
     (the SVM's hinge region is |z| <= 1, far from where float32 sigmoid saturates), so the
     output stays a score in (0, 1) per class while the loss sees the SVM margins.
     """
 
-    def __init__(self, name: str = "one_vs_rest_squared_hinge", **kwargs):
+    def __init__(self, class_weights: Optional[Sequence[float]] = None, name: str = "one_vs_rest_squared_hinge", **kwargs):
         super().__init__(name=name, **kwargs)
+        self.class_weights = None if class_weights is None else [float(w) for w in class_weights]
 
     def call(self, y_true, y_pred):
         p = tf.clip_by_value(y_pred, 1e-7, 1.0 - 1e-7)
         margins = tf.math.log(p) - tf.math.log1p(-p)
-        targets = 2.0 * tf.one_hot(tf.cast(tf.reshape(y_true, [-1]), tf.int32), tf.shape(y_pred)[-1], dtype=y_pred.dtype) - 1.0
-        return tf.reduce_sum(tf.square(tf.nn.relu(1.0 - targets * margins)), axis=-1)
+        positives = tf.one_hot(tf.cast(tf.reshape(y_true, [-1]), tf.int32), tf.shape(y_pred)[-1], dtype=y_pred.dtype)
+        losses = tf.square(tf.nn.relu(1.0 - (2.0 * positives - 1.0) * margins))
+        if self.class_weights is not None:
+            weights = tf.constant(self.class_weights, y_pred.dtype)
+            losses *= 1.0 + positives * (weights - 1.0)  # c_k on the positive term, 1 elsewhere
+        return tf.reduce_sum(losses, axis=-1)
+
+    def get_config(self):
+        return {**super().get_config(), "class_weights": self.class_weights}
 
 
 def class_weights(counts: dict[str, int], labels: list[str], mode: Union[str, float]) -> list[float]:

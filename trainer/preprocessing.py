@@ -1,4 +1,4 @@
-"""Transform's `preprocessing_fn`: raw text -> TF-IDF weighted word n-grams.
+"""Transform's `preprocessing_fn`: raw text -> TF-IDF weighted word (and character) n-grams.
 
 Why TF-IDF n-grams rather than subword embeddings: legal provisions are identified by fixed
 phrases ("governed by the laws of", "in no event shall"), which word uni/bi-grams capture
@@ -70,26 +70,45 @@ def _length_bucket(tokens: tf.RaggedTensor, boundaries: list[int]) -> tf.Tensor:
     return tf.gather(tf.constant(names), bucket)
 
 
+def _tfidf_block(terms: tf.SparseTensor, vocab_size: int, min_df: int, vocab_filename: str,
+                 sublinear: bool) -> tuple[tf.SparseTensor, tf.SparseTensor, tf.Tensor]:
+    """[batch, position] terms -> (distinct ids, L2-normalised TF-IDF weights, number of ids)."""
+    # One OOV bucket keeps every id inside [0, kept terms]; unseen terms share it.
+    term_ids = tft.compute_and_apply_vocabulary(
+        terms, top_k=vocab_size, frequency_threshold=min_df, num_oov_buckets=1, vocab_filename=vocab_filename
+    )
+    # Smoothed idf, 1 + ln((1 + N) / (1 + df)) as tft.tfidf and scikit-learn compute it.
+    idf = tft.experimental.idf(term_ids, vocab_size + 1)
+    bag_ids, bag_weights = _bag_of_terms(term_ids, idf, sublinear)
+    return bag_ids, _l2_normalise(bag_weights), tft.get_num_buckets_for_transformed_feature(term_ids)
+
+
+def _concat_bags(first: tf.SparseTensor, second: tf.SparseTensor) -> tf.SparseTensor:
+    """Row-wise concatenation of two [batch, position] bags (positions stay contiguous from 0)."""
+    return tf.concat([tf.RaggedTensor.from_sparse(first), tf.RaggedTensor.from_sparse(second)], axis=1).to_sparse()
+
+
 def preprocessing_fn(inputs: dict[str, Any], custom_config: Optional[dict[str, Any]] = None) -> dict[str, Any]:
     params = TransformParams.model_validate((custom_config or {}).get("transform", {}))
     tokens = text_ops.tokenize(_dense_strings(inputs[F.TEXT]), params.max_tokens)
     terms = text_ops.ngrams(tokens, params.ngram_max).to_sparse()
-
-    # One OOV bucket keeps every id inside [0, vocab_size]; unseen n-grams share it.
-    term_ids = tft.compute_and_apply_vocabulary(
-        terms,
-        top_k=params.vocab_size,
-        frequency_threshold=params.min_df,
-        num_oov_buckets=1,
-        vocab_filename=F.TERMS_VOCAB,
+    term_ids, term_weights, num_word_ids = _tfidf_block(
+        terms, params.vocab_size, params.min_df, F.TERMS_VOCAB, params.sublinear_tf
     )
-    # Smoothed idf, 1 + ln((1 + N) / (1 + df)) as tft.tfidf and scikit-learn compute it.
-    idf = tft.experimental.idf(term_ids, params.vocab_size + 1)
-    bag_ids, bag_weights = _bag_of_terms(term_ids, idf, params.sublinear_tf)
+    if params.char_ngrams is not None:
+        # A second bag with its own vocabulary, idf and L2 norm (scikit-learn's hstack of a word
+        # and a char_wb TfidfVectorizer); its ids follow the word ids, so the model sees one
+        # id space of size (words + 1) + (char grams + 1), which the Trainer reads back.
+        grams = text_ops.char_ngrams(tokens, *params.char_ngrams).to_sparse()
+        char_ids, char_weights, _ = _tfidf_block(
+            grams, params.char_vocab_size, params.min_df, F.CHAR_TERMS_VOCAB, params.sublinear_tf
+        )
+        char_ids = tf.SparseTensor(char_ids.indices, char_ids.values + num_word_ids, char_ids.dense_shape)
+        term_ids, term_weights = _concat_bags(term_ids, char_ids), _concat_bags(term_weights, char_weights)
 
     outputs = {
-        F.TERM_IDS: bag_ids,
-        F.TERM_WEIGHTS: _l2_normalise(bag_weights),
+        F.TERM_IDS: term_ids,
+        F.TERM_WEIGHTS: term_weights,
         F.LENGTH_BUCKET: _length_bucket(tokens, params.length_buckets),
     }
     if F.LABEL in inputs:

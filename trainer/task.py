@@ -11,9 +11,9 @@ import tensorflow_transform as tft
 from tfx import v1 as tfx
 from tfx_bsl.public import tfxio
 
-from pipeline.config import TrainParams
+from pipeline.config import TrainParams, TransformParams
 from trainer import features as F
-from trainer.model import build_model, class_weights
+from trainer.model import build_model, class_weights, uses_sample_weights
 from trainer.signatures import make_signatures
 
 
@@ -26,6 +26,14 @@ def read_label_counts(tf_transform_output: tft.TFTransformOutput) -> dict[str, i
             count, _, label = line.rstrip("\n").partition(" ")
             counts[label] = int(count)
     return counts
+
+
+def term_id_space(tf_transform_output: tft.TFTransformOutput, transform: TransformParams) -> int:
+    """Number of distinct term ids Transform emits: each vocabulary's kept terms plus its OOV id."""
+    size = tf_transform_output.vocabulary_size_by_name(F.TERMS_VOCAB) + 1
+    if transform.char_ngrams is not None:
+        size += tf_transform_output.vocabulary_size_by_name(F.CHAR_TERMS_VOCAB) + 1
+    return size
 
 
 def _dataset(fn_args, files, tf_transform_output, batch_size: int, weights: list[float] | None, seed: int):
@@ -46,21 +54,22 @@ def _dataset(fn_args, files, tf_transform_output, batch_size: int, weights: list
 
 
 def run_fn(fn_args: tfx.components.FnArgs) -> None:
-    params = TrainParams.model_validate((fn_args.custom_config or {}).get("train", {}))
+    custom_config = fn_args.custom_config or {}
+    params = TrainParams.model_validate(custom_config.get("train", {}))
     tf.keras.utils.set_random_seed(params.seed)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
 
     labels = tf_transform_output.vocabulary_by_name(F.LABEL_VOCAB)
     labels = [label.decode() if isinstance(label, bytes) else label for label in labels]
-    # Kept n-grams plus the one OOV id Transform assigns to everything else.
-    vocab_size = tf_transform_output.vocabulary_size_by_name(F.TERMS_VOCAB) + 1
+    vocab_size = term_id_space(tf_transform_output, TransformParams.model_validate(custom_config.get("transform", {})))
     weights = class_weights(read_label_counts(tf_transform_output), labels, params.class_weighting)
     absl.logging.info("classes=%d vocab=%d class_weights=%s", len(labels), vocab_size, weights)
 
-    train = _dataset(fn_args, fn_args.train_files, tf_transform_output, params.batch_size, weights, params.seed)
+    sample_weights = weights if uses_sample_weights(params) else None
+    train = _dataset(fn_args, fn_args.train_files, tf_transform_output, params.batch_size, sample_weights, params.seed)
     evaluate = _dataset(fn_args, fn_args.eval_files, tf_transform_output, params.batch_size, None, params.seed)
 
-    model = build_model(vocab_size, len(labels), params)
+    model = build_model(vocab_size, len(labels), params, class_weights=weights)
     train_steps = fn_args.train_steps or params.train_steps
     eval_steps = fn_args.eval_steps or params.eval_steps
     # Several short "epochs" give a progress log and validation curve without changing the step budget.

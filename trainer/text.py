@@ -2,7 +2,8 @@
 
 Every op here must exist in the TF Text op library that the stock `tensorflow/serving` 2.16
 binary links (TF Text 2.12): only `CaseFoldUTF8` and `RegexSplitWithOffsets` come from TF Text
-(both since TF Text 2.0); n-grams, vocabulary lookup and TF-IDF are core TensorFlow (see serving/README.md for the evidence).
+(both since TF Text 2.0); n-grams, UTF-8 decoding, vocabulary lookup and TF-IDF are core TensorFlow
+(see serving/README.md for the evidence).
 """
 from __future__ import annotations
 
@@ -40,3 +41,18 @@ def ngrams(tokens: tf.RaggedTensor, ngram_max: int) -> tf.RaggedTensor:
     (`TFText>NgramsStringJoin`), one more op the serving binary would have to have.
     """
     return tf.strings.ngrams(tokens, list(range(1, ngram_max + 1)), separator=" ")
+
+
+def char_ngrams(tokens: tf.RaggedTensor, lo: int, hi: int) -> tf.RaggedTensor:
+    """[batch, (words)] -> [batch, (grams)]: character n-grams of widths lo..hi within each word.
+
+    Each word is padded with a space on both sides first, as scikit-learn's `char_wb` does, so
+    prefixes and suffixes (" sub", "ee ") are grams of their own. Characters are Unicode code
+    points (core TF's UnicodeDecode), not bytes. A word shorter than a width yields no gram of
+    that width; the shorter grams already cover it.
+    """
+    padded = tf.strings.join([" ", tokens.flat_values, " "])
+    chars = tf.strings.unicode_split(padded, "UTF-8")
+    grams = tf.strings.ngrams(chars, list(range(lo, hi + 1)), separator="")
+    # Regroup the grams of each word into the grams of its document.
+    return tf.RaggedTensor.from_row_splits(grams.values, tf.gather(grams.row_splits, tokens.row_splits))
