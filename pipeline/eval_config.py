@@ -18,9 +18,8 @@ from typing import Iterable
 import tensorflow_model_analysis as tfma
 
 from pipeline.config import EvalThresholds
-from trainer import features as F
-
 from pipeline.metrics import MACRO_F1_NAME, MacroF1
+from trainer import features as F
 
 ACCURACY = "sparse_categorical_accuracy"
 PER_CLASS_F1 = "f1_score"
