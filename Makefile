@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup demo test test-fast lock demo-data clean
+.PHONY: setup demo test test-fast lint format lock demo-data clean
 
 setup:            ## create .venv (Python 3.10) and install the project with pinned versions
 	VENV=$(VENV) scripts/setup.sh
@@ -15,6 +15,16 @@ test:             ## the full test suite (unit + end-to-end pipeline)
 
 test-fast:        ## unit tests only
 	$(PY) -m pytest -m "not e2e"
+
+lint:             ## ruff (lint + format check), mypy, import-linter's layer contracts: zero findings
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+format:           ## apply ruff's formatter and safe fixes
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 demo-data:        ## regenerate data/demo from the project's generator (deterministic)
 	$(PY) -m datagen --out data/demo/span-0/corpus.csv --rows 3000 --seed 7

@@ -11,17 +11,18 @@ reads data from `--data-root`, writes artifacts under `--pipeline-root` and push
 `--serving-dir`; Beam runs in the component's pod (DirectRunner) unless `--beam-arg`s name another runner.
 See docs/kubeflow.md.
 """
-from trainer import tf_env  # noqa: F401  (must precede TensorFlow)
+
+import core.tf_env  # noqa: F401  (must precede TensorFlow)
 
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import List, Optional
+from typing import Optional
 
 import typer
 
-from lexflow.cli import console, err_console, fail, load_config
-from lexflow.errors import UserError
-from pipeline.config import is_uri
+from core.errors import UserError
+from core.workspace import is_uri
+from lexflow.cli.common import console, err_console, fail, load_config
 
 IMAGE_PROJECT_ROOT = "/pipeline"  # where ./Dockerfile copies the repository
 DEFAULT_OUTPUT = Path("lexflow_pipeline.yaml")
@@ -53,15 +54,17 @@ def check_beam_args(args: list[str]) -> list[str]:
     notes = []
     if runner and runner != "DirectRunner" and not any(options.get(o) for o in _WORKER_IMAGE_OPTIONS):
         # Transform's graph uses tensorflow-text ops and the trainer package: the default Beam worker lacks both.
-        notes.append(f"beam runner {runner} without a worker image: add --beam-arg=--sdk_container_image=IMAGE "
-                     "(Dataflow) or --beam-arg=--environment_type=DOCKER --beam-arg=--environment_config=IMAGE "
-                     "(portable runners) with the pipeline image")
+        notes.append(
+            f"beam runner {runner} without a worker image: add --beam-arg=--sdk_container_image=IMAGE "
+            "(Dataflow) or --beam-arg=--environment_type=DOCKER --beam-arg=--environment_config=IMAGE "
+            "(portable runners) with the pipeline image"
+        )
     return notes
 
 
 def schema_path_in_image(schema: Path, image_project_root: str) -> str:
     """Where the image (./Dockerfile copies the project to `image_project_root`) holds `schema`."""
-    from pipeline.config import REPO_ROOT
+    from core.workspace import PROJECT_ROOT as REPO_ROOT
 
     try:
         relative = Path(schema).resolve().relative_to(REPO_ROOT)
@@ -103,16 +106,18 @@ def compile_pipeline(config, image: str, output: Path, image_project_root: str =
     a local file of this project, which the image holds under `image_project_root`.
     Raises UserError for anything the user can fix.
     """
-    from lexflow.schema_tools import curated_schema_path, resolve_schema
-    from pipeline.data_layout import SPAN_PATTERN
+    from core.spans import SPAN_PATTERN
+    from lexflow.runs.schemas import curated_schema_path, resolve_schema
 
     if not image or any(c.isspace() for c in image):
         raise UserError(f"--image '{image}' is not an image reference (e.g. gcr.io/PROJECT/lexflow:0.1.0)")
     if not PurePosixPath(image_project_root).is_absolute():
         raise UserError(f"--image-project-root {image_project_root} must be an absolute path inside the image")
     if not is_uri(str(config.pipeline_root)):
-        raise UserError(f"pipeline root {config.pipeline_root} must be a bucket URI (gs://, s3://, minio://): "
-                        "Kubeflow keeps artifacts in object storage")
+        raise UserError(
+            f"pipeline root {config.pipeline_root} must be a bucket URI (gs://, s3://, minio://): "
+            "Kubeflow keeps artifacts in object storage"
+        )
     if output.suffix not in OUTPUT_SUFFIXES:
         raise UserError(f"--output {output}: use .yaml (KFP PipelineSpec) or .json (PipelineJob, e.g. Vertex AI)")
 
@@ -128,8 +133,9 @@ def compile_pipeline(config, image: str, output: Path, image_project_root: str =
     resolved = resolve_schema(config)  # as local_run does; never drafts here (checked above)
     schema_in_image = schema_path_in_image(resolved.path, image_project_root)
     # The data root is not listed from here: spans are the documented layout (--input-pattern for others).
-    config = config.model_copy(update={"schema_path": resolved.path,
-                                       "input_pattern": config.input_pattern or SPAN_PATTERN})
+    config = config.model_copy(
+        update={"schema_path": resolved.path, "input_pattern": config.input_pattern or SPAN_PATTERN}
+    )
     notes = check_beam_args(config.beam.extra_args)
 
     from tfx import v1 as tfx
@@ -161,7 +167,9 @@ def _write(job: dict, output: Path) -> None:
         if output.suffix == ".json":
             text = json.dumps(job, indent=2, sort_keys=True)
         else:
-            header = f"# lexflow: KFP v2 PipelineSpec compiled by kubeflow_runner.py ({job['pipelineSpec']['sdkVersion']})\n"
+            header = (
+                f"# lexflow: KFP v2 PipelineSpec compiled by kubeflow_runner.py ({job['pipelineSpec']['sdkVersion']})\n"
+            )
             text = header + yaml.safe_dump(job["pipelineSpec"], sort_keys=True)
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
@@ -169,18 +177,45 @@ def _write(job: dict, output: Path) -> None:
 
 
 def main(
-    image: Optional[str] = typer.Option(None, help="Image every component runs in, built from ./Dockerfile (e.g. gcr.io/PROJECT/lexflow:0.1.0). Required."),
-    pipeline_root: Optional[str] = typer.Option(None, help="Bucket URI for TFX artifacts: gs://..., s3://..., minio://... Required (here or in --config)."),
-    data_root: Optional[str] = typer.Option(None, help="Spans (span-<N>/*.csv) as the pods see them: a bucket URI, or an absolute path in the image such as /pipeline/data/demo. Required (here or in --config)."),
-    serving_dir: Optional[str] = typer.Option(None, help="Model base dir for pushes (<dir>/<model-name>/<version>/): a bucket URI or an absolute in-pod path. Required (here or in --config)."),
-    schema: Optional[Path] = typer.Option(None, help="Curated schema, a file of this project (the image has it too). Default: schema/<dataset>/schema.pbtxt."),
-    input_pattern: Optional[str] = typer.Option(None, help="Glob under the data root. Default: span-{SPAN}/*.csv (e.g. '*.csv' for a flat folder)."),
+    image: Optional[str] = typer.Option(
+        None,
+        help="Image every component runs in, built from ./Dockerfile (e.g. gcr.io/PROJECT/lexflow:0.1.0). Required.",
+    ),
+    pipeline_root: Optional[str] = typer.Option(
+        None, help="Bucket URI for TFX artifacts: gs://..., s3://..., minio://... Required (here or in --config)."
+    ),
+    data_root: Optional[str] = typer.Option(
+        None,
+        help="Spans (span-<N>/*.csv) as the pods see them: a bucket URI, or an absolute path in the image "
+        "such as /pipeline/data/demo. Required (here or in --config).",
+    ),
+    serving_dir: Optional[str] = typer.Option(
+        None,
+        help="Model base dir for pushes (<dir>/<model-name>/<version>/): a bucket URI or an absolute in-pod "
+        "path. Required (here or in --config).",
+    ),
+    schema: Optional[Path] = typer.Option(
+        None,
+        help="Curated schema, a file of this project (the image has it too). Default: schema/<dataset>/schema.pbtxt.",
+    ),
+    input_pattern: Optional[str] = typer.Option(
+        None, help="Glob under the data root. Default: span-{SPAN}/*.csv (e.g. '*.csv' for a flat folder)."
+    ),
     model_name: Optional[str] = typer.Option(None, help="Model name under the serving dir."),
     train_steps: Optional[int] = typer.Option(None, help="Training steps."),
-    beam_arg: List[str] = typer.Option([], help="Beam pipeline argument (repeatable), e.g. --beam-arg=--runner=DataflowRunner."),
+    beam_arg: list[str] = typer.Option(
+        [], help="Beam pipeline argument (repeatable), e.g. --beam-arg=--runner=DataflowRunner."
+    ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Compile with KFP caching off for every component."),
-    output: Path = typer.Option(DEFAULT_OUTPUT, "--output", "-o", help="Pipeline file: .yaml (KFP PipelineSpec) or .json (PipelineJob, Vertex AI)."),
-    image_project_root: str = typer.Option(IMAGE_PROJECT_ROOT, help="Where the image holds this project (./Dockerfile copies it there)."),
+    output: Path = typer.Option(
+        DEFAULT_OUTPUT,
+        "--output",
+        "-o",
+        help="Pipeline file: .yaml (KFP PipelineSpec) or .json (PipelineJob, Vertex AI).",
+    ),
+    image_project_root: str = typer.Option(
+        IMAGE_PROJECT_ROOT, help="Where the image holds this project (./Dockerfile copies it there)."
+    ),
     config_file: Optional[Path] = typer.Option(None, "--config", help="YAML/JSON file with PipelineConfig fields."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show TFX logs."),
 ) -> None:
@@ -192,9 +227,15 @@ def main(
     given = {"pipeline_root": pipeline_root, "data_root": data_root, "serving_dir": serving_dir}
     config = load_config(
         config_file,
-        **given, schema_path=schema, input_pattern=input_pattern, model_name=model_name,
-        **{"train.train_steps": train_steps, "beam.extra_args": beam_arg or None,
-           "enable_cache": False if no_cache else None},
+        **given,
+        schema_path=schema,
+        input_pattern=input_pattern,
+        model_name=model_name,
+        **{
+            "train.train_steps": train_steps,
+            "beam.extra_args": beam_arg or None,
+            "enable_cache": False if no_cache else None,
+        },
     )
     # Checked on the values as given: validation makes relative paths absolute (to this machine's cwd).
     from_file = _read_config_file(config_file) if config_file else {}
@@ -203,8 +244,10 @@ def main(
         if value is None:
             raise fail(f"{option} is required (or {field} in --config): the location as the pipeline's pods see it")
         if not is_uri(str(value)) and not PurePosixPath(str(value)).is_absolute():
-            raise fail(f"{option} {value}: a relative path means nothing inside the pipeline's pods; "
-                       "give a bucket URI (gs://..., s3://...) or an absolute in-pod path")
+            raise fail(
+                f"{option} {value}: a relative path means nothing inside the pipeline's pods; "
+                "give a bucket URI (gs://..., s3://...) or an absolute in-pod path"
+            )
 
     if not verbose:
         import absl.logging
@@ -216,10 +259,15 @@ def main(
         raise fail(str(exc)) from None
     for note in compiled.notes:
         err_console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
-    console.print(f"schema: {compiled.schema_in_image} (in the image)  input: {config.data_root}/{compiled.input_pattern}",
-                  soft_wrap=True)
-    console.print(f"wrote {compiled.output.absolute()}: {compiled.tasks} tasks, image {image}, "
-                  f"pipeline root {config.pipeline_root}", soft_wrap=True)
+    console.print(
+        f"schema: {compiled.schema_in_image} (in the image)  input: {config.data_root}/{compiled.input_pattern}",
+        soft_wrap=True,
+    )
+    console.print(
+        f"wrote {compiled.output.absolute()}: {compiled.tasks} tasks, image {image}, "
+        f"pipeline root {config.pipeline_root}",
+        soft_wrap=True,
+    )
 
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)

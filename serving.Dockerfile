@@ -23,9 +23,11 @@ COPY requirements/constraints.txt deploy/gateway-requirements.txt /tmp/req/
 RUN pip install -c /tmp/req/constraints.txt -r /tmp/req/gateway-requirements.txt \
     && rm -rf /tmp/req
 
-# The gateway imports serving/ and trainer/tf_env.py (Keras 2 before TensorFlow), nothing else of the project.
+# The gateway imports serving/, the feedback store (feedback/) and core/ (workspace defaults, Keras 2
+# before TensorFlow), nothing else of the project (tests/test_deploy.py checks it).
+COPY core /app/core
+COPY feedback /app/feedback
 COPY serving /app/serving
-COPY trainer /app/trainer
 RUN python -c "import serving.app, serving.backends.tfserving_rest, serving.backends.tfserving_grpc"
 
 # Non-root, numeric so that Kubernetes' runAsNonRoot can check it; /data holds the SQLite default store.

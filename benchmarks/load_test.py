@@ -16,6 +16,7 @@ itself, every acknowledged prediction id must be in the SQLite file, which must 
 transport error and nothing acknowledged is missing. Writes benchmarks/results/load.json and
 exits 1 when it did not pass.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,10 +31,11 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Optional
 
 import httpx
 import typer
@@ -84,16 +86,27 @@ def wait_ready(url: str, process: Optional[subprocess.Popen] = None, timeout: fl
         time.sleep(0.3)
 
 
-def spawn_gateway(model_base_dir: Path, database: Path, log: Path, api_key: Optional[str] = None,
-                  port: Optional[int] = None) -> Gateway:
+def spawn_gateway(
+    model_base_dir: Path, database: Path, log: Path, api_key: Optional[str] = None, port: Optional[int] = None
+) -> Gateway:
     """`lexflow serve` in a subprocess (the way it runs in production: its own process, real sockets)."""
     port = port or free_port()
     env = {**os.environ, "LEXFLOW_POLL_SECONDS": "1"}
     env.pop("LEXFLOW_API_KEY", None)
     if api_key:
         env["LEXFLOW_API_KEY"] = api_key
-    command = [sys.executable, "-m", "lexflow.cli", "serve", "--port", str(port),
-               "--model-base-dir", str(Path(model_base_dir).absolute()), "--database-url", f"sqlite:///{database}"]
+    command = [
+        sys.executable,
+        "-m",
+        "lexflow.cli",
+        "serve",
+        "--port",
+        str(port),
+        "--model-base-dir",
+        str(Path(model_base_dir).absolute()),
+        "--database-url",
+        f"sqlite:///{database}",
+    ]
     handle = log.open("ab")
     process = subprocess.Popen(command, cwd=REPO, env=env, stdout=handle, stderr=subprocess.STDOUT)
     handle.close()
@@ -123,11 +136,12 @@ def running_gateway(model_base_dir: Path, workdir: Path, api_key: Optional[str])
 @dataclass
 class ClientLog:
     """What one client saw. `acked_feedback` holds only feedback the API answered 201 to."""
-    statuses: Counter = field(default_factory=Counter)          # (operation, status or error name)
+
+    statuses: Counter = field(default_factory=Counter)  # (operation, status or error name)
     latencies: dict = field(default_factory=lambda: {"classify": [], "feedback": []})
-    acked_predictions: list = field(default_factory=list)        # prediction ids from 200 answers
-    acked_feedback: dict = field(default_factory=dict)           # feedback id -> (prediction id, label)
-    failures: list = field(default_factory=list)                 # first few 5xx / transport errors
+    acked_predictions: list = field(default_factory=list)  # prediction ids from 200 answers
+    acked_feedback: dict = field(default_factory=dict)  # feedback id -> (prediction id, label)
+    failures: list = field(default_factory=list)  # first few 5xx / transport errors
 
 
 def _client_loop(url: str, headers: dict, deadline: float, seed: int, feedback_share: float, log: ClientLog) -> None:
@@ -148,8 +162,9 @@ def _client_loop(url: str, headers: dict, deadline: float, seed: int, feedback_s
                 log.acked_feedback[answer.json()["id"]] = (prediction["prediction_id"], label)
 
 
-def _call(client: httpx.Client, log: ClientLog, operation: str, method: str, path: str, body: dict,
-          headers: dict) -> Optional[httpx.Response]:
+def _call(
+    client: httpx.Client, log: ClientLog, operation: str, method: str, path: str, body: dict, headers: dict
+) -> Optional[httpx.Response]:
     start = time.perf_counter()
     try:
         response = client.request(method, path, json=body, headers=headers)
@@ -165,13 +180,21 @@ def _call(client: httpx.Client, log: ClientLog, operation: str, method: str, pat
     return response
 
 
-def generate_load(url: str, clients: int, duration: float, api_key: Optional[str] = None,
-                  feedback_share: float = 0.3, seed: int = 0) -> list[ClientLog]:
+def generate_load(
+    url: str, clients: int, duration: float, api_key: Optional[str] = None, feedback_share: float = 0.3, seed: int = 0
+) -> list[ClientLog]:
     headers = {"X-API-Key": api_key} if api_key else {}
     deadline = time.perf_counter() + duration
     logs = [ClientLog() for _ in range(clients)]
-    threads = [threading.Thread(target=_client_loop, args=(url, headers, deadline, seed + i, feedback_share, logs[i]),
-                                name=f"load-client-{i}", daemon=True) for i in range(clients)]
+    threads = [
+        threading.Thread(
+            target=_client_loop,
+            args=(url, headers, deadline, seed + i, feedback_share, logs[i]),
+            name=f"load-client-{i}",
+            daemon=True,
+        )
+        for i in range(clients)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -195,7 +218,7 @@ def list_all_feedback(url: str, api_key: Optional[str]) -> dict[int, dict]:
 
 
 def check_sqlite_store(database: Path, prediction_ids: list[str]) -> dict:
-    """Integrity of the SQLite file and presence of every acknowledged prediction id (the caller stopped the gateway)."""
+    """Integrity of the SQLite file and presence of every acknowledged prediction id (the gateway has stopped)."""
     connection = sqlite3.connect(str(database), timeout=30)
     try:
         integrity = [row[0] for row in connection.execute("PRAGMA integrity_check")]
@@ -204,8 +227,13 @@ def check_sqlite_store(database: Path, prediction_ids: list[str]) -> dict:
     finally:
         connection.close()
     missing = [p for p in prediction_ids if p not in stored]
-    return {"integrity_check": integrity, "foreign_key_violations": len(foreign_key_violations),
-            "predictions_stored": len(stored), "predictions_missing": len(missing), "missing_prediction_examples": missing[:5]}
+    return {
+        "integrity_check": integrity,
+        "foreign_key_violations": len(foreign_key_violations),
+        "predictions_stored": len(stored),
+        "predictions_missing": len(missing),
+        "missing_prediction_examples": missing[:5],
+    }
 
 
 def summarize(logs: list[ClientLog], elapsed: float, stored_feedback: dict[int, dict]) -> dict:
@@ -215,31 +243,52 @@ def summarize(logs: list[ClientLog], elapsed: float, stored_feedback: dict[int, 
     latencies = {op: [x for log in logs for x in log.latencies[op]] for op in ("classify", "feedback")}
     everything = latencies["classify"] + latencies["feedback"]
     acked = {k: v for log in logs for k, v in log.acked_feedback.items()}
-    missing = [fid for fid, (pid, label) in acked.items()
-               if fid not in stored_feedback or (stored_feedback[fid]["prediction_id"], stored_feedback[fid]["label"]) != (pid, label)]
+    missing = [
+        fid
+        for fid, (pid, label) in acked.items()
+        if fid not in stored_feedback
+        or (stored_feedback[fid]["prediction_id"], stored_feedback[fid]["label"]) != (pid, label)
+    ]
     server_errors = sum(n for (_, status), n in statuses.items() if status.isdigit() and int(status) >= 500)
     transport_errors = sum(n for (_, status), n in statuses.items() if not status.isdigit())
 
     def lat(values: list[float]) -> dict:
-        return {"count": len(values), "p50_ms": 1000 * percentile(values, 0.50), "p95_ms": 1000 * percentile(values, 0.95),
-                "p99_ms": 1000 * percentile(values, 0.99), "max_ms": 1000 * max(values, default=float("nan"))}
+        return {
+            "count": len(values),
+            "p50_ms": 1000 * percentile(values, 0.50),
+            "p95_ms": 1000 * percentile(values, 0.95),
+            "p99_ms": 1000 * percentile(values, 0.99),
+            "max_ms": 1000 * max(values, default=float("nan")),
+        }
 
     return {
         "elapsed_s": elapsed,
-        "requests": len(everything), "rps": len(everything) / elapsed if elapsed else 0.0,
+        "requests": len(everything),
+        "rps": len(everything) / elapsed if elapsed else 0.0,
         "statuses": {f"{op} {status}": n for (op, status), n in sorted(statuses.items())},
-        "server_errors_5xx": server_errors, "transport_errors": transport_errors,
+        "server_errors_5xx": server_errors,
+        "transport_errors": transport_errors,
         "latency": {"all": lat(everything), **{op: lat(v) for op, v in latencies.items()}},
         "predictions_acknowledged": sum(len(log.acked_predictions) for log in logs),
-        "feedback_acknowledged": len(acked), "feedback_listed": len(stored_feedback),
-        "feedback_missing": len(missing), "missing_feedback_examples": missing[:5],
+        "feedback_acknowledged": len(acked),
+        "feedback_listed": len(stored_feedback),
+        "feedback_missing": len(missing),
+        "missing_feedback_examples": missing[:5],
         "failures": [f for log in logs for f in log.failures][:10],
     }
 
 
-def run_load_test(url: Optional[str] = None, *, model_base_dir: Path = Path("artifacts/serving"), clients: int = 32,
-                  duration: float = 60.0, api_key: Optional[str] = None, feedback_share: float = 0.3,
-                  seed: int = 0, workdir: Optional[Path] = None) -> dict:
+def run_load_test(
+    url: Optional[str] = None,
+    *,
+    model_base_dir: Path = Path("artifacts/serving"),
+    clients: int = 32,
+    duration: float = 60.0,
+    api_key: Optional[str] = None,
+    feedback_share: float = 0.3,
+    seed: int = 0,
+    workdir: Optional[Path] = None,
+) -> dict:
     """Run the load and the audit; return the result (see the module docstring). `passed` says it all."""
     load_before = os.getloadavg()
     if url is None:
@@ -248,8 +297,12 @@ def run_load_test(url: Optional[str] = None, *, model_base_dir: Path = Path("art
         api_key = api_key or "load-test-key"
         with running_gateway(model_base_dir, workdir, api_key) as gateway:
             result = _run_against(gateway.url, clients, duration, api_key, feedback_share, seed)
-            result["gateway"] = {"url": gateway.url, "database": str(gateway.database), "log": str(gateway.log),
-                                 "started_by_load_test": True}
+            result["gateway"] = {
+                "url": gateway.url,
+                "database": str(gateway.database),
+                "log": str(gateway.log),
+                "started_by_load_test": True,
+            }
         predictions = result.pop("_acked_predictions")
         # After the gateway stopped: the file is what a restart would find.
         result["store"] = check_sqlite_store(gateway.database, predictions)
@@ -258,22 +311,38 @@ def run_load_test(url: Optional[str] = None, *, model_base_dir: Path = Path("art
         result.pop("_acked_predictions")
         result["gateway"] = {"url": url, "started_by_load_test": False}
     store = result.get("store", {})
-    result["passed"] = (result["server_errors_5xx"] == 0 and result["transport_errors"] == 0
-                        and result["feedback_missing"] == 0 and result["requests"] > 0
-                        # No feedback accepted at all (e.g. a wrong --api-key) would make the audit vacuous.
-                        and (feedback_share == 0 or result["feedback_acknowledged"] > 0)
-                        and store.get("integrity_check", ["ok"]) == ["ok"] and store.get("foreign_key_violations", 0) == 0
-                        and store.get("predictions_missing", 0) == 0)
-    result.update({
-        "clients": clients, "duration_s": duration, "feedback_share": feedback_share,
-        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-                    "loadavg_before": load_before, "loadavg_after": os.getloadavg()},
-    })
+    result["passed"] = (
+        result["server_errors_5xx"] == 0
+        and result["transport_errors"] == 0
+        and result["feedback_missing"] == 0
+        and result["requests"] > 0
+        # No feedback accepted at all (e.g. a wrong --api-key) would make the audit vacuous.
+        and (feedback_share == 0 or result["feedback_acknowledged"] > 0)
+        and store.get("integrity_check", ["ok"]) == ["ok"]
+        and store.get("foreign_key_violations", 0) == 0
+        and store.get("predictions_missing", 0) == 0
+    )
+    result.update(
+        {
+            "clients": clients,
+            "duration_s": duration,
+            "feedback_share": feedback_share,
+            "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "machine": {
+                "cpus": os.cpu_count(),
+                "platform": platform.platform(),
+                "python": platform.python_version(),
+                "loadavg_before": load_before,
+                "loadavg_after": os.getloadavg(),
+            },
+        }
+    )
     return result
 
 
-def _run_against(url: str, clients: int, duration: float, api_key: Optional[str], feedback_share: float, seed: int) -> dict:
+def _run_against(
+    url: str, clients: int, duration: float, api_key: Optional[str], feedback_share: float, seed: int
+) -> dict:
     began = time.perf_counter()
     logs = generate_load(url, clients, duration, api_key, feedback_share, seed)
     elapsed = time.perf_counter() - began
@@ -286,27 +355,46 @@ def _run_against(url: str, clients: int, duration: float, api_key: Optional[str]
 def main(
     duration: float = typer.Option(60.0, min=1.0, max=600.0, help="Seconds of load."),
     clients: int = typer.Option(32, min=1, max=256, help="Concurrent clients (threads)."),
-    model_base_dir: Path = typer.Option(Path("artifacts/serving"), help="Holds lexflow/<version>/ (run the pipeline first)."),
+    model_base_dir: Path = typer.Option(
+        Path("artifacts/serving"), help="Holds lexflow/<version>/ (run the pipeline first)."
+    ),
     url: Optional[str] = typer.Option(None, help="Test this running gateway instead of starting one."),
     api_key: Optional[str] = typer.Option(None, envvar="LEXFLOW_API_KEY", help="X-API-Key for feedback (with --url)."),
     feedback_share: float = typer.Option(0.3, min=0.0, max=1.0, help="Share of answers that get feedback."),
     out: Path = typer.Option(REPO / "benchmarks" / "results" / "load.json"),
-    workdir: Optional[Path] = typer.Option(None, help="Where the started gateway keeps its store and log (default: a new temp dir)."),
+    workdir: Optional[Path] = typer.Option(
+        None, help="Where the started gateway keeps its store and log (default: a new temp dir)."
+    ),
 ) -> None:
     if url is None and not any((model_base_dir / "lexflow").glob("*/saved_model.pb")):
         typer.echo(f"error: no model under {model_base_dir}/lexflow; run `python local_runner.py` first", err=True)
         raise typer.Exit(2)
-    result = run_load_test(url, model_base_dir=model_base_dir, clients=clients, duration=duration, api_key=api_key,
-                           feedback_share=feedback_share, workdir=workdir)
+    result = run_load_test(
+        url,
+        model_base_dir=model_base_dir,
+        clients=clients,
+        duration=duration,
+        api_key=api_key,
+        feedback_share=feedback_share,
+        workdir=workdir,
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
     latency = result["latency"]["all"]
-    typer.echo(f"{clients} clients x {duration:.0f} s: {result['requests']} requests ({result['rps']:.1f}/s), "
-               f"p50 {latency['p50_ms']:.1f} ms, p99 {latency['p99_ms']:.1f} ms, 5xx {result['server_errors_5xx']}, "
-               f"transport errors {result['transport_errors']}")
-    typer.echo(f"feedback acknowledged {result['feedback_acknowledged']}, missing {result['feedback_missing']}"
-               + (f"; store integrity {result['store']['integrity_check']}, predictions missing "
-                  f"{result['store']['predictions_missing']}" if "store" in result else ""))
+    typer.echo(
+        f"{clients} clients x {duration:.0f} s: {result['requests']} requests ({result['rps']:.1f}/s), "
+        f"p50 {latency['p50_ms']:.1f} ms, p99 {latency['p99_ms']:.1f} ms, 5xx {result['server_errors_5xx']}, "
+        f"transport errors {result['transport_errors']}"
+    )
+    typer.echo(
+        f"feedback acknowledged {result['feedback_acknowledged']}, missing {result['feedback_missing']}"
+        + (
+            f"; store integrity {result['store']['integrity_check']}, predictions missing "
+            f"{result['store']['predictions_missing']}"
+            if "store" in result
+            else ""
+        )
+    )
     typer.echo(f"{'PASSED' if result['passed'] else 'FAILED'}; wrote {out}")
     if not result["passed"]:
         for failure in result["failures"]:

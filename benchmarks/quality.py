@@ -28,10 +28,12 @@ it too), `--config FILE` (YAML/JSON, applied to every dataset), `--train-steps`.
 root, pipeline root, metadata, serving dir) and `enable_cache: false` are set by the benchmark
 and cannot be overridden.
 """
+
 from __future__ import annotations
 
-from trainer import tf_env  # noqa: F401  (TF_USE_LEGACY_KERAS before anything loads TensorFlow)
+import core.tf_env  # noqa: F401  (TF_USE_LEGACY_KERAS before anything loads TensorFlow)
 
+import contextlib
 import copy
 import csv
 import datetime as dt
@@ -42,8 +44,9 @@ import shutil
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, List, Optional, Sequence
+from typing import Any, Optional
 
 import typer
 
@@ -66,13 +69,17 @@ NEGATIVE_LABEL = {"unfair_tos_en": "none"}
 # under --config: what the results in benchmarks/results were produced with.
 CONFIGS_DIR = REPO_ROOT / "benchmarks" / "configs"
 
-app = typer.Typer(add_completion=False, pretty_exceptions_enable=False,
-                  help="Quality benchmark of the lexflow pipeline on real legal datasets (see BENCHMARKS.md).")
+app = typer.Typer(
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Quality benchmark of the lexflow pipeline on real legal datasets (see BENCHMARKS.md).",
+)
 
 
 # --------------------------------------------------------------------------------------------
 # Data and metrics (no TensorFlow)
 # --------------------------------------------------------------------------------------------
+
 
 def read_split(path: Path) -> tuple[list[str], list[str]]:
     """A `text,label` CSV -> (texts, labels)."""
@@ -104,9 +111,7 @@ def classification_metrics(
     if not y_true:
         raise ValueError("no examples to score")
     labels = sorted(set(y_true) | set(y_pred))
-    precision, recall, f1, support = precision_recall_fscore_support(
-        y_true, y_pred, labels=labels, zero_division=0
-    )
+    precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
     result: dict[str, Any] = {
         "examples": len(y_true),
         "classes": len(labels),
@@ -115,22 +120,22 @@ def classification_metrics(
         "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
         "per_class": {
             label: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
-            for label, p, r, f, s in zip(labels, precision, recall, f1, support)
+            for label, p, r, f, s in zip(labels, precision, recall, f1, support, strict=True)
         },
     }
     if negative_label is not None:
         positives = [label for label in labels if label != negative_label]
         result["negative_label"] = negative_label
-        result["macro_f1_without_negative"] = float(
-            f1_score(y_true, y_pred, labels=positives, average="macro", zero_division=0)
-        ) if positives else None
+        result["macro_f1_without_negative"] = (
+            float(f1_score(y_true, y_pred, labels=positives, average="macro", zero_division=0)) if positives else None
+        )
     if train_counts is not None:
         frequent = [label for label in labels if train_counts.get(label, 0) >= frequent_min]
         result["frequent_min_train_rows"] = frequent_min
         result["frequent_classes"] = len(frequent)
-        result["macro_f1_frequent"] = float(
-            f1_score(y_true, y_pred, labels=frequent, average="macro", zero_division=0)
-        ) if frequent else None
+        result["macro_f1_frequent"] = (
+            float(f1_score(y_true, y_pred, labels=frequent, average="macro", zero_division=0)) if frequent else None
+        )
     return result
 
 
@@ -146,7 +151,9 @@ def make_baseline():
     )
 
 
-def run_baseline(train_texts: Sequence[str], train_labels: Sequence[str], test_texts: Sequence[str]) -> tuple[list[str], float]:
+def run_baseline(
+    train_texts: Sequence[str], train_labels: Sequence[str], test_texts: Sequence[str]
+) -> tuple[list[str], float]:
     """Fit the baseline on train, label test; returns (predictions, fit+predict seconds)."""
     start = time.perf_counter()
     model = make_baseline().fit(list(train_texts), list(train_labels))
@@ -185,8 +192,9 @@ def dataset_config_path(dataset: str, configs_dir: Path = CONFIGS_DIR) -> Option
     return path if path.is_file() else None
 
 
-def config_overrides(dataset: str, file_data: dict[str, Any], train_steps: Optional[int],
-                     configs_dir: Path = CONFIGS_DIR) -> dict[str, Any]:
+def config_overrides(
+    dataset: str, file_data: dict[str, Any], train_steps: Optional[int], configs_dir: Path = CONFIGS_DIR
+) -> dict[str, Any]:
     """The PipelineConfig overrides of one dataset: configs/<dataset>.json < file < --train-steps."""
     own = dataset_config_path(dataset, configs_dir)
     overrides = deep_merge(read_config_file(own), file_data)
@@ -225,6 +233,7 @@ def prepare_data_root(work_dir: Path, dataset: str, dataset_dir: Path) -> Path:
 # The pipeline run and the pushed model (TensorFlow)
 # --------------------------------------------------------------------------------------------
 
+
 def predict_saved_model(model_dir: str | Path, texts: Sequence[str], batch_size: int = 256) -> tuple[list[str], float]:
     """Label texts with a served SavedModel's `serving_default` (raw text in); (labels, seconds)."""
     import tensorflow as tf
@@ -235,7 +244,7 @@ def predict_saved_model(model_dir: str | Path, texts: Sequence[str], batch_size:
     start = time.perf_counter()
     labels: list[str] = []
     for i in range(0, len(texts), batch_size):
-        outputs = serve(text=tf.constant(list(texts[i:i + batch_size]), dtype=tf.string))
+        outputs = serve(text=tf.constant(list(texts[i : i + batch_size]), dtype=tf.string))
         labels.extend(value.decode("utf-8") for value in outputs["label"].numpy())
     return labels, time.perf_counter() - start
 
@@ -256,7 +265,7 @@ def read_example_split(examples_uri: str, split: str) -> tuple[list[str], list[s
 
 def pipeline_splits(config, summary) -> Optional[dict[str, tuple[list[str], list[str]]]]:
     """The train/eval rows the pipeline's ExampleGen made (None if not found)."""
-    from lexflow import metadata as md
+    from lexflow.metadata import store as md
 
     example_gen = next((c for c in summary.components if c.component == "CsvExampleGen"), None)
     if example_gen is None:
@@ -308,8 +317,12 @@ def run_dataset(
 
     echo(f"[{dataset}] baseline: TF-IDF 1-2 grams + LinearSVC on {len(train_texts)} train rows")
     predictions, seconds = run_baseline(train_texts, train_labels, test_texts)
-    record["baseline"] = {"name": "tfidf_1_2gram_linearsvc", "train_rows": len(train_texts),
-                          "seconds": seconds, "metrics": score(predictions)}
+    record["baseline"] = {
+        "name": "tfidf_1_2gram_linearsvc",
+        "train_rows": len(train_texts),
+        "seconds": seconds,
+        "metrics": score(predictions),
+    }
     if skip_pipeline:
         record["pipeline"] = None
         return record
@@ -320,12 +333,16 @@ def run_dataset(
     record["config"] = _config_record(config)
     record["work_dir"] = str(work_dir)
 
-    from lexflow.local_run import PipelineFailed, run_local
+    from lexflow.reports.run_summary import RunSummary
+    from lexflow.runs.local_run import PipelineFailed, run_local
 
-    echo(f"[{dataset}] pipeline: run_local in {work_dir} "
-         f"(train_steps={config.train.train_steps}, thresholds={config.thresholds.model_dump()})")
+    echo(
+        f"[{dataset}] pipeline: run_local in {work_dir} "
+        f"(train_steps={config.train.train_steps}, thresholds={config.thresholds.model_dump()})"
+    )
     start = time.perf_counter()
     error = None
+    summary: Optional[RunSummary]
     try:
         summary = run_local(config, on_status=lambda m: echo(f"[{dataset}]   {m}"))
     except PipelineFailed as exc:
@@ -348,8 +365,10 @@ def run_dataset(
     )
     if summary.metrics is not None:  # TFMA on the pipeline's own eval split (the blessing inputs)
         pipeline["evaluator"] = {"accuracy": summary.metrics.accuracy, "macro_f1": summary.metrics.macro_f1}
-    echo(f"[{dataset}] pipeline: {wall:.0f} s, Trainer {pipeline['trainer_seconds'] or 0:.0f} s, "
-         f"blessed={summary.blessed}, pushed={summary.pushed_version}")
+    echo(
+        f"[{dataset}] pipeline: {wall:.0f} s, Trainer {pipeline['trainer_seconds'] or 0:.0f} s, "
+        f"blessed={summary.blessed}, pushed={summary.pushed_version}"
+    )
 
     splits = pipeline_splits(config, summary)
     if splits is not None:
@@ -357,21 +376,30 @@ def run_dataset(
         pipeline["eval_split_rows"] = len(splits["eval"][0])
         # Like for like: the baseline fitted on exactly the rows the pipeline's model saw.
         predictions, seconds = run_baseline(*splits["train"], test_texts)
-        record["baseline_pipeline_split"] = {"name": "tfidf_1_2gram_linearsvc", "train_rows": len(splits["train"][0]),
-                                             "seconds": seconds, "metrics": score(predictions)}
+        record["baseline_pipeline_split"] = {
+            "name": "tfidf_1_2gram_linearsvc",
+            "train_rows": len(splits["train"][0]),
+            "seconds": seconds,
+            "metrics": score(predictions),
+        }
     if not summary.pushed_path:
         pipeline["error"] = error or "no model was pushed (not blessed?): nothing to evaluate"
         return record
     echo(f"[{dataset}] scoring the pushed model {summary.pushed_path} on {len(test_texts)} test rows")
     predictions, seconds = predict_saved_model(summary.pushed_path, test_texts)
-    record["model"] = {"name": "lexflow_pushed_model", "pushed_path": summary.pushed_path,
-                       "predict_seconds": seconds, "metrics": score(predictions)}
+    record["model"] = {
+        "name": "lexflow_pushed_model",
+        "pushed_path": summary.pushed_path,
+        "predict_seconds": seconds,
+        "metrics": score(predictions),
+    }
     return record
 
 
 # --------------------------------------------------------------------------------------------
 # Machine, versions, report
 # --------------------------------------------------------------------------------------------
+
 
 def machine_info() -> dict[str, Any]:
     info: dict[str, Any] = {
@@ -390,23 +418,29 @@ def machine_info() -> dict[str, Any]:
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
             if line.startswith("MemTotal:"):
-                info["memory_gib"] = round(int(line.split()[1]) / 1024 ** 2, 1)
+                info["memory_gib"] = round(int(line.split()[1]) / 1024**2, 1)
                 break
     except OSError:
         pass
-    try:
+    with contextlib.suppress(OSError):
         info["load_average_at_start"] = [round(x, 2) for x in os.getloadavg()]
-    except OSError:
-        pass
     return info
 
 
 def versions() -> dict[str, Optional[str]]:
     from importlib import metadata
 
-    result = {}
-    for name in ("tfx", "tensorflow", "tensorflow-transform", "tensorflow-text", "tensorflow-model-analysis",
-                 "apache-beam", "tf-keras", "scikit-learn"):
+    result: dict[str, Optional[str]] = {}
+    for name in (
+        "tfx",
+        "tensorflow",
+        "tensorflow-transform",
+        "tensorflow-text",
+        "tensorflow-model-analysis",
+        "apache-beam",
+        "tf-keras",
+        "scikit-learn",
+    ):
         try:
             result[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -423,31 +457,50 @@ def _seconds(value: Optional[float]) -> str:
 
 
 def render_markdown(results: dict[str, Any]) -> str:
-    lines = ["# lexflow quality benchmark", "",
-             "Generated by `python -m benchmarks.quality` (see BENCHMARKS.md). Test split of each dataset; "
-             "the pipeline's model is the PUSHED SavedModel, called through `serving_default`.", ""]
+    lines = [
+        "# lexflow quality benchmark",
+        "",
+        (
+            "Generated by `python -m benchmarks.quality` (see BENCHMARKS.md). Test split of each dataset; "
+            "the pipeline's model is the PUSHED SavedModel, called through `serving_default`."
+        ),
+        "",
+    ]
     datasets = results.get("datasets", {})
-    lines += ["| dataset | model | trained on | accuracy | micro-F1 | macro-F1 | extra macro-F1 | pipeline wall | Trainer |",
-              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines += [
+        "| dataset | model | trained on | accuracy | micro-F1 | macro-F1 | extra macro-F1 | pipeline wall | Trainer |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for name, rec in datasets.items():
         extra_key, extra_name = _extra_metric(rec)
         rows = []
         if rec.get("model"):
             p = rec["pipeline"]
-            rows.append(("lexflow pipeline (pushed)", p.get("train_split_rows"), rec["model"]["metrics"],
-                         _seconds(p.get("wall_seconds")), _seconds(p.get("trainer_seconds"))))
+            rows.append(
+                (
+                    "lexflow pipeline (pushed)",
+                    p.get("train_split_rows"),
+                    rec["model"]["metrics"],
+                    _seconds(p.get("wall_seconds")),
+                    _seconds(p.get("trainer_seconds")),
+                )
+            )
         elif rec.get("pipeline"):
             rows.append((f"lexflow pipeline: {rec['pipeline'].get('error') or 'no model'}", None, None, "", ""))
         if rec.get("baseline"):
-            rows.append(("TF-IDF + LinearSVC (full train)", rec["baseline"]["train_rows"], rec["baseline"]["metrics"], "", ""))
+            rows.append(
+                ("TF-IDF + LinearSVC (full train)", rec["baseline"]["train_rows"], rec["baseline"]["metrics"], "", "")
+            )
         if rec.get("baseline_pipeline_split"):
             b = rec["baseline_pipeline_split"]
             rows.append(("TF-IDF + LinearSVC (pipeline's train rows)", b["train_rows"], b["metrics"], "", ""))
         for label, train_rows, m, wall, trainer in rows:
             extra = f"{_fmt(m.get(extra_key))} ({extra_name})" if m and extra_key else "–"
-            lines.append(f"| {name} | {label} | {train_rows if train_rows is not None else '–'} | "
-                         f"{_fmt(m and m['accuracy'])} | {_fmt(m and m['micro_f1'])} | {_fmt(m and m['macro_f1'])} | "
-                         f"{extra} | {wall} | {trainer} |")
+            lines.append(
+                f"| {name} | {label} | {train_rows if train_rows is not None else '–'} | "
+                f"{_fmt(m and m['accuracy'])} | {_fmt(m and m['micro_f1'])} | {_fmt(m and m['macro_f1'])} | "
+                f"{extra} | {wall} | {trainer} |"
+            )
     lines.append("")
     for name, rec in datasets.items():
         lines += _dataset_section(name, rec)
@@ -463,44 +516,74 @@ def _extra_metric(rec: dict[str, Any]) -> tuple[Optional[str], Optional[str]]:
 def _dataset_section(name: str, rec: dict[str, Any]) -> list[str]:
     m = rec.get("machine", {})
     v = rec.get("versions", {})
-    lines = [f"## {name}", "",
-             f"- run {rec.get('date')} on {m.get('nproc')} cores ({m.get('cpu_model')}), {m.get('memory_gib')} GiB RAM, "
-             f"load average at start {m.get('load_average_at_start')}; Python {m.get('python')}",
-             "- versions: " + ", ".join(f"{k} {val}" for k, val in v.items()),
-             f"- data: {rec['train_rows']} train rows, {rec['test_rows']} test rows, {rec['classes']} classes"]
+    lines = [
+        f"## {name}",
+        "",
+        (
+            f"- run {rec.get('date')} on {m.get('nproc')} cores ({m.get('cpu_model')}), {m.get('memory_gib')} GiB RAM, "
+            f"load average at start {m.get('load_average_at_start')}; Python {m.get('python')}"
+        ),
+        "- versions: " + ", ".join(f"{k} {val}" for k, val in v.items()),
+        f"- data: {rec['train_rows']} train rows, {rec['test_rows']} test rows, {rec['classes']} classes",
+    ]
     p = rec.get("pipeline")
     if p:
-        lines.append(f"- pipeline: {_seconds(p.get('wall_seconds'))} wall "
-                     f"({'within' if p.get('within_budget') else 'OVER'} the {TIME_BUDGET_SECONDS:.0f} s budget), "
-                     f"Trainer {_seconds(p.get('trainer_seconds'))}; trained on {p.get('train_split_rows')} rows, "
-                     f"Evaluator split {p.get('eval_split_rows')} rows; blessed={p.get('blessed')}, "
-                     f"pushed version {p.get('pushed_version')}")
+        lines.append(
+            f"- pipeline: {_seconds(p.get('wall_seconds'))} wall "
+            f"({'within' if p.get('within_budget') else 'OVER'} the {TIME_BUDGET_SECONDS:.0f} s budget), "
+            f"Trainer {_seconds(p.get('trainer_seconds'))}; trained on {p.get('train_split_rows')} rows, "
+            f"Evaluator split {p.get('eval_split_rows')} rows; blessed={p.get('blessed')}, "
+            f"pushed version {p.get('pushed_version')}"
+        )
         if p.get("evaluator"):
-            lines.append(f"- Evaluator (TFMA, pipeline's eval split): accuracy {_fmt(p['evaluator'].get('accuracy'))}, "
-                         f"macro-F1 {_fmt(p['evaluator'].get('macro_f1'))}")
-        lines.append("- schema: " + ("TFDV draft (no curated schema for this dataset)" if p.get("schema_drafted")
-                                     else f"curated ({p.get('schema_path')})"))
+            lines.append(
+                f"- Evaluator (TFMA, pipeline's eval split): accuracy {_fmt(p['evaluator'].get('accuracy'))}, "
+                f"macro-F1 {_fmt(p['evaluator'].get('macro_f1'))}"
+            )
+        lines.append(
+            "- schema: "
+            + (
+                "TFDV draft (no curated schema for this dataset)"
+                if p.get("schema_drafted")
+                else f"curated ({p.get('schema_path')})"
+            )
+        )
         if p.get("components"):
-            lines.append("- components: " + ", ".join(f"{k} {val['seconds']:.0f} s" for k, val in p["components"].items()))
+            lines.append(
+                "- components: " + ", ".join(f"{k} {val['seconds']:.0f} s" for k, val in p["components"].items())
+            )
         if p.get("error"):
             lines.append(f"- **error**: {p['error']}")
     if rec.get("config"):
-        lines += ["", "Config (PipelineConfig sections; benchmark overrides: "
-                  f"`{json.dumps(rec.get('overrides', {}))}`):", "", "```json",
-                  json.dumps({k: rec["config"][k] for k in ("eval_fraction", "transform", "train", "thresholds")}, indent=1),
-                  "```"]
+        lines += [
+            "",
+            f"Config (PipelineConfig sections; benchmark overrides: `{json.dumps(rec.get('overrides', {}))}`):",
+            "",
+            "```json",
+            json.dumps({k: rec["config"][k] for k in ("eval_fraction", "transform", "train", "thresholds")}, indent=1),
+            "```",
+        ]
     model = (rec.get("model") or {}).get("metrics")
     base = (rec.get("baseline") or {}).get("metrics")
     if model or base:
-        lines += ["", "Per-class F1 on the test split (support = test rows):", "",
-                  "| class | train rows | support | pipeline F1 | baseline F1 |", "| --- | ---: | ---: | ---: | ---: |"]
+        lines += [
+            "",
+            "Per-class F1 on the test split (support = test rows):",
+            "",
+            "| class | train rows | support | pipeline F1 | baseline F1 |",
+            "| --- | ---: | ---: | ---: | ---: |",
+        ]
         classes = sorted(set((model or {}).get("per_class", {})) | set((base or {}).get("per_class", {})))
         counts = rec.get("train_counts", {})
-        for label in sorted(classes, key=lambda c: -((model or base)["per_class"].get(c, {}).get("support", 0))):
+        supports = (model or base or {}).get("per_class", {})
+        for label in sorted(classes, key=lambda c: -supports.get(c, {}).get("support", 0)):
             pm = (model or {}).get("per_class", {}).get(label, {})
             pb = (base or {}).get("per_class", {}).get(label, {})
             support = pm.get("support", pb.get("support"))
-            lines.append(f"| {label} | {counts.get(label, '–')} | {support} | {_fmt(pm.get('f1'), 2)} | {_fmt(pb.get('f1'), 2)} |")
+            lines.append(
+                f"| {label} | {counts.get(label, '–')} | {support} "
+                f"| {_fmt(pm.get('f1'), 2)} | {_fmt(pb.get('f1'), 2)} |"
+            )
     lines.append("")
     return lines
 
@@ -510,10 +593,8 @@ def write_results(out_dir: Path, records: Iterable[dict[str, Any]], merge: bool 
     path = out_dir / RESULTS_JSON
     results: dict[str, Any] = {"datasets": {}}
     if merge and path.is_file():
-        try:
+        with contextlib.suppress(json.JSONDecodeError):
             results = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError:
-            pass
     results.setdefault("datasets", {})
     for record in records:
         results["datasets"][record["dataset"]] = record
@@ -525,10 +606,13 @@ def write_results(out_dir: Path, records: Iterable[dict[str, Any]], merge: bool 
 
 @app.command()
 def main(
-    dataset: List[str] = typer.Option(["cuad_clauses"], "--dataset", "-d", help="Dataset folder name (repeatable)."),
+    dataset: list[str] = typer.Option(["cuad_clauses"], "--dataset", "-d", help="Dataset folder name (repeatable)."),
     train_steps: Optional[int] = typer.Option(None, help="Override train.train_steps."),
     config_file: Optional[Path] = typer.Option(
-        None, "--config", help="YAML/JSON of PipelineConfig fields, applied on top of benchmarks/configs/<dataset>.json."),
+        None,
+        "--config",
+        help="YAML/JSON of PipelineConfig fields, applied on top of benchmarks/configs/<dataset>.json.",
+    ),
     out: Path = typer.Option(DEFAULT_OUT, help="Where quality.json and quality.md go."),
     datasets_dir: Path = typer.Option(DEFAULT_DATASETS_DIR, help="Folder with <dataset>/train.csv and test.csv."),
     work_dir: Optional[Path] = typer.Option(None, help="Where run dirs are made (default: a temp dir, removed after)."),
@@ -546,22 +630,31 @@ def main(
         file_data = read_config_file(config_file)
     except (OSError, ValueError) as exc:
         typer.echo(f"error: config: {exc}", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     if not skip_pipeline:
-        from lexflow.local_run import quiet_logs
+        from lexflow.runs.local_run import quiet_logs
 
         quiet_logs(verbose)
     own_root = work_dir is None
-    work_root = Path(tempfile.mkdtemp(prefix="lexflow-bench-")) if own_root else work_dir.absolute()
+    work_root = Path(tempfile.mkdtemp(prefix="lexflow-bench-")) if work_dir is None else work_dir.absolute()
     work_root.mkdir(parents=True, exist_ok=True)
     records, failed = [], False
     try:
         for name in dataset:
-            record = run_dataset(name, datasets_dir.absolute(), work_root, config_overrides(name, file_data, train_steps),
-                                 skip_pipeline=skip_pipeline, echo=typer.echo)
+            record = run_dataset(
+                name,
+                datasets_dir.absolute(),
+                work_root,
+                config_overrides(name, file_data, train_steps),
+                skip_pipeline=skip_pipeline,
+                echo=typer.echo,
+            )
             own = dataset_config_path(name)
-            record["config_files"] = [str(p.relative_to(REPO_ROOT) if p.is_relative_to(REPO_ROOT) else p)
-                                      for p in (own, config_file) if p is not None]
+            record["config_files"] = [
+                str(p.relative_to(REPO_ROOT) if p.is_relative_to(REPO_ROOT) else p)
+                for p in (own, config_file)
+                if p is not None
+            ]
             records.append(record)
             failed |= not skip_pipeline and not record.get("model")
             _print_record(record)
@@ -578,12 +671,17 @@ def main(
 
 def _print_record(record: dict[str, Any]) -> None:
     extra_key, extra_name = _extra_metric(record)
-    for key, label in (("model", "pipeline"), ("baseline", "baseline (full train)"),
-                       ("baseline_pipeline_split", "baseline (pipeline rows)")):
+    for key, label in (
+        ("model", "pipeline"),
+        ("baseline", "baseline (full train)"),
+        ("baseline_pipeline_split", "baseline (pipeline rows)"),
+    ):
         if record.get(key):
             m = record[key]["metrics"]
-            typer.echo(f"[{record['dataset']}] {label:26s} accuracy {m['accuracy']:.3f}  micro-F1 {m['micro_f1']:.3f}  "
-                       f"macro-F1 {m['macro_f1']:.3f}  {extra_name}: {_fmt(m.get(extra_key))}")
+            typer.echo(
+                f"[{record['dataset']}] {label:26s} accuracy {m['accuracy']:.3f}  micro-F1 {m['micro_f1']:.3f}  "
+                f"macro-F1 {m['macro_f1']:.3f}  {extra_name}: {_fmt(m.get(extra_key))}"
+            )
 
 
 if __name__ == "__main__":

@@ -32,9 +32,11 @@ average around every run, the CPU time the server process and the client spent p
 CPU left over), and the fsync latency of the store's disk. Ratios: `gateway_vs_direct_rps`
 (the target) and `gateway_vs_batched_rps`. Writes benchmarks/results/serving.json.
 """
+
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import platform
@@ -44,8 +46,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Any, Optional
 
 import typer
 
@@ -64,9 +67,15 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def _summary(clients: int, latencies: list[float], errors: int, elapsed: float) -> dict:
-    return {"clients": clients, "requests": len(latencies), "errors": errors, "rps": len(latencies) / elapsed,
-            "p50_ms": 1000 * _percentile(latencies, 0.50), "p99_ms": 1000 * _percentile(latencies, 0.99),
-            "seconds": elapsed}
+    return {
+        "clients": clients,
+        "requests": len(latencies),
+        "errors": errors,
+        "rps": len(latencies) / elapsed,
+        "p50_ms": 1000 * _percentile(latencies, 0.50),
+        "p99_ms": 1000 * _percentile(latencies, 0.99),
+        "seconds": elapsed,
+    }
 
 
 def run_load(call: Callable[[str], None], clients: int, seconds: float) -> dict:
@@ -82,7 +91,7 @@ def run_load(call: Callable[[str], None], clients: int, seconds: float) -> dict:
             try:
                 call(TEXTS[(i + n) % len(TEXTS)])
                 latencies[i].append(time.perf_counter() - start)
-            except Exception:  # noqa: BLE001 - counted, not fatal
+            except Exception:
                 errors[i] += 1
             n += 1
 
@@ -99,8 +108,10 @@ def _classify_requests(host: str, port: int) -> list[bytes]:
     requests = []
     for text in TEXTS:
         body = json.dumps({"texts": [text]}).encode()
-        requests.append(b"POST /v1/classify HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: application/json\r\n"
-                        b"Content-Length: %d\r\n\r\n%s" % (host.encode(), port, len(body), body))
+        requests.append(
+            b"POST /v1/classify HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (host.encode(), port, len(body), body)
+        )
     return requests
 
 
@@ -177,8 +188,10 @@ def _measured(run: Callable[[], dict], server_pid: Optional[int] = None) -> dict
     server0 = _process_cpu(server_pid) if server_pid else None
     result = run()
     n = max(result["requests"], 1)
-    result["cpu_us_per_request"] = 1e6 * (_self_cpu() - client0) / n  # this process: callers/client (+ model for direct)
-    if server_pid:
+    result["cpu_us_per_request"] = (
+        1e6 * (_self_cpu() - client0) / n
+    )  # this process: callers/client (+ model for direct)
+    if server_pid and server0 is not None:
         result["server_cpu_us_per_request"] = 1e6 * (_process_cpu(server_pid) - server0) / n
     result["load_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     return result
@@ -188,12 +201,16 @@ def _pooled(runs: list[dict]) -> dict:
     """One row from several rounds: total requests over total time; percentiles over all rounds."""
     requests = sum(r["requests"] for r in runs)
     seconds = sum(r["seconds"] for r in runs)
-    row = {"clients": runs[0]["clients"], "requests": requests, "errors": sum(r["errors"] for r in runs),
-           "rps": requests / seconds,
-           # rounds are similar in size, so a request-weighted mean of their percentiles is close enough
-           "p50_ms": sum(r["p50_ms"] * r["requests"] for r in runs) / max(requests, 1),
-           "p99_ms": max(r["p99_ms"] for r in runs),
-           "rounds_rps": [round(r["rps"], 1) for r in runs]}
+    row = {
+        "clients": runs[0]["clients"],
+        "requests": requests,
+        "errors": sum(r["errors"] for r in runs),
+        "rps": requests / seconds,
+        # rounds are similar in size, so a request-weighted mean of their percentiles is close enough
+        "p50_ms": sum(r["p50_ms"] * r["requests"] for r in runs) / max(requests, 1),
+        "p99_ms": max(r["p99_ms"] for r in runs),
+        "rounds_rps": [round(r["rps"], 1) for r in runs],
+    }
     for key in ("cpu_us_per_request", "server_cpu_us_per_request"):
         if key in runs[0]:
             row[key] = sum(r[key] * r["requests"] for r in runs) / max(requests, 1)
@@ -233,15 +250,24 @@ def _installed(module: str) -> bool:
 
 @app.command()
 def main(
-    model_base_dir: Path = typer.Option(Path("artifacts/serving"), help="Holds lexflow/<version>/ (run the pipeline first)."),
+    model_base_dir: Path = typer.Option(
+        Path("artifacts/serving"), help="Holds lexflow/<version>/ (run the pipeline first)."
+    ),
     seconds: float = typer.Option(5.0, min=1.0, max=120.0, help="Duration of each run."),
     rounds: int = typer.Option(2, min=1, max=10, help="Interleaved direct/gateway runs per client count."),
     clients: str = typer.Option("1,8,32", help="Comma-separated client counts."),
     client: str = typer.Option("asyncio", help="Gateway load generator: asyncio (raw HTTP/1.1) or httpx (threads)."),
-    batched: bool = typer.Option(True, help="Also time the gateway's backend with its micro-batcher, no HTTP (a stricter bound)."),
+    batched: bool = typer.Option(
+        True, help="Also time the gateway's backend with its micro-batcher, no HTTP (a stricter bound)."
+    ),
     out: Path = typer.Option(Path("benchmarks/results/serving.json")),
+    baseline_source: Optional[Path] = typer.Option(
+        None,
+        help="Also run the gateway of another source tree (e.g. a `git worktree` of an older commit), "
+        "interleaved with this one in the same rounds: a before/after comparison on the same machine and load.",
+    ),
 ) -> None:
-    from trainer import tf_env  # noqa: F401
+    from core import tf_env  # noqa: F401
     from serving.backends.inprocess import InProcessBackend
 
     if client not in ("asyncio", "httpx"):
@@ -262,73 +288,121 @@ def main(
         backend.predict([text])
 
     workdir = Path(tempfile.mkdtemp(prefix="lexflow-bench-"))
-    host, port = "127.0.0.1", _free_port()
-    env = {**os.environ, "LEXFLOW_MODEL_BASE_DIR": str(model_base_dir.absolute()),
-           "LEXFLOW_DATABASE_URL": f"sqlite:///{workdir}/feedback.sqlite"}
-    server = subprocess.Popen([sys.executable, "-m", "lexflow.cli", "serve", "--host", host, "--port", str(port)],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://{host}:{port}"
+    host = "127.0.0.1"
+    servers = {"gateway": _start_gateway(None, model_base_dir, workdir / "gateway")}
+    if baseline_source is not None:
+        servers["gateway_baseline"] = _start_gateway(baseline_source, model_base_dir, workdir / "baseline")
     try:
-        _wait_ready(base, server)
+        for process, port in servers.values():
+            _wait_ready(f"http://{host}:{port}", process)
 
-        def gateway_run(n: int, duration: float) -> dict:
-            if client == "httpx":
-                return run_httpx_load(base, n, duration)
-            return run_http_load(host, port, n, duration)
+        def load_on(port: int) -> Callable[[int, float], dict]:
+            def run(n: int, duration: float) -> dict:
+                if client == "httpx":
+                    return run_httpx_load(f"http://{host}:{port}", n, duration)
+                return run_http_load(host, port, n, duration)
 
-        # Warm up both paths (TF's first calls at new batch sizes, SQLite pages, connections).
+            return run
+
+        # Warm up every path (TF's first calls at new batch sizes, SQLite pages, connections).
         run_load(direct_call, max(counts), 1.0)
         run_load(batched_call, max(counts), 1.0)
-        gateway_run(max(counts), 1.0)
+        for _, port in servers.values():
+            load_on(port)(max(counts), 1.0)
         load_start = os.getloadavg()
-        rows = []
+        rows: list[dict[str, Any]] = []
         for n in counts:
-            direct_runs, batched_runs, gateway_runs = [], [], []
+            direct_runs, batched_runs = [], []
+            gateway_runs: dict[str, list[dict]] = {name: [] for name in servers}
             for _ in range(rounds):
-                direct_runs.append(_measured(lambda: run_load(direct_call, n, seconds)))
+                direct_runs.append(_measured(functools.partial(run_load, direct_call, n, seconds)))
                 if batched:
-                    batched_runs.append(_measured(lambda: run_load(batched_call, n, seconds)))
-                fsync_ms = _fsync_ms(workdir, 20)  # the disk is shared too: its latency bounds 1 client
-                gateway_runs.append(dict(_measured(lambda: gateway_run(n, seconds), server.pid), fsync_ms_p50=fsync_ms))
-            row = {"clients": n, "direct": _pooled(direct_runs), "gateway": _pooled(gateway_runs)}
+                    batched_runs.append(_measured(functools.partial(run_load, batched_call, n, seconds)))
+                for name, (process, port) in servers.items():
+                    fsync_ms = _fsync_ms(workdir, 20)  # the disk is shared too: its latency bounds 1 client
+                    measured = _measured(functools.partial(load_on(port), n, seconds), process.pid)
+                    gateway_runs[name].append(dict(measured, fsync_ms_p50=fsync_ms))
+            row: dict[str, Any] = {"clients": n, "direct": _pooled(direct_runs)}
+            row.update({name: _pooled(runs) for name, runs in gateway_runs.items()})
             row["gateway_vs_direct_rps"] = row["gateway"]["rps"] / row["direct"]["rps"]
             if batched:
                 row["direct_batched"] = _pooled(batched_runs)
                 row["gateway_vs_batched_rps"] = row["gateway"]["rps"] / row["direct_batched"]["rps"]
+            if "gateway_baseline" in row:
+                row["gateway_vs_baseline_rps"] = row["gateway"]["rps"] / row["gateway_baseline"]["rps"]
             rows.append(row)
             _print_row(row)
         load_end = os.getloadavg()
         fsync_end = _fsync_ms(workdir)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for process, _ in servers.values():
+            process.terminate()
+            process.wait(timeout=30)
         import shutil
 
         shutil.rmtree(workdir, ignore_errors=True)
 
     result = {
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
-        "date": time.strftime("%Y-%m-%d %H:%M:%S"), "seconds_per_run": seconds, "rounds": rounds,
-        "load_average_start": [round(x, 2) for x in load_start], "load_average_end": [round(x, 2) for x in load_end],
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "seconds_per_run": seconds,
+        "rounds": rounds,
+        "load_average_start": [round(x, 2) for x in load_start],
+        "load_average_end": [round(x, 2) for x in load_end],
         "fsync_ms_p50": round(fsync_end, 3),
         "setup": {
             "direct": "the pushed SavedModel's serving_default on [text] from N threads (LoadedModel._predict_now)",
-            "direct_batched": "InProcessBackend.predict([text]) from N threads: the gateway's backend and micro-batcher, no HTTP, no logging",
-            "gateway": "POST /v1/classify, one text, `lexflow serve` (uvicorn), SQLite WAL synchronous=FULL, group commit",
-            "client": client, "uvloop": _installed("uvloop"), "httptools": _installed("httptools"),
+            "direct_batched": (
+                "InProcessBackend.predict([text]) from N threads: the gateway's backend and micro-batcher, "
+                "no HTTP, no logging"
+            ),
+            "gateway": (
+                "POST /v1/classify, one text, `lexflow serve` (uvicorn), SQLite WAL synchronous=FULL, group commit"
+            ),
+            "client": client,
+            "uvloop": _installed("uvloop"),
+            "httptools": _installed("httptools"),
             "orjson": _installed("orjson"),
         },
         "results": rows,
         # The flat form of earlier versions of this file.
-        "direct": [r["direct"] for r in rows], "gateway": [r["gateway"] for r in rows],
+        "direct": [r["direct"] for r in rows],
+        "gateway": [r["gateway"] for r in rows],
         "gateway_vs_direct_rps": {str(r["clients"]): r["gateway_vs_direct_rps"] for r in rows},
-        "gateway_vs_batched_rps": {str(r["clients"]): r["gateway_vs_batched_rps"] for r in rows if "direct_batched" in r},
+        "gateway_vs_batched_rps": {
+            str(r["clients"]): r["gateway_vs_batched_rps"] for r in rows if "direct_batched" in r
+        },
+        "baseline_source": str(baseline_source) if baseline_source else None,
+        "gateway_vs_baseline_rps": {
+            str(r["clients"]): r["gateway_vs_baseline_rps"] for r in rows if "gateway_vs_baseline_rps" in r
+        },
         "target": "gateway >= 70% of direct rps at 32 clients",
         "target_met": next((r["gateway_vs_direct_rps"] >= 0.7 for r in rows if r["clients"] == 32), None),
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
     typer.echo(f"load average {load_start[0]:.2f} -> {load_end[0]:.2f} on {os.cpu_count()} CPUs; wrote {out}")
+
+
+def _start_gateway(source: Optional[Path], model_base_dir: Path, workdir: Path) -> tuple[subprocess.Popen, int]:
+    """`lexflow serve` of this tree (source None) or of another checkout, with its own SQLite store."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    env = {
+        **os.environ,
+        "LEXFLOW_MODEL_BASE_DIR": str(model_base_dir.absolute()),
+        "LEXFLOW_DATABASE_URL": f"sqlite:///{workdir}/feedback.sqlite",
+    }
+    if source is not None:  # the other tree's packages win over the installed (editable) ones
+        env["PYTHONPATH"] = str(source.absolute())
+    server = subprocess.Popen(
+        [sys.executable, "-m", "lexflow.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        cwd=source.absolute() if source is not None else None,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return server, port
 
 
 def _wait_ready(base: str, server: subprocess.Popen) -> None:
@@ -350,12 +424,18 @@ def _wait_ready(base: str, server: subprocess.Popen) -> None:
 
 def _print_row(row: dict) -> None:
     d, g = row["direct"], row["gateway"]
-    line = (f"{row['clients']:>3} clients  direct {d['rps']:7.1f} rps p50 {d['p50_ms']:6.1f} ms p99 {d['p99_ms']:6.1f} ms"
-            f"  |  gateway {g['rps']:7.1f} rps p50 {g['p50_ms']:6.1f} ms p99 {g['p99_ms']:6.1f} ms"
-            f" (server {g['server_cpu_us_per_request']:.0f} us CPU/req, client {g['cpu_us_per_request']:.0f})"
-            f"  = {row['gateway_vs_direct_rps']:.0%}  errors {g['errors']}")
+    line = (
+        f"{row['clients']:>3} clients  direct {d['rps']:7.1f} rps p50 {d['p50_ms']:6.1f} ms p99 {d['p99_ms']:6.1f} ms"
+        f"  |  gateway {g['rps']:7.1f} rps p50 {g['p50_ms']:6.1f} ms p99 {g['p99_ms']:6.1f} ms"
+        f" (server {g['server_cpu_us_per_request']:.0f} us CPU/req, client {g['cpu_us_per_request']:.0f})"
+        f"  = {row['gateway_vs_direct_rps']:.0%}  errors {g['errors']}"
+    )
     if "direct_batched" in row:
         line += f"  |  batched backend {row['direct_batched']['rps']:.0f} rps = {row['gateway_vs_batched_rps']:.0%}"
+    if "gateway_baseline" in row:
+        line += (
+            f"  |  baseline gateway {row['gateway_baseline']['rps']:.0f} rps, now {row['gateway_vs_baseline_rps']:.0%}"
+        )
     typer.echo(line, err=False)
     sys.stdout.flush()
 

@@ -1,4 +1,5 @@
 """`python -m datagen` / `lexflow demo-data`: write a demo CSV."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -8,8 +9,9 @@ import typer
 
 from datagen.generator import generate_rows, write_csv
 
-app = typer.Typer(add_completion=False, subcommand_metavar="",
-                  help="Generate synthetic legal provisions as CSV (text,label,source).")
+app = typer.Typer(
+    add_completion=False, subcommand_metavar="", help="Generate synthetic legal provisions as CSV (text,label,source)."
+)
 
 
 # A callback rather than a command: the options work both as `python -m datagen --out ...` and,

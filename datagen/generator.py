@@ -1,13 +1,14 @@
 """Sampling synthetic legal provisions: deterministic from a seed, never the global RNG."""
+
 from __future__ import annotations
 
 import csv
 import hashlib
 import random
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from datagen import clause_types as ct
 
@@ -18,7 +19,7 @@ MAX_SENTENCES = 6
 
 # Hardness knobs, tuned so a TF-IDF + linear model lands around 0.9 accuracy (not 1.0).
 P_BORROWED_LEAD = 0.06  # the provision's first sentence comes from a neighbouring type
-P_BORROWED = 0.25       # each further sentence comes from a neighbouring type
+P_BORROWED = 0.25  # each further sentence comes from a neighbouring type
 P_OPENER, P_CLOSER, P_NUMBER = 0.30, 0.15, 0.35
 
 _ALTERNATION = re.compile(r"\[([^\[\]]*\|[^\[\]]*)\]")
@@ -28,7 +29,7 @@ _SLOT = re.compile(r"\{(\w+)\}")
 @dataclass(frozen=True)
 class Sample:
     text: str
-    label: str       # as written (may be noisy)
+    label: str  # as written (may be noisy)
     true_label: str  # what the text was generated as
     drifted: bool
 
@@ -48,10 +49,32 @@ class _Style:
     numbering_word: str
 
 
-_CORE = _Style(ct.PARTIES, ct.DURATIONS, ct.TERMS, ct.AMOUNTS, ct.SECTIONS, ct.SUBJECTS, ct.TITLES,
-               ct.OPENERS, ct.CLOSERS, ct.CORE, "Section")
-_DRIFT = _Style(ct.DRIFT_PARTIES, ct.DRIFT_DURATIONS, ct.DRIFT_TERMS, ct.DRIFT_AMOUNTS, ct.DRIFT_SECTIONS, ct.DRIFT_SUBJECTS,
-                ct.DRIFT_TITLES, ct.DRIFT_OPENERS, ct.DRIFT_CLOSERS, ct.DRIFT, "Clause")
+_CORE = _Style(
+    ct.PARTIES,
+    ct.DURATIONS,
+    ct.TERMS,
+    ct.AMOUNTS,
+    ct.SECTIONS,
+    ct.SUBJECTS,
+    ct.TITLES,
+    ct.OPENERS,
+    ct.CLOSERS,
+    ct.CORE,
+    "Section",
+)
+_DRIFT = _Style(
+    ct.DRIFT_PARTIES,
+    ct.DRIFT_DURATIONS,
+    ct.DRIFT_TERMS,
+    ct.DRIFT_AMOUNTS,
+    ct.DRIFT_SECTIONS,
+    ct.DRIFT_SUBJECTS,
+    ct.DRIFT_TITLES,
+    ct.DRIFT_OPENERS,
+    ct.DRIFT_CLOSERS,
+    ct.DRIFT,
+    "Clause",
+)
 
 
 def _fill(template: str, rng: random.Random, style: _Style, parties: tuple) -> str:
@@ -68,8 +91,16 @@ def _fill(template: str, rng: random.Random, style: _Style, parties: tuple) -> s
         elif name == "ts":
             value = f"{rng.choice(style.sections)} ({rng.choice(style.titles)})"
         else:
-            value = rng.choice({"d": style.durations, "y": style.terms, "j": ct.JURISDICTIONS, "c": ct.CITIES,
-                                "s": style.sections, "org": ct.ARBITRAL_BODIES}[name])
+            value = rng.choice(
+                {
+                    "d": style.durations,
+                    "y": style.terms,
+                    "j": ct.JURISDICTIONS,
+                    "c": ct.CITIES,
+                    "s": style.sections,
+                    "org": ct.ARBITRAL_BODIES,
+                }[name]
+            )
         return value.upper() if name.isupper() else value
 
     text = _ALTERNATION.sub(lambda m: rng.choice(m.group(1).split("|")), template)
@@ -127,8 +158,15 @@ def _provision(label: str, rng: random.Random, drifted: bool) -> str:
     text = " ".join(sentences)
     if rng.random() < P_NUMBER:
         major, minor = rng.randint(1, 24), rng.randint(1, 9)
-        prefix = rng.choice([f"{major}.{minor}", f"({rng.choice('abcdefgh')})", f"{style.numbering_word} {major}.",
-                             f"{major}.", f"{major}.{minor}({rng.choice('abcd')})"])
+        prefix = rng.choice(
+            [
+                f"{major}.{minor}",
+                f"({rng.choice('abcdefgh')})",
+                f"{style.numbering_word} {major}.",
+                f"{major}.",
+                f"{major}.{minor}({rng.choice('abcd')})",
+            ]
+        )
         text = f"{prefix} {text}"
     return " ".join(text.split())  # one physical line, single spaces, stripped
 
@@ -167,8 +205,9 @@ def write_csv(path: Path | str, rows: Iterable[dict]) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=FIELDS, quoting=csv.QUOTE_MINIMAL, lineterminator="\n",
-                                extrasaction="ignore")
+        writer = csv.DictWriter(
+            handle, fieldnames=FIELDS, quoting=csv.QUOTE_MINIMAL, lineterminator="\n", extrasaction="ignore"
+        )
         writer.writeheader()
         writer.writerows(rows)
     return path

@@ -3,14 +3,17 @@
 The components reference the code by module path (so the same installed package runs
 locally and in the Kubeflow image); TFX's cache key only sees that string, so without this
 fingerprint an edited preprocessing_fn or model would silently reuse a stale cached run.
+Settings are not fingerprinted here: each component's own part of the config is in its
+custom_config or exec properties already (pipeline/config.py).
 """
+
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
 
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
-_FILES = ("trainer/*.py", "pipeline/config.py")
+_FILES = ("trainer/*.py",)
 
 
 def code_version() -> str:

@@ -11,9 +11,10 @@ latest blessed model) exists, no drop beyond a tolerance on either. Thresholds a
 overall slice and the macro aggregate only: a weak slice or a rare class with F1 0.3 must be
 visible in the report, not silently veto every model.
 """
+
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import tensorflow_model_analysis as tfma
 
@@ -27,7 +28,7 @@ CANDIDATE = "candidate"
 BASELINE = "baseline"
 
 
-def MACRO_F1_KEY_MATCH(key) -> bool:  # noqa: N802 - reads like a constant predicate at call sites
+def MACRO_F1_KEY_MATCH(key) -> bool:
     """Is this MetricKey proto the macro-averaged F1 (the aggregate, not a class)?
 
     Evaluations written before `pipeline/metrics.py` existed carry TFMA's macro-averaged
@@ -50,11 +51,11 @@ def _overall_only(lower_bound: float, max_drop: float) -> list[tfma.PerSliceMetr
 
 def build_eval_config(num_classes: int, thresholds: EvalThresholds, slice_features: Iterable[str]) -> tfma.EvalConfig:
     class_ids = list(range(num_classes))
-    model_spec = dict(
-        signature_name=F.TFMA_EVAL,
-        preprocessing_function_names=[F.TRANSFORM_FEATURES],
-        label_keys={F.OUT_SCORES: F.LABEL_ID, F.OUT_PREDICTED: F.LABEL_ID},
-    )
+    model_spec = {
+        "signature_name": F.TFMA_EVAL,
+        "preprocessing_function_names": [F.TRANSFORM_FEATURES],
+        "label_keys": {F.OUT_SCORES: F.LABEL_ID, F.OUT_PREDICTED: F.LABEL_ID},
+    }
     return tfma.EvalConfig(
         model_specs=[
             tfma.ModelSpec(name=CANDIDATE, **model_spec),

@@ -15,6 +15,7 @@ matrix at threshold 0, so it scores what the served `label` output answers.
 The Evaluator imports this module by name (`MetricConfig.module`), so it must stay importable
 wherever the pipeline runs (the project is installed in the pipeline image).
 """
+
 from __future__ import annotations
 
 from collections import defaultdict

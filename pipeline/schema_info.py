@@ -1,4 +1,5 @@
 """Facts the pipeline definition needs from the curated schema (read at build time)."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -5,6 +5,7 @@ the official `tensorflow-serving-api` stubs unchanged. Predict, Classify, GetMod
 GetModelStatus are implemented; every prediction goes through ClassificationService, so it is
 validated, routed and logged exactly like a REST one.
 """
+
 from __future__ import annotations
 
 import logging
@@ -14,12 +15,18 @@ from typing import Optional
 
 import grpc
 from tensorflow.core.framework import tensor_pb2, tensor_shape_pb2, types_pb2
-from tensorflow_serving.apis import (classification_pb2, get_model_metadata_pb2, get_model_status_pb2,
-                                     model_service_pb2_grpc, predict_pb2, prediction_service_pb2_grpc)
+from tensorflow_serving.apis import (
+    classification_pb2,
+    get_model_metadata_pb2,
+    get_model_status_pb2,
+    model_service_pb2_grpc,
+    predict_pb2,
+    prediction_service_pb2_grpc,
+)
 from tensorflow_serving.apis.model_pb2 import ModelSpec
 
 from serving.backends.base import BackendError, UnknownVersion
-from serving.service import ClassificationService, InvalidInput
+from serving.service import ClassificationService, Classified, InvalidInput
 
 log = logging.getLogger(__name__)
 SIGNATURE = "serving_default"
@@ -27,17 +34,24 @@ SIGNATURE = "serving_default"
 
 def _string_tensor(values: list[str], shape: list[int]) -> tensor_pb2.TensorProto:
     return tensor_pb2.TensorProto(
-        dtype=types_pb2.DT_STRING, string_val=[v.encode() for v in values],
-        tensor_shape=tensor_shape_pb2.TensorShapeProto(dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=d) for d in shape]),
+        dtype=types_pb2.DT_STRING,
+        string_val=[v.encode() for v in values],
+        tensor_shape=tensor_shape_pb2.TensorShapeProto(
+            dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=d) for d in shape]
+        ),
     )
 
 
 def _float_tensor(rows: list[list[float]]) -> tensor_pb2.TensorProto:
     return tensor_pb2.TensorProto(
-        dtype=types_pb2.DT_FLOAT, float_val=[x for row in rows for x in row],
+        dtype=types_pb2.DT_FLOAT,
+        float_val=[x for row in rows for x in row],
         tensor_shape=tensor_shape_pb2.TensorShapeProto(
-            dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=len(rows)),
-                 tensor_shape_pb2.TensorShapeProto.Dim(size=len(rows[0]) if rows else 0)]),
+            dim=[
+                tensor_shape_pb2.TensorShapeProto.Dim(size=len(rows)),
+                tensor_shape_pb2.TensorShapeProto.Dim(size=len(rows[0]) if rows else 0),
+            ]
+        ),
     )
 
 
@@ -45,11 +59,13 @@ class _Servicer(prediction_service_pb2_grpc.PredictionServiceServicer, model_ser
     def __init__(self, service: ClassificationService):
         self.service = service
 
-    def _route(self, spec: ModelSpec, context) -> tuple[Optional[int], Optional[str]]:
+    def _route(self, spec: ModelSpec, context: grpc.ServicerContext) -> tuple[Optional[int], Optional[str]]:
         if spec.name != self.service.settings.model_name:
             context.abort(grpc.StatusCode.NOT_FOUND, f"model '{spec.name}' not found")
         if spec.signature_name not in ("", SIGNATURE):
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"signature '{spec.signature_name}' is not served; use '{SIGNATURE}'")
+            context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT, f"signature '{spec.signature_name}' is not served; use '{SIGNATURE}'"
+            )
         choice = spec.WhichOneof("version_choice")
         if choice == "version":
             return spec.version.value, None
@@ -57,7 +73,9 @@ class _Servicer(prediction_service_pb2_grpc.PredictionServiceServicer, model_ser
             return None, spec.version_label
         return None, None
 
-    def _classify(self, texts, version, label, context):
+    def _classify(
+        self, texts: list[str], version: Optional[int], label: Optional[str], context: grpc.ServicerContext
+    ) -> Classified:
         try:
             return self.service.classify(texts, version, label)
         except InvalidInput as exc:
@@ -66,11 +84,16 @@ class _Servicer(prediction_service_pb2_grpc.PredictionServiceServicer, model_ser
             context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
         except BackendError as exc:
             context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
+        raise AssertionError("context.abort raises")  # for the type checker: abort never returns
 
-    def Predict(self, request: predict_pb2.PredictRequest, context):
+    def Predict(
+        self, request: predict_pb2.PredictRequest, context: grpc.ServicerContext
+    ) -> predict_pb2.PredictResponse:
         version, label = self._route(request.model_spec, context)
         if set(request.inputs) != {"text"}:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"expected exactly the input 'text', got {sorted(request.inputs)}")
+            context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT, f"expected exactly the input 'text', got {sorted(request.inputs)}"
+            )
         tensor = request.inputs["text"]
         if tensor.dtype != types_pb2.DT_STRING:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "input 'text' must be DT_STRING")
@@ -85,12 +108,16 @@ class _Servicer(prediction_service_pb2_grpc.PredictionServiceServicer, model_ser
         response.model_spec.version.value = p.version
         response.model_spec.signature_name = SIGNATURE
         response.outputs["scores"].CopyFrom(_float_tensor(p.scores))
-        response.outputs["classes"].CopyFrom(_string_tensor([c for _ in p.labels for c in p.classes], [len(p.labels), len(p.classes)]))
+        response.outputs["classes"].CopyFrom(
+            _string_tensor([c for _ in p.labels for c in p.classes], [len(p.labels), len(p.classes)])
+        )
         response.outputs["label"].CopyFrom(_string_tensor(p.labels, [len(p.labels)]))
         context.set_trailing_metadata((("x-prediction-ids", ",".join(result.ids)),))
         return response
 
-    def Classify(self, request: classification_pb2.ClassificationRequest, context):
+    def Classify(
+        self, request: classification_pb2.ClassificationRequest, context: grpc.ServicerContext
+    ) -> classification_pb2.ClassificationResponse:
         version, label = self._route(request.model_spec, context)
         if request.input.WhichOneof("kind") != "example_list":
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "Classify takes input.example_list")
@@ -98,7 +125,9 @@ class _Servicer(prediction_service_pb2_grpc.PredictionServiceServicer, model_ser
         for i, example in enumerate(request.input.example_list.examples):
             feature = example.features.feature.get("text")
             if feature is None or len(feature.bytes_list.value) != 1:
-                context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"examples[{i}]: needs one bytes value in feature 'text'")
+                context.abort(
+                    grpc.StatusCode.INVALID_ARGUMENT, f"examples[{i}]: needs one bytes value in feature 'text'"
+                )
             try:
                 texts.append(feature.bytes_list.value[0].decode("utf-8"))
             except UnicodeDecodeError:
@@ -109,11 +138,13 @@ class _Servicer(prediction_service_pb2_grpc.PredictionServiceServicer, model_ser
         response.model_spec.version.value = result.prediction.version
         for row in result.prediction.scores:
             classification = response.result.classifications.add()
-            for name, score in zip(result.prediction.classes, row):
+            for name, score in zip(result.prediction.classes, row, strict=True):
                 classification.classes.add(label=name, score=score)
         return response
 
-    def GetModelMetadata(self, request: get_model_metadata_pb2.GetModelMetadataRequest, context):
+    def GetModelMetadata(
+        self, request: get_model_metadata_pb2.GetModelMetadataRequest, context: grpc.ServicerContext
+    ) -> get_model_metadata_pb2.GetModelMetadataResponse:
         version, label = self._route(request.model_spec, context)
         if list(request.metadata_field) != ["signature_def"]:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "metadata_field must be ['signature_def']")
@@ -126,15 +157,27 @@ class _Servicer(prediction_service_pb2_grpc.PredictionServiceServicer, model_ser
         from tensorflow.core.protobuf import meta_graph_pb2
 
         signature = meta_graph_pb2.SignatureDef(method_name="tensorflow/serving/predict")
-        signature.inputs["text"].CopyFrom(meta_graph_pb2.TensorInfo(
-            name="serving_default_text:0", dtype=types_pb2.DT_STRING,
-            tensor_shape=tensor_shape_pb2.TensorShapeProto(dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=-1)])))
-        for name, dtype, dims in (("scores", types_pb2.DT_FLOAT, [-1, len(classes)]),
-                                  ("classes", types_pb2.DT_STRING, [-1, len(classes)]),
-                                  ("label", types_pb2.DT_STRING, [-1])):
-            signature.outputs[name].CopyFrom(meta_graph_pb2.TensorInfo(
-                name=f"StatefulPartitionedCall:{name}", dtype=dtype,
-                tensor_shape=tensor_shape_pb2.TensorShapeProto(dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=d) for d in dims])))
+        signature.inputs["text"].CopyFrom(
+            meta_graph_pb2.TensorInfo(
+                name="serving_default_text:0",
+                dtype=types_pb2.DT_STRING,
+                tensor_shape=tensor_shape_pb2.TensorShapeProto(dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=-1)]),
+            )
+        )
+        for name, dtype, dims in (
+            ("scores", types_pb2.DT_FLOAT, [-1, len(classes)]),
+            ("classes", types_pb2.DT_STRING, [-1, len(classes)]),
+            ("label", types_pb2.DT_STRING, [-1]),
+        ):
+            signature.outputs[name].CopyFrom(
+                meta_graph_pb2.TensorInfo(
+                    name=f"StatefulPartitionedCall:{name}",
+                    dtype=dtype,
+                    tensor_shape=tensor_shape_pb2.TensorShapeProto(
+                        dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=d) for d in dims]
+                    ),
+                )
+            )
         signature_map = get_model_metadata_pb2.SignatureDefMap()
         signature_map.signature_def[SIGNATURE].CopyFrom(signature)
         response = get_model_metadata_pb2.GetModelMetadataResponse()
@@ -143,7 +186,9 @@ class _Servicer(prediction_service_pb2_grpc.PredictionServiceServicer, model_ser
         response.metadata["signature_def"].Pack(signature_map)
         return response
 
-    def GetModelStatus(self, request: get_model_status_pb2.GetModelStatusRequest, context):
+    def GetModelStatus(
+        self, request: get_model_status_pb2.GetModelStatusRequest, context: grpc.ServicerContext
+    ) -> get_model_status_pb2.GetModelStatusResponse:
         version, _label = self._route(request.model_spec, context)
         versions = self.service.backend.versions()
         if version is not None:
@@ -166,10 +211,13 @@ class GrpcServer:
         self.server.stop(grace).wait()
 
 
-def start_grpc_server(service: ClassificationService, port: int = 8500, host: str = "127.0.0.1",
-                      workers: int = 8) -> GrpcServer:
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grpc"),
-                         options=[("grpc.max_receive_message_length", 64 * 1024 * 1024)])
+def start_grpc_server(
+    service: ClassificationService, port: int = 8500, host: str = "127.0.0.1", workers: int = 8
+) -> GrpcServer:
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grpc"),
+        options=[("grpc.max_receive_message_length", 64 * 1024 * 1024)],
+    )
     servicer = _Servicer(service)
     prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(servicer, server)
     model_service_pb2_grpc.add_ModelServiceServicer_to_server(servicer, server)

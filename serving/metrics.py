@@ -1,25 +1,49 @@
 """Prometheus metrics of the gateway (exposed at /metrics)."""
+
 import time
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class GatewayMetrics:
     def __init__(self, registry: CollectorRegistry | None = None):
         self.registry = registry or CollectorRegistry()
         self.requests = Counter("lexflow_requests_total", "HTTP requests", ["route", "status"], registry=self.registry)
-        self.latency = Histogram("lexflow_request_seconds", "Request latency", ["route"], registry=self.registry,
-                                 buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
-        self.predictions = Counter("lexflow_predictions_total", "Predictions by version and class",
-                                   ["version", "label"], registry=self.registry)
-        self.feedback = Counter("lexflow_feedback_total", "Feedback by version and agreement",
-                                ["version", "correct"], registry=self.registry)
+        self.latency = Histogram(
+            "lexflow_request_seconds",
+            "Request latency",
+            ["route"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
+        self.predictions = Counter(
+            "lexflow_predictions_total",
+            "Predictions by version and class",
+            ["version", "label"],
+            registry=self.registry,
+        )
+        self.feedback = Counter(
+            "lexflow_feedback_total",
+            "Feedback by version and agreement",
+            ["version", "correct"],
+            registry=self.registry,
+        )
         self.errors = Counter("lexflow_model_errors_total", "Backend failures", ["version"], registry=self.registry)
-        self.live_accuracy = Gauge("lexflow_live_accuracy", "Share of feedback agreeing with the prediction",
-                                   ["version"], registry=self.registry)
+        self.live_accuracy = Gauge(
+            "lexflow_live_accuracy",
+            "Share of feedback agreeing with the prediction",
+            ["version"],
+            registry=self.registry,
+        )
         self._children: dict = {}
 
-    def child(self, metric, *labels: str):
+    def error_count(self) -> int:
+        """Backend failures counted so far, over every version."""
+        return int(sum(s.value for m in self.errors.collect() for s in m.samples if s.name.endswith("_total")))
+
+    def child(self, metric: Any, *labels: str) -> Any:
         """`metric.labels(*labels)`, remembered: prometheus_client validates and locks on every
         `labels()` call, which adds up on the per-request path. Children are never removed."""
         key = (metric, labels)
@@ -37,18 +61,18 @@ class ObserveRequests:
     classification itself under load (see benchmarks/results/serving.md).
     """
 
-    def __init__(self, app, metrics: GatewayMetrics):
+    def __init__(self, app: ASGIApp, metrics: GatewayMetrics):
         self.app = app
         self.metrics = metrics
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
         status = 500  # an exception that escapes the app becomes a 500
 
-        async def observed_send(message):
+        async def observed_send(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]

@@ -1,10 +1,12 @@
 """Which model version answers a request: pinned, production (stable), staging (canary), shadow."""
+
 from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable, Optional
+from typing import Any, Optional
 
 from serving.backends.base import UnknownVersion
 
@@ -17,8 +19,8 @@ LABEL_ALIASES = {"stable": "production", "canary": "staging", "production": "pro
 class RoutingTable:
     production: Optional[int] = None  # None: always the newest version
     staging: Optional[int] = None
-    canary_share: float = 0.0         # share of unpinned requests sent to staging
-    shadow: Optional[int] = None      # also scored, logged, never returned
+    canary_share: float = 0.0  # share of unpinned requests sent to staging
+    shadow: Optional[int] = None  # also scored, logged, never returned
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,7 @@ class Router:
     def table(self) -> RoutingTable:
         return self._table
 
-    def update(self, **changes) -> RoutingTable:
+    def update(self, **changes: Any) -> RoutingTable:
         available = set(self._versions())
         for key in ("production", "staging", "shadow"):
             version = changes.get(key)

@@ -1,16 +1,18 @@
 """The one code path every protocol (gateway JSON, TF Serving REST, gRPC) classifies through:
 validate, route, score, shadow-score, log durably, count."""
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence
+from typing import Any, Optional
 
+from feedback.store import FeedbackStore
 from serving.backends.base import BackendError, ModelBackend, Prediction, UnknownVersion
 from serving.metrics import GatewayMetrics
 from serving.routing import Route, Router
 from serving.settings import ServingSettings
-from serving.store import FeedbackStore
 
 log = logging.getLogger("lexflow.gateway")
 
@@ -32,8 +34,14 @@ class Classified:
 
 
 class ClassificationService:
-    def __init__(self, settings: ServingSettings, backend: ModelBackend, store: FeedbackStore, router: Router,
-                 metrics: GatewayMetrics):
+    def __init__(
+        self,
+        settings: ServingSettings,
+        backend: ModelBackend,
+        store: FeedbackStore,
+        router: Router,
+        metrics: GatewayMetrics,
+    ):
         self.settings, self.backend, self.store, self.router, self.metrics = settings, backend, store, router, metrics
 
     def check_texts(self, texts: Sequence[Any]) -> list[str]:
@@ -48,7 +56,9 @@ class ClassificationService:
             if not text.strip():
                 raise InvalidInput(f"texts[{i}]: empty text")
             if len(text) > limits.max_text_chars:
-                raise InvalidInput(f"texts[{i}]: {len(text)} characters exceeds the limit of {limits.max_text_chars}", 413)
+                raise InvalidInput(
+                    f"texts[{i}]: {len(text)} characters exceeds the limit of {limits.max_text_chars}", 413
+                )
             if "\x00" in text:
                 raise InvalidInput(f"texts[{i}]: contains a NUL character")
             try:
@@ -70,46 +80,55 @@ class ClassificationService:
         if shadow_version is not None:
             try:  # a failing candidate must never affect the answer
                 shadow_labels = self.backend.predict(texts, shadow_version).labels
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.warning("shadow scoring with version %s failed", shadow_version, exc_info=True)
                 shadow_version = None
-        scores = [dict(zip(prediction.classes, row)) for row in prediction.scores]
+        scores = [dict(zip(prediction.classes, row, strict=True)) for row in prediction.scores]
         # Committed before the caller answers: a prediction id a client holds is always stored.
-        ids = self.store.log_predictions(self.settings.model_name, prediction.version, route.name, texts,
-                                         prediction.labels, scores, shadow_version, shadow_labels)
+        ids = self.store.log_predictions(
+            self.settings.model_name,
+            prediction.version,
+            route.name,
+            texts,
+            prediction.labels,
+            scores,
+            shadow_version,
+            shadow_labels,
+        )
         return self._counted(Classified(prediction, route, scores, ids))
 
-    async def classify_async(self, texts: Sequence[Any], version: Optional[int] = None,
-                             label: Optional[str] = None) -> Classified:
-        """`classify` for the event loop. With the in-process backend no thread is held while the
-        micro-batcher scores and the group commit writes; other backends run in a worker thread."""
+    async def classify_async(
+        self, texts: Sequence[Any], version: Optional[int] = None, label: Optional[str] = None
+    ) -> Classified:
+        """`classify` for the event loop: no thread is held while the in-process micro-batcher scores
+        and the group commit writes (the TF Serving backends wait for their server in a worker thread)."""
         texts = self.check_texts(texts)
         route = self.router.choose(version, label)
         try:
-            prediction = await self._predict_async(texts, route.version)
+            prediction = await self.backend.predict_async(texts, route.version)
         except BackendError:
             self.metrics.errors.labels(str(route.version)).inc()
             raise
         shadow_version, shadow_labels = self._shadow_version(prediction), None
         if shadow_version is not None:
             try:  # a failing candidate must never affect the answer
-                shadow_labels = (await self._predict_async(texts, shadow_version)).labels
-            except Exception:  # noqa: BLE001
+                shadow_labels = (await self.backend.predict_async(texts, shadow_version)).labels
+            except Exception:
                 log.warning("shadow scoring with version %s failed", shadow_version, exc_info=True)
                 shadow_version = None
-        scores = [dict(zip(prediction.classes, row)) for row in prediction.scores]
+        scores = [dict(zip(prediction.classes, row, strict=True)) for row in prediction.scores]
         # Committed (fsync'd) before the caller answers: a prediction id a client holds is always stored.
-        ids = await self.store.log_predictions_async(self.settings.model_name, prediction.version, route.name,
-                                                     texts, prediction.labels, scores, shadow_version, shadow_labels)
+        ids = await self.store.log_predictions_async(
+            self.settings.model_name,
+            prediction.version,
+            route.name,
+            texts,
+            prediction.labels,
+            scores,
+            shadow_version,
+            shadow_labels,
+        )
         return self._counted(Classified(prediction, route, scores, ids))
-
-    async def _predict_async(self, texts: list[str], version: Optional[int]) -> Prediction:
-        predict_async = getattr(self.backend, "predict_async", None)
-        if predict_async is not None:
-            return await predict_async(texts, version)
-        from starlette.concurrency import run_in_threadpool  # TF Serving backends: blocking clients
-
-        return await run_in_threadpool(self.backend.predict, texts, version)
 
     def _shadow_version(self, prediction: Prediction) -> Optional[int]:
         shadow = self.router.table.shadow
@@ -122,4 +141,8 @@ class ClassificationService:
         return result
 
     def known_labels(self) -> set[str]:
-        return set(self.backend.classes())
+        """The newest version's labels; BackendError (503) while no version is loaded."""
+        try:
+            return set(self.backend.classes())
+        except UnknownVersion as exc:
+            raise BackendError(str(exc)) from None

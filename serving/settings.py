@@ -1,38 +1,60 @@
-"""Gateway settings, from the environment (prefix LEXFLOW_) or a .env file."""
+"""Gateway settings, from the environment (prefix LEXFLOW_) or a .env file.
+
+Defaults come from `core/workspace.py` (shared with the pipeline and the notebooks), and
+relative paths follow its rule: `$LEXFLOW_HOME/<path>`, else `<working directory>/<path>`.
+"""
+
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal, Optional
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core import workspace
 
 
 class ServingSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="LEXFLOW_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="LEXFLOW_", env_file=".env", extra="ignore", validate_default=True)
 
     backend: Literal["inprocess", "rest", "grpc"] = Field(
         "inprocess", description="inprocess: load SavedModels here; rest/grpc: a TensorFlow Serving."
     )
-    model_name: str = Field("lexflow", pattern=r"^[A-Za-z0-9_\-]+$")
-    model_base_dir: Path = Field(Path("artifacts/serving"), description="Holds <model_name>/<version>/.")
+    model_name: str = Field(workspace.DEFAULT_MODEL_NAME, pattern=r"^[A-Za-z0-9_\-]+$")
+    model_base_dir: Path = Field(workspace.DEFAULT_SERVING_DIR, description="Holds <model_name>/<version>/.")
     tf_serving_url: Optional[str] = Field(None, description="TF Serving REST, e.g. http://tfserving:8501")
     tf_serving_grpc: Optional[str] = Field(None, description="TF Serving gRPC, e.g. tfserving:8500")
-    database_url: str = Field("sqlite:///artifacts/feedback.sqlite", description="SQLAlchemy URL of the feedback store.")
+    database_url: str = Field(
+        "", description="SQLAlchemy URL of the feedback store (default: SQLite at artifacts/feedback.sqlite)."
+    )
     api_key: Optional[SecretStr] = Field(None, description="Required on write endpoints when set.")
     store_text: bool = Field(True, description="Keep prediction texts (else only their SHA-256).")
     max_text_chars: int = Field(100_000, ge=1)
     max_batch: int = Field(64, ge=1)
-    max_body_bytes: int = Field(16 * 1024 * 1024, ge=1024, description="Larger request bodies get a 413 before they are read.")
+    max_body_bytes: int = Field(
+        16 * 1024 * 1024, ge=1024, description="Larger request bodies get a 413 before they are read."
+    )
     canary_share: float = Field(0.0, ge=0.0, le=1.0, description="Share of unpinned traffic sent to staging.")
     poll_seconds: float = Field(2.0, gt=0.0, description="How often the in-process backend looks for new versions.")
-    export_data_root: Path = Field(Path("data/demo"), description="Feedback exports become span-<N>/ here.")
+    export_data_root: Path = Field(workspace.DEFAULT_DATA_ROOT, description="Feedback exports become span-<N>/ here.")
     grpc_port: Optional[int] = Field(
         None, ge=0, le=65535, description="Serve TF Serving's gRPC PredictionService here too (0: any free port)."
     )
     grpc_host: str = Field("127.0.0.1", description="Interface of the gRPC server.")
     cors_origins: list[str] = Field(default_factory=list, description="Empty: CORS off.")
     access_log: bool = Field(
-        False, description="uvicorn's access log, one line per request. Off by default: /metrics counts requests by "
-        "route and status, errors are logged, and the line costs ~15-20% of the gateway's CPU under load."
+        False,
+        description="uvicorn's access log, one line per request. Off by default: /metrics counts requests by "
+        "route and status, errors are logged, and the line costs ~15-20% of the gateway's CPU under load.",
     )
+
+    @field_validator("model_base_dir", "export_data_root")
+    @classmethod
+    def _workspace_path(cls, value: Path) -> Path:
+        return workspace.resolve(value)
+
+    @field_validator("database_url")
+    @classmethod
+    def _workspace_database(cls, value: str) -> str:
+        return workspace.database_url(value or None)

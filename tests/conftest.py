@@ -1,5 +1,6 @@
 """Shared fixtures. Keras 2 must be selected before any test imports TensorFlow."""
-from trainer import tf_env  # noqa: F401
+
+import core.tf_env  # noqa: F401
 
 import sys
 from dataclasses import dataclass
@@ -51,7 +52,7 @@ class PipelineRun:
 def pipeline_run(tmp_path_factory) -> PipelineRun:
     """One real pipeline run per test session: its pushed model serves the API tests too."""
     from datagen import generate_rows, write_csv
-    from lexflow.local_run import run_local
+    from lexflow.runs.local_run import run_local
 
     root = tmp_path_factory.mktemp("pipeline-run")
     write_csv(root / "data" / "span-0" / "corpus.csv", generate_rows(500, seed=11))

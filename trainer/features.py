@@ -1,15 +1,16 @@
 """Feature names shared by Transform, Trainer, Evaluator and the serving signatures.
 
-These are the contract of DESIGN.md ("raw example" and "exported SavedModel"), not tunables.
+These are the contracts of docs/architecture.md (the raw example and the SavedModel), not tunables.
 """
+
 # Raw example columns.
 TEXT = "text"
 LABEL = "label"
 
 # Transformed features.
-TERM_IDS = "term_ids"          # VarLen int64: vocabulary ids of the document's distinct n-grams
+TERM_IDS = "term_ids"  # VarLen int64: vocabulary ids of the document's distinct n-grams
 TERM_WEIGHTS = "term_weights"  # VarLen float: their L2-normalised TF-IDF weights, same positions
-LABEL_ID = "label_id"          # int64 class index into the `label` vocabulary
+LABEL_ID = "label_id"  # int64 class index into the `label` vocabulary
 LENGTH_BUCKET = "length_bucket"  # string slice for TFMA: short / medium / long
 
 # Transform vocabulary files.

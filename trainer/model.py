@@ -13,16 +13,18 @@ it trains in a fraction of the time. Scores are softmax probabilities for cross-
 sigmoid(margin) per class for the SVM (one-vs-rest: they need not sum to 1); the label is
 the argmax either way, so serving and evaluation treat both alike.
 """
+
 from __future__ import annotations
 
-from typing import Optional, Sequence, Union
+import core.tf_env  # noqa: F401
 
-from trainer import tf_env  # noqa: F401
+from collections.abc import Sequence
+from typing import Optional, Union
 
 import tensorflow as tf
 
-from pipeline.config import TrainParams
 from trainer import features as F
+from trainer.params import TrainParams
 
 
 class SparseTfidfProjection(tf.keras.layers.Layer):
@@ -53,12 +55,17 @@ class SparseTfidfProjection(tf.keras.layers.Layer):
         return projected + self.bias
 
     def get_config(self):
-        return {**super().get_config(), "vocab_size": self.vocab_size, "units": self.units,
-                "input_dropout": self.input_dropout}
+        return {
+            **super().get_config(),
+            "vocab_size": self.vocab_size,
+            "units": self.units,
+            "input_dropout": self.input_dropout,
+        }
 
 
-def build_model(vocab_size: int, num_classes: int, params: TrainParams,
-                class_weights: Optional[Sequence[float]] = None) -> tf.keras.Model:
+def build_model(
+    vocab_size: int, num_classes: int, params: TrainParams, class_weights: Optional[Sequence[float]] = None
+) -> tf.keras.Model:
     """Inputs are the Transform outputs `term_ids` / `term_weights`; output is one score per class.
 
     `class_weights` (one per class index) go into the squared-hinge loss, which weighs each
@@ -70,7 +77,9 @@ def build_model(vocab_size: int, num_classes: int, params: TrainParams,
     ids = tf.keras.Input(shape=(None,), name=F.TERM_IDS, dtype=tf.int64, sparse=True)
     weights = tf.keras.Input(shape=(None,), name=F.TERM_WEIGHTS, dtype=tf.float32, sparse=True)
     if params.hidden_units:
-        projection = SparseTfidfProjection(vocab_size, params.hidden_units, params.input_dropout, name="tfidf_projection")
+        projection = SparseTfidfProjection(
+            vocab_size, params.hidden_units, params.input_dropout, name="tfidf_projection"
+        )
         hidden = tf.keras.layers.Activation("relu")(projection([ids, weights]))
         hidden = tf.keras.layers.Dropout(params.dropout, seed=params.seed)(hidden)
         logits = tf.keras.layers.Dense(num_classes, name="logits")(hidden)
@@ -114,7 +123,9 @@ class OneVsRestSquaredHinge(tf.keras.losses.Loss):
     output stays a score in (0, 1) per class while the loss sees the SVM margins.
     """
 
-    def __init__(self, class_weights: Optional[Sequence[float]] = None, name: str = "one_vs_rest_squared_hinge", **kwargs):
+    def __init__(
+        self, class_weights: Optional[Sequence[float]] = None, name: str = "one_vs_rest_squared_hinge", **kwargs
+    ):
         super().__init__(name=name, **kwargs)
         self.class_weights = None if class_weights is None else [float(w) for w in class_weights]
 

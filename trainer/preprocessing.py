@@ -6,18 +6,19 @@ exactly; the vocabulary and the IDF are full-pass analyzers, which is what tf.Tr
 and the result feeds a wide MLP (trainer/model.py) that beats TF-IDF + linear models at the
 same CPU cost. The graph is saved with the model, so serving applies the identical steps.
 """
+
 from __future__ import annotations
 
-from typing import Any, Optional
+import core.tf_env  # noqa: F401
 
-from trainer import tf_env  # noqa: F401
+from typing import Any, Optional
 
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from pipeline.config import TransformParams
 from trainer import features as F
 from trainer import text as text_ops
+from trainer.params import TransformParams
 
 
 def _dense_strings(feature: Any) -> tf.Tensor:
@@ -30,10 +31,14 @@ def _dense_strings(feature: Any) -> tf.Tensor:
 def _l2_normalise(weights: tf.SparseTensor) -> tf.SparseTensor:
     rows = weights.indices[:, 0]
     norms = tf.sqrt(tf.math.unsorted_segment_sum(tf.square(weights.values), rows, weights.dense_shape[0]))
-    return tf.SparseTensor(weights.indices, weights.values / tf.gather(tf.maximum(norms, 1e-12), rows), weights.dense_shape)
+    return tf.SparseTensor(
+        weights.indices, weights.values / tf.gather(tf.maximum(norms, 1e-12), rows), weights.dense_shape
+    )
 
 
-def _bag_of_terms(term_ids: tf.SparseTensor, idf: tf.SparseTensor, sublinear: bool) -> tuple[tf.SparseTensor, tf.SparseTensor]:
+def _bag_of_terms(
+    term_ids: tf.SparseTensor, idf: tf.SparseTensor, sublinear: bool
+) -> tuple[tf.SparseTensor, tf.SparseTensor]:
     """[batch, position] term ids -> [batch, position-in-bag] (distinct ids, tf * idf weights).
 
     tf is the term's count in the document, or 1 + log(count) when `sublinear` (a phrase said
@@ -42,7 +47,7 @@ def _bag_of_terms(term_ids: tf.SparseTensor, idf: tf.SparseTensor, sublinear: bo
     Core TF ops only (Unique, segment reductions), so the serving graph needs nothing new.
     """
     batch = term_ids.dense_shape[0]
-    width = tf.constant(2 ** 31, tf.int64)  # > any term id (vocab_size is far below it)
+    width = tf.constant(2**31, tf.int64)  # > any term id (vocab_size is far below it)
     docs = term_ids.indices[:, 0]
     # One key per (document, term); indices are row-major, so keys of a document are contiguous.
     keys = docs * width + term_ids.values
@@ -70,8 +75,9 @@ def _length_bucket(tokens: tf.RaggedTensor, boundaries: list[int]) -> tf.Tensor:
     return tf.gather(tf.constant(names), bucket)
 
 
-def _tfidf_block(terms: tf.SparseTensor, vocab_size: int, min_df: int, vocab_filename: str,
-                 sublinear: bool) -> tuple[tf.SparseTensor, tf.SparseTensor, tf.Tensor]:
+def _tfidf_block(
+    terms: tf.SparseTensor, vocab_size: int, min_df: int, vocab_filename: str, sublinear: bool
+) -> tuple[tf.SparseTensor, tf.SparseTensor, tf.Tensor]:
     """[batch, position] terms -> (distinct ids, L2-normalised TF-IDF weights, number of ids)."""
     # One OOV bucket keeps every id inside [0, kept terms]; unseen terms share it.
     term_ids = tft.compute_and_apply_vocabulary(

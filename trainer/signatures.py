@@ -1,4 +1,4 @@
-"""Serving signatures of the exported SavedModel (DESIGN.md, "Exported SavedModel").
+"""Serving signatures of the exported SavedModel (docs/architecture.md, "The SavedModel contract").
 
 - serving_default: raw `text` [None] -> scores [None, C], classes [None, C], label [None].
 - serving_tf_example: serialized tf.Examples -> the same outputs (TFMA, TF Serving clients
@@ -10,9 +10,10 @@
   class", so per-class and macro F1 measure the served decision, not a 0.5 cut of softmax.
 The Transform graph is inside every signature, so serving cannot skew from training.
 """
+
 from __future__ import annotations
 
-from trainer import tf_env  # noqa: F401
+import core.tf_env  # noqa: F401
 
 import tensorflow as tf
 import tensorflow_transform as tft
@@ -58,7 +59,9 @@ def make_signatures(model: tf.keras.Model, tf_transform_output: tft.TFTransformO
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
     def tfma_eval(examples):
-        scores = _outputs(model, model.tft_layer(tf.io.parse_example(examples, serving_spec)), label_names)[F.OUT_SCORES]
+        scores = _outputs(model, model.tft_layer(tf.io.parse_example(examples, serving_spec)), label_names)[
+            F.OUT_SCORES
+        ]
         return {
             F.OUT_SCORES: scores,
             F.OUT_PREDICTED: tf.one_hot(tf.argmax(scores, axis=1), depth=tf.shape(scores)[1]),

@@ -1,9 +1,10 @@
 """TFX Trainer entry point: `run_fn(fn_args)` trains the model and exports the SavedModel."""
+
 from __future__ import annotations
 
-import math
+import core.tf_env  # noqa: F401
 
-from trainer import tf_env  # noqa: F401
+import math
 
 import absl.logging
 import tensorflow as tf
@@ -11,9 +12,9 @@ import tensorflow_transform as tft
 from tfx import v1 as tfx
 from tfx_bsl.public import tfxio
 
-from pipeline.config import TrainParams, TransformParams
 from trainer import features as F
 from trainer.model import build_model, class_weights, uses_sample_weights
+from trainer.params import TrainParams, TransformParams
 from trainer.signatures import make_signatures
 
 
@@ -59,8 +60,8 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     tf.keras.utils.set_random_seed(params.seed)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
 
-    labels = tf_transform_output.vocabulary_by_name(F.LABEL_VOCAB)
-    labels = [label.decode() if isinstance(label, bytes) else label for label in labels]
+    vocabulary = tf_transform_output.vocabulary_by_name(F.LABEL_VOCAB)
+    labels = [label.decode() if isinstance(label, bytes) else str(label) for label in vocabulary]
     vocab_size = term_id_space(tf_transform_output, TransformParams.model_validate(custom_config.get("transform", {})))
     weights = class_weights(read_label_counts(tf_transform_output), labels, params.class_weighting)
     absl.logging.info("classes=%d vocab=%d class_weights=%s", len(labels), vocab_size, weights)

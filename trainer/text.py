@@ -5,9 +5,10 @@ binary links (TF Text 2.12): only `CaseFoldUTF8` and `RegexSplitWithOffsets` com
 (both since TF Text 2.0); n-grams, UTF-8 decoding, vocabulary lookup and TF-IDF are core TensorFlow
 (see serving/README.md for the evidence).
 """
+
 from __future__ import annotations
 
-from trainer import tf_env  # noqa: F401
+import core.tf_env  # noqa: F401
 
 import tensorflow as tf
 import tensorflow_text as tf_text

@@ -3,6 +3,7 @@
 ExampleValidator only records anomalies; nothing in the standard set acts on them. Transform
 is made to depend on this component, so a bad span never reaches training.
 """
+
 from components.data_gate.component import DataGate
 from components.data_gate.executor import DataValidationError
 

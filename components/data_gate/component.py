@@ -1,4 +1,5 @@
 """DataGate component: `DataGate(anomalies=example_validator.outputs['anomalies'])`."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Executor of DataGate: read ExampleValidator's anomalies and fail the run on any."""
+
 from __future__ import annotations
 
 import json
@@ -46,8 +47,12 @@ def load_anomalies(artifact: types.Artifact) -> dict[str, anomalies_pb2.Anomalie
 
 
 class Executor(base_executor.BaseExecutor):
-    def Do(self, input_dict: dict[str, list[types.Artifact]], output_dict: dict[str, list[types.Artifact]],
-           exec_properties: dict[str, Any]) -> None:
+    def Do(
+        self,
+        input_dict: dict[str, list[types.Artifact]],
+        output_dict: dict[str, list[types.Artifact]],
+        exec_properties: dict[str, Any],
+    ) -> None:
         ignored = set(json.loads(exec_properties.get(IGNORED_ANOMALY_TYPES_KEY) or "[]"))
         problems = []
         for artifact in input_dict[ANOMALIES_KEY]:

@@ -1,4 +1,5 @@
 """ComponentSpec of DataGate."""
+
 from tfx.types import standard_artifacts
 from tfx.types.component_spec import ChannelParameter, ComponentSpec, ExecutionParameter
 

@@ -5,6 +5,7 @@ on what matters for text (TFX's DistributionValidator is not in tfx.v1 and works
 raw statistics do not have, such as token distributions). The report is recorded in MLMD; it
 stops the run only when the config asks for it, since feedback is expected to shift the data.
 """
+
 from components.drift_check.component import DriftCheck
 from components.drift_check.drift import DriftResult, Measure, Sample, Thresholds, measure_drift
 from components.drift_check.executor import DriftError

@@ -1,4 +1,5 @@
 """DriftCheck component: `DriftCheck(examples=new_span, baseline_examples=previous_span, thresholds=...)`."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -17,8 +18,13 @@ class DriftCheck(base_component.BaseComponent):
     SPEC_CLASS = DriftCheckSpec
     EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(Executor)
 
-    def __init__(self, examples: types.BaseChannel, thresholds: Thresholds,
-                 baseline_examples: Optional[types.BaseChannel] = None, fail_on_drift: bool = False):
+    def __init__(
+        self,
+        examples: types.BaseChannel,
+        thresholds: Thresholds,
+        baseline_examples: Optional[types.BaseChannel] = None,
+        fail_on_drift: bool = False,
+    ):
         super().__init__(
             spec=DriftCheckSpec(
                 examples=examples,

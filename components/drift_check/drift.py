@@ -11,12 +11,13 @@ what a text classifier is sensitive to:
 Tokens here are lower-cased `\\w+` runs: a data check that needs no TensorFlow graph, close
 enough to the model's tokenizer for distribution shifts to show.
 """
+
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Iterable, Optional, Sequence
+from typing import Optional
 
 _TOKEN = re.compile(r"\w+")
 # TFDV measures vocabulary drift over the most frequent values; beyond this the tail is noise.
@@ -31,7 +32,7 @@ class Sample:
     labels: Sequence[str]
 
     @classmethod
-    def from_rows(cls, rows: Iterable[dict]) -> "Sample":
+    def from_rows(cls, rows: Iterable[dict]) -> Sample:
         rows = list(rows)
         return cls([r["text"] for r in rows], [r["label"] for r in rows])
 
@@ -71,14 +72,19 @@ class DriftResult:
     def describe(self) -> str:
         if self.note:
             return self.note
-        parts = [f"{m.feature} {m.metric.lower()} {m.value:.3f}{' > ' if m.drifted else ' <= '}{m.threshold:g}"
-                 for m in self.measures]
+        parts = [
+            f"{m.feature} {m.metric.lower()} {m.value:.3f}{' > ' if m.drifted else ' <= '}{m.threshold:g}"
+            for m in self.measures
+        ]
         return ("DRIFT: " if self.drifted else "no drift: ") + ", ".join(parts)
 
     def to_dict(self) -> dict:
         return {
-            "drifted": self.drifted, "current_rows": self.current_rows, "baseline_rows": self.baseline_rows,
-            "note": self.note, "measures": [{**asdict(m), "drifted": m.drifted} for m in self.measures],
+            "drifted": self.drifted,
+            "current_rows": self.current_rows,
+            "baseline_rows": self.baseline_rows,
+            "note": self.note,
+            "measures": [{**asdict(m), "drifted": m.drifted} for m in self.measures],
         }
 
 
@@ -97,8 +103,13 @@ def measure_drift(current: Sample, baseline: Sample, thresholds: Thresholds) -> 
     if not current.texts or not baseline.texts:
         result.note = "no drift measured: " + ("the new sample is empty" if not current.texts else "no previous span")
         return result
-    comparisons = {
-        "label": ([str(x) for x in current.labels], [str(x) for x in baseline.labels], "infinity_norm", thresholds.label_linf),
+    comparisons: dict[str, tuple[list, list, str, float]] = {
+        "label": (
+            [str(x) for x in current.labels],
+            [str(x) for x in baseline.labels],
+            "infinity_norm",
+            thresholds.label_linf,
+        ),
         "text_length": (current.lengths(), baseline.lengths(), "jensen_shannon_divergence", thresholds.length_jsd),
         "vocabulary": (current.tokens(), baseline.tokens(), "jensen_shannon_divergence", thresholds.vocabulary_jsd),
     }

@@ -1,18 +1,26 @@
 """Executor of DriftCheck: measure drift of the new span against the previous one, record it."""
+
 from __future__ import annotations
 
 import json
 import os
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from tfx import types
 from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 from tfx.utils import io_utils
 
+from components.artifacts import span_of
 from components.drift_check.drift import Sample, Thresholds, measure_drift
 from components.drift_check.spec import (
-    BASELINE_EXAMPLES_KEY, EXAMPLES_KEY, FAIL_ON_DRIFT_KEY, REPORT_FILE, REPORT_KEY, THRESHOLDS_KEY,
+    BASELINE_EXAMPLES_KEY,
+    EXAMPLES_KEY,
+    FAIL_ON_DRIFT_KEY,
+    REPORT_FILE,
+    REPORT_KEY,
+    THRESHOLDS_KEY,
 )
 
 
@@ -40,13 +48,17 @@ def read_examples(artifacts: Iterable[types.Artifact]) -> Sample:
 
 
 def _span(artifacts: list[types.Artifact]) -> int:
-    # ExampleGen records the span as a custom property (the `span` property stays unset).
-    return int(artifacts[0].get_int_custom_property("span")) if artifacts else -1
+    span = span_of(artifacts[0]) if artifacts else None
+    return -1 if span is None else span
 
 
 class Executor(base_executor.BaseExecutor):
-    def Do(self, input_dict: dict[str, list[types.Artifact]], output_dict: dict[str, list[types.Artifact]],
-           exec_properties: dict[str, Any]) -> None:
+    def Do(
+        self,
+        input_dict: dict[str, list[types.Artifact]],
+        output_dict: dict[str, list[types.Artifact]],
+        exec_properties: dict[str, Any],
+    ) -> None:
         thresholds = Thresholds(**json.loads(exec_properties[THRESHOLDS_KEY]))
         current = input_dict[EXAMPLES_KEY]
         baseline = input_dict.get(BASELINE_EXAMPLES_KEY) or []
@@ -63,5 +75,7 @@ class Executor(base_executor.BaseExecutor):
             report.set_float_custom_property(f"{m.feature}_{m.metric.lower()}", m.value)
 
         if result.drifted and exec_properties.get(FAIL_ON_DRIFT_KEY):
-            raise DriftError(f"drift check: span {_span(current)} vs. span {_span(baseline)}: {result.describe()}; "
-                             "run stopped before Transform (drift.fail_on_drift is set)")
+            raise DriftError(
+                f"drift check: span {_span(current)} vs. span {_span(baseline)}: {result.describe()}; "
+                "run stopped before Transform (drift.fail_on_drift is set)"
+            )

@@ -1,4 +1,5 @@
 """ComponentSpec and output artifact of DriftCheck."""
+
 from tfx.types import artifact, standard_artifacts
 from tfx.types.component_spec import ChannelParameter, ComponentSpec, ExecutionParameter
 

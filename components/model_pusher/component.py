@@ -1,4 +1,5 @@
 """ModelPusher component: same spec and arguments as `tfx.components.Pusher`."""
+
 from tfx import v1 as tfx
 from tfx.dsl.components.base import executor_spec
 

@@ -1,4 +1,5 @@
 """Executor of ModelPusher (see the package docstring for why it exists)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -73,8 +74,12 @@ def push_atomically(model_path: str, base: Path, record: dict[str, Any]) -> int:
 
 
 class Executor(pusher_executor.Executor):
-    def Do(self, input_dict: dict[str, list[types.Artifact]], output_dict: dict[str, list[types.Artifact]],
-           exec_properties: dict[str, Any]) -> None:
+    def Do(
+        self,
+        input_dict: dict[str, list[types.Artifact]],
+        output_dict: dict[str, list[types.Artifact]],
+        exec_properties: dict[str, Any],
+    ) -> None:
         destination = pusher_pb2.PushDestination()
         proto_utils.json_to_proto(exec_properties[standard_component_specs.PUSH_DESTINATION_KEY], destination)
         base_directory = destination.filesystem.base_directory
@@ -98,9 +103,14 @@ class Executor(pusher_executor.Executor):
             model_push.set_int_custom_property("already_served", 1)
         else:
             version = push_atomically(
-                model_path, base,
-                {"fingerprint": fingerprint, "model_uri": model.uri, "model_artifact_id": model.id,
-                 "pushed_at": int(time.time())},
+                model_path,
+                base,
+                {
+                    "fingerprint": fingerprint,
+                    "model_uri": model.uri,
+                    "model_artifact_id": model.id,
+                    "pushed_at": int(time.time()),
+                },
             )
             logging.info("Model written to serving path %s.", base / str(version))
         io_utils.copy_dir(model_path, model_push.uri)

@@ -1,9 +1,11 @@
-"""The interface every model backend implements."""
+"""The interface every model backend implements in full (in-process, TF Serving REST and gRPC)."""
+
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Optional
 
 
 class BackendError(RuntimeError):
@@ -17,24 +19,43 @@ class UnknownVersion(LookupError):
 @dataclass(frozen=True)
 class Prediction:
     version: int
-    classes: list[str]          # label names, aligned with each row of `scores`
+    classes: list[str]  # label names, aligned with each row of `scores`
     scores: list[list[float]]
-    labels: list[str]           # top class per text
+    labels: list[str]  # top class per text
 
 
 class ModelBackend(abc.ABC):
+    """A source of predictions for one model name, by version.
+
+    `predict` blocks the calling thread (gRPC handlers, scripts); `predict_async` is for the
+    event loop and must not block it. `versions()` lists what is ready to answer, ascending.
+    """
+
     model_name: str
+
+    @abc.abstractmethod
+    def start(self) -> None:
+        """Begin background work (e.g. polling for new versions); called once at gateway start."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Stop background work and release connections."""
+
+    @abc.abstractmethod
+    def versions(self) -> list[int]:
+        """Versions ready to answer, ascending."""
+
+    @abc.abstractmethod
+    def classes(self, version: Optional[int] = None) -> list[str]:
+        """Label names of `version` (None: the newest), in score order. Raises UnknownVersion/BackendError."""
 
     @abc.abstractmethod
     def predict(self, texts: Sequence[str], version: Optional[int] = None) -> Prediction:
         """Score texts with `version` (None: the newest ready version)."""
 
     @abc.abstractmethod
-    def versions(self) -> list[int]:
-        """Versions ready to answer, ascending."""
+    async def predict_async(self, texts: Sequence[str], version: Optional[int] = None) -> Prediction:
+        """`predict` for a coroutine."""
 
     def ready(self) -> bool:
         return bool(self.versions())
-
-    def close(self) -> None:  # pragma: no cover - optional
-        pass

@@ -6,19 +6,20 @@ batch instead of once per request when many clients call together.
 
 Two ways in: `predict` blocks the calling thread (gRPC, sync code); `predict_async` awaits on
 the caller's event loop without occupying a thread; the requests one turn of the loop starts are
-queued together, and a finished batch wakes each event loop once (serving/handoff.py).
+queued together, and a finished batch wakes each event loop once (core/handoff.py).
 """
+
 from __future__ import annotations
 
 import asyncio
 import queue
 import threading
 from collections import deque
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from typing import Callable, Sequence
 
+from core.handoff import LoopBuffer, settle_all
 from serving.backends.base import Prediction
-from serving.handoff import LoopBuffer, settle_all
 
 _STOP = object()
 
@@ -27,7 +28,7 @@ class MicroBatcher:
     def __init__(self, predict: Callable[[list[str]], Prediction], max_texts: int = 128, name: str = "batcher"):
         self._predict = predict
         self._max_texts = max_texts
-        self._queue: "queue.SimpleQueue[list]" = queue.SimpleQueue()  # lists of (texts, future) requests
+        self._queue: queue.SimpleQueue[list] = queue.SimpleQueue()  # lists of (texts, future) requests
         self._closed = False
         self._lock = threading.Lock()  # nothing is queued behind _STOP
         self._from_loops = LoopBuffer(self._deliver_from_loop)
@@ -83,31 +84,41 @@ class MicroBatcher:
             carry.extend(self._take(block=not carry))
             if carry[0] is _STOP:
                 return
-            batch, size = [], 0
+            batch: list = []
+            size = 0
             while carry and carry[0] is not _STOP and (not batch or size + len(carry[0][0]) <= self._max_texts):
                 batch.append(carry.popleft())
                 size += len(batch[-1][0])
             try:
                 result = self._predict([t for texts, _ in batch for t in texts])
-            except BaseException as exc:  # noqa: BLE001 - each caller gets the failure
+            except BaseException as exc:
                 settle_all([(future, exc, True) for _, future in batch])
                 continue
             outcomes, offset = [], 0
             for texts, future in batch:
                 n = len(texts)
-                outcomes.append((future, Prediction(version=result.version, classes=result.classes,
-                                                    scores=result.scores[offset:offset + n],
-                                                    labels=result.labels[offset:offset + n]), False))
+                outcomes.append(
+                    (
+                        future,
+                        Prediction(
+                            version=result.version,
+                            classes=result.classes,
+                            scores=result.scores[offset : offset + n],
+                            labels=result.labels[offset : offset + n],
+                        ),
+                        False,
+                    )
+                )
                 offset += n
             settle_all(outcomes)
 
 
-def _copy_outcome(source, target) -> None:
+def _copy_outcome(source: asyncio.Future, target: asyncio.Future) -> None:
     if target.done():
         return
     if source.cancelled():
         target.cancel()
-    elif source.exception() is not None:
-        target.set_exception(source.exception())
+    elif (error := source.exception()) is not None:
+        target.set_exception(error)
     else:
         target.set_result(source.result())

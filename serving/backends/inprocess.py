@@ -6,14 +6,16 @@ never does: partial or corrupt directory) the previous versions keep serving. Pu
 one reference swap, so a request never sees a half-loaded model. A version directory that
 disappears is dropped from the set and traffic falls back to the newest remaining one.
 """
+
 from __future__ import annotations
+
+import core.tf_env  # noqa: F401
 
 import logging
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Sequence
-
-from trainer import tf_env  # noqa: F401
+from typing import Optional
 
 from serving.backends.base import BackendError, ModelBackend, Prediction, UnknownVersion
 
@@ -123,8 +125,13 @@ class InProcessBackend(ModelBackend):
                 self._failed.pop(version, None)
             except Exception as exc:
                 self._failed[version] = mtime
-                log.error("refusing %s version %d at %s: %s", self.model_name, version, on_disk[version],
-                          str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+                log.error(
+                    "refusing %s version %d at %s: %s",
+                    self.model_name,
+                    version,
+                    on_disk[version],
+                    str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+                )
         for version in list(loaded):
             if version not in on_disk:
                 log.warning("%s version %d was removed from disk; no longer served", self.model_name, version)

@@ -1,9 +1,13 @@
 """Backend that calls a TensorFlow Serving over its REST API (port 8501)."""
+
 from __future__ import annotations
 
+import functools
 import time
-from typing import Optional, Sequence
+from collections.abc import Sequence
+from typing import Any, Optional
 
+import anyio.to_thread
 import httpx
 
 from serving.backends.base import BackendError, ModelBackend, Prediction, UnknownVersion
@@ -17,7 +21,7 @@ class TFServingRestBackend(ModelBackend):
         self._status: tuple[float, list[int]] = (0.0, [])
         self._classes: dict[int, list[str]] = {}
 
-    def _call(self, method: str, path: str, **kwargs) -> dict:
+    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         try:
             response = self._client.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
@@ -36,8 +40,9 @@ class TFServingRestBackend(ModelBackend):
                 status = self._call("GET", f"/v1/models/{self.model_name}")
             except (BackendError, UnknownVersion):
                 return []
-            versions = sorted(int(s["version"]) for s in status.get("model_version_status", [])
-                              if s.get("state") == "AVAILABLE")
+            versions = sorted(
+                int(s["version"]) for s in status.get("model_version_status", []) if s.get("state") == "AVAILABLE"
+            )
             self._status = (time.monotonic(), versions)
         return versions
 
@@ -48,14 +53,25 @@ class TFServingRestBackend(ModelBackend):
         if not isinstance(rows, list) or len(rows) != len(texts):
             raise BackendError("TF Serving returned a malformed predictions list")
         served = version if version is not None else (max(self.versions()) if self.versions() else -1)
-        return Prediction(version=served, classes=list(rows[0]["classes"]) if rows else [],
-                          scores=[row["scores"] for row in rows], labels=[row["label"] for row in rows])
+        return Prediction(
+            version=served,
+            classes=list(rows[0]["classes"]) if rows else [],
+            scores=[row["scores"] for row in rows],
+            labels=[row["label"] for row in rows],
+        )
 
     def classes(self, version: Optional[int] = None) -> list[str]:
         key = version if version is not None else -1
         if key not in self._classes:
             self._classes[key] = self.predict(["warm-up"], version).classes
         return self._classes[key]
+
+    async def predict_async(self, texts: Sequence[str], version: Optional[int] = None) -> Prediction:
+        # A blocking client in a worker thread: the event loop stays free while TF Serving answers.
+        return await anyio.to_thread.run_sync(functools.partial(self.predict, list(texts), version))
+
+    def start(self) -> None:
+        pass  # TF Serving loads and polls versions itself
 
     def close(self) -> None:
         self._client.close()

@@ -1,0 +1,90 @@
+"""The workspace: one rule for every relative path, and the defaults all settings share.
+
+The rule: a relative path in any lexflow setting (the pipeline config and its command-line
+options, the gateway's LEXFLOW_* settings, the notebooks' settings) means `<workspace>/<path>`,
+where the workspace is `$LEXFLOW_HOME` when it is set and the current working directory
+otherwise. The README's commands run from the repository root, which is then the workspace; a
+notebook (whose working directory is `notebooks/`) sets LEXFLOW_HOME to the repository root.
+
+Curated schemas are code, not workspace: they live in the project's `schema/` folder
+(`PROJECT_ROOT`), wherever the command runs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Union
+
+from pydantic import GetCoreSchemaHandler
+from pydantic_core import core_schema
+
+HOME_ENV = "LEXFLOW_HOME"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULT_PIPELINE_NAME = "lexflow"
+DEFAULT_MODEL_NAME = "lexflow"
+ARTIFACTS_DIR = Path("artifacts")
+DEFAULT_DATA_ROOT = Path("data") / "demo"
+DEFAULT_PIPELINE_ROOT = ARTIFACTS_DIR / "pipeline"
+DEFAULT_METADATA_PATH = ARTIFACTS_DIR / "metadata.sqlite"
+DEFAULT_SERVING_DIR = ARTIFACTS_DIR / "serving"
+DEFAULT_FEEDBACK_DB = ARTIFACTS_DIR / "feedback.sqlite"
+_SQLITE = "sqlite:///"
+
+
+def home() -> Path:
+    """The workspace directory (read at call time, so tests and notebooks may set LEXFLOW_HOME)."""
+    return Path(os.environ.get(HOME_ENV) or os.getcwd()).expanduser().absolute()
+
+
+def resolve(path: str | Path) -> Path:
+    """The rule: `~` expanded, relative paths joined to the workspace."""
+    path = Path(path).expanduser()
+    return path if path.is_absolute() else home() / path
+
+
+def database_url(url: str | None = None) -> str:
+    """A SQLAlchemy URL with the rule applied to a relative SQLite file (default: the workspace's
+    feedback store). Other URLs (postgresql+psycopg://...) pass through."""
+    if url is None:
+        return _SQLITE + str(resolve(DEFAULT_FEEDBACK_DB))
+    if url.startswith(_SQLITE) and not url.startswith(_SQLITE + "/") and url != _SQLITE + ":memory:":
+        return _SQLITE + str(resolve(url[len(_SQLITE) :]))
+    return url
+
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+
+
+def is_uri(value: Any) -> bool:
+    """gs://, s3://, minio://, ...: a location in object storage, not a local path."""
+    return isinstance(value, str) and bool(_SCHEME.match(value))
+
+
+class Uri(str):
+    """An object-storage location, kept verbatim (Path would collapse "gs://b" to "gs:/b").
+
+    Supports the two Path operations the pipeline uses on locations: `/` and `.name`.
+    """
+
+    def __truediv__(self, other: object) -> Uri:
+        return Uri(f"{self.rstrip('/')}/{other}")
+
+    @property
+    def name(self) -> str:
+        return self.rstrip("/").rsplit("/", 1)[-1]
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(cls, core_schema.str_schema())
+
+
+# A local path (made absolute) or, for what a remote orchestrator's pods read and write, a URI.
+Location = Union[Uri, Path]
+
+
+def resolve_location(value: str | Path) -> Location:
+    """The rule for places a remote orchestrator may hold: bucket URIs verbatim, paths resolved."""
+    return Uri(value) if is_uri(value) else resolve(value)

@@ -1,0 +1,69 @@
+"""`lexflow run` (and `python local_runner.py`): the whole pipeline, locally."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from core.errors import UserError
+from lexflow.cli.common import console, fail, load_config
+
+
+def run(
+    data_root: Optional[Path] = typer.Option(
+        None, help="Folder of spans (span-<N>/*.csv) or of CSVs. Default: data/demo."
+    ),
+    pipeline_root: Optional[Path] = typer.Option(None, help="Where TFX writes artifacts. Default: artifacts/pipeline."),
+    serving_dir: Optional[Path] = typer.Option(
+        None, help="Model base dir; pushes go to <dir>/<model-name>/<version>/. Default: artifacts/serving."
+    ),
+    metadata_path: Optional[Path] = typer.Option(None, help="MLMD SQLite file. Default: artifacts/metadata.sqlite."),
+    schema: Optional[Path] = typer.Option(
+        None, help="Schema to import. Default: schema/<dataset>/schema.pbtxt, else a TFDV draft."
+    ),
+    input_pattern: Optional[str] = typer.Option(None, help="Glob under the data root, e.g. 'train.csv'."),
+    model_name: Optional[str] = typer.Option(None, help="Model name under the serving dir."),
+    train_steps: Optional[int] = typer.Option(None, help="Training steps."),
+    eval_steps: Optional[int] = typer.Option(None, help="Validation steps during training."),
+    min_accuracy: Optional[float] = typer.Option(None, help="Blessing: absolute accuracy threshold."),
+    min_macro_f1: Optional[float] = typer.Option(None, help="Blessing: absolute macro-F1 threshold."),
+    beam_arg: list[str] = typer.Option([], help="Extra Beam pipeline argument (repeatable)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Re-run every component."),
+    config_file: Optional[Path] = typer.Option(None, "--config", help="YAML/JSON file with PipelineConfig fields."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show TFX/Beam/TF logs."),
+) -> None:
+    """Run the whole pipeline locally (LocalDagRunner, Beam DirectRunner, SQLite MLMD)."""
+    from lexflow.reports.run_summary import render
+    from lexflow.runs.local_run import PipelineFailed, quiet_logs, run_local
+
+    config = load_config(
+        config_file,
+        data_root=data_root,
+        pipeline_root=pipeline_root,
+        serving_dir=serving_dir,
+        metadata_path=metadata_path,
+        schema_path=schema,
+        input_pattern=input_pattern,
+        model_name=model_name,
+        **{
+            "train.train_steps": train_steps,
+            "train.eval_steps": eval_steps,
+            "thresholds.min_accuracy": min_accuracy,
+            "thresholds.min_macro_f1": min_macro_f1,
+            "beam.extra_args": beam_arg or None,
+            "enable_cache": False if no_cache else None,
+        },
+    )
+    quiet_logs(verbose)
+    try:
+        with console.status("running the lexflow pipeline (ExampleGen -> ... -> Pusher)"):
+            summary = run_local(config, on_status=console.print)
+    except UserError as exc:
+        raise fail(str(exc)) from None
+    except PipelineFailed as exc:
+        if exc.summary is not None and exc.summary.components:
+            render(exc.summary, console)
+        raise fail(str(exc), code=1) from None
+    render(summary, console)

@@ -1,0 +1,33 @@
+"""`lexflow serve`: the FastAPI gateway under uvicorn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from pydantic import ValidationError
+
+from lexflow.cli.common import fail, validation_message
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to bind (0.0.0.0 in a container)."),
+    port: int = typer.Option(8080, help="HTTP port."),
+    model_base_dir: Optional[Path] = typer.Option(
+        None, help="Overrides LEXFLOW_MODEL_BASE_DIR (default artifacts/serving)."
+    ),
+    database_url: Optional[str] = typer.Option(None, help="Overrides LEXFLOW_DATABASE_URL."),
+) -> None:
+    """Start the FastAPI gateway (settings from LEXFLOW_* environment variables)."""
+    import uvicorn
+
+    from serving.app import create_app
+    from serving.settings import ServingSettings
+
+    overrides: dict[str, Any] = {"model_base_dir": model_base_dir, "database_url": database_url}
+    try:
+        settings = ServingSettings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        raise fail(validation_message(exc, "settings")) from None
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")

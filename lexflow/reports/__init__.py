@@ -1,0 +1,1 @@
+"""What a person reads: the run summary, and the evaluation and lineage notebooks' tables."""

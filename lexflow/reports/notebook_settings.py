@@ -1,0 +1,52 @@
+"""Which pipeline run the notebooks read: LEXFLOW_* environment variables, else the shared defaults.
+
+Paths follow the workspace rule (`core/workspace.py`); a notebook's working directory is
+`notebooks/`, so each notebook points LEXFLOW_HOME at the repository root before reading these.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from core import workspace
+
+METADATA_PATH = "LEXFLOW_METADATA_PATH"
+PIPELINE_ROOT = "LEXFLOW_PIPELINE_ROOT"
+PIPELINE_NAME = "LEXFLOW_PIPELINE_NAME"
+MODEL_VERSION = "LEXFLOW_MODEL_VERSION"
+SPAN = "LEXFLOW_SPAN"
+
+
+@dataclass(frozen=True)
+class NotebookSettings:
+    metadata_path: Path
+    pipeline_root: Path
+    pipeline_name: str
+    model_version: Optional[str]  # None: the newest pushed version / the latest Evaluator run
+    span: Optional[int]  # None: every span the store knows
+
+    @classmethod
+    def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> NotebookSettings:
+        env = os.environ if environ is None else environ
+        span = env.get(SPAN, "").strip()
+        return cls(
+            metadata_path=workspace.resolve(env.get(METADATA_PATH) or workspace.DEFAULT_METADATA_PATH),
+            pipeline_root=workspace.resolve(env.get(PIPELINE_ROOT) or workspace.DEFAULT_PIPELINE_ROOT),
+            pipeline_name=env.get(PIPELINE_NAME) or workspace.DEFAULT_PIPELINE_NAME,
+            model_version=env.get(MODEL_VERSION, "").strip() or None,
+            span=int(span) if span else None,
+        )
+
+    def describe(self) -> str:
+        return "\n".join(
+            [
+                f"metadata (MLMD, SQLite): {self.metadata_path}",
+                f"pipeline root:           {self.pipeline_root}",
+                f"pipeline name:           {self.pipeline_name}",
+                f"model version:           {self.model_version or 'latest'}",
+            ]
+        )

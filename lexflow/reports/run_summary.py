@@ -1,0 +1,202 @@
+"""The one-screen summary of a local run, read back from MLMD and the run's artifacts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from lexflow.metadata import evaluation as ev
+from lexflow.metadata import store as md
+from pipeline.config import PipelineConfig
+
+
+@dataclass
+class EvalMetrics:
+    accuracy: Optional[float] = None
+    macro_f1: Optional[float] = None
+    per_class_f1: dict[str, float] = field(default_factory=dict)
+    slices: dict[str, dict[str, float]] = field(default_factory=dict)  # slice -> {accuracy, macro_f1}
+    baseline_accuracy: Optional[float] = None
+    baseline_macro_f1: Optional[float] = None
+
+
+@dataclass
+class DriftInfo:
+    span: int
+    baseline_span: Optional[int]  # None on the first span
+    drifted: bool
+    summary: str
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    components: list[md.ExecutionInfo]
+    metrics: Optional[EvalMetrics]
+    blessed: Optional[bool]
+    pushed_version: Optional[str]
+    pushed_path: Optional[str]
+    already_served: bool
+    metadata_path: Path
+    pipeline_root: Path
+    schema_path: Optional[Path] = None
+    schema_drafted: bool = False
+    spans: list[int] = field(default_factory=list)  # the window Transform/Trainer/Evaluator read
+    new_span: Optional[int] = None  # what ExampleGen ingested in this run
+    drift: Optional[DriftInfo] = None
+
+    @property
+    def succeeded(self) -> bool:
+        return bool(self.components) and all(c.state in ("COMPLETE", "CACHED") for c in self.components)
+
+
+def load_eval_metrics(evaluation_uri: str, label_names: list[str]) -> EvalMetrics:
+    """The summary's numbers from the Evaluator's output (read through lexflow.metadata.evaluation)."""
+    frame = ev.load_metrics_frame(evaluation_uri)
+    result = EvalMetrics()
+    headline = ev.headline(frame[~frame["is_diff"]])
+    for (feature, value, model), group in headline.groupby(["feature", "value", "model"]):
+        numbers = dict(zip(group["metric"], group["metric_value"], strict=True))
+        if feature == ev.OVERALL and model == ev.BASELINE:
+            result.baseline_accuracy, result.baseline_macro_f1 = numbers.get("accuracy"), numbers.get("macro_f1")
+        elif feature == ev.OVERALL:
+            result.accuracy, result.macro_f1 = numbers.get("accuracy"), numbers.get("macro_f1")
+        elif model != ev.BASELINE:
+            result.slices[f"{feature}={value}"] = {k: numbers[k] for k in ("accuracy", "macro_f1") if k in numbers}
+    per_class = frame[
+        (frame["model"] == ev.CANDIDATE)
+        & ~frame["is_diff"]
+        & frame["class_id"].notna()
+        & (frame["metric"] == ev.F1)
+        & (frame["feature"] == ev.OVERALL)
+    ]
+    for class_id, number in zip(per_class["class_id"], per_class["metric_value"], strict=True):
+        index = int(class_id)
+        result.per_class_f1[label_names[index] if index < len(label_names) else str(index)] = number
+    return result
+
+
+def summarize(config: PipelineConfig, schema_path: Optional[Path] = None, schema_drafted: bool = False) -> RunSummary:
+    store = md.open_store(config.metadata_path)
+    run = md.latest_run(store, config.pipeline_name)
+    components = md.run_executions(store, run, config.pipeline_name) if run else []
+    by_component = {c.component: c for c in components}
+
+    metrics = blessed = pushed_version = pushed_path = None
+    already_served = False
+    evaluator = by_component.get("Evaluator")
+    if evaluator is not None:
+        blessing = md.output_artifacts(store, evaluator.execution.id, "blessing")
+        if blessing:
+            blessed = bool(md.custom_property(blessing[0], "blessed"))
+        evaluation = md.output_artifacts(store, evaluator.execution.id, "evaluation")
+        if evaluation:
+            metrics = load_eval_metrics(evaluation[0].uri, _label_names(store, by_component))
+    pusher = by_component.get("Pusher")
+    if pusher is not None:
+        pushed = md.output_artifacts(store, pusher.execution.id, "pushed_model")
+        if pushed and md.custom_property(pushed[0], "pushed"):
+            pushed_version = str(md.custom_property(pushed[0], "pushed_version"))
+            pushed_path = md.custom_property(pushed[0], "pushed_destination")
+            already_served = bool(md.custom_property(pushed[0], "already_served"))
+    spans: list[int] = []
+    transform = by_component.get("Transform")
+    if transform is not None:
+        spans = sorted({md.span_of(a) or 0 for a in md.input_artifacts(store, transform.execution.id, "examples")})
+    new_span = None
+    example_gen = by_component.get("CsvExampleGen")
+    if example_gen is not None:
+        ingested = md.output_artifacts(store, example_gen.execution.id, "examples")
+        new_span = md.span_of(ingested[0]) if ingested else None
+    drift = None
+    drift_check = by_component.get("DriftCheck")
+    if drift_check is not None:
+        reports = md.output_artifacts(store, drift_check.execution.id, "drift_report")
+        if reports:
+            baseline_span = md.custom_property(reports[0], "baseline_span")
+            drift = DriftInfo(
+                span=md.span_of(reports[0]) or 0,
+                baseline_span=None if baseline_span in (None, -1) else int(baseline_span),
+                drifted=bool(md.custom_property(reports[0], "drifted")),
+                summary=str(md.custom_property(reports[0], "summary")),
+            )
+    return RunSummary(
+        spans=spans,
+        new_span=new_span,
+        drift=drift,
+        run_id=run.name if run else "-",
+        components=components,
+        metrics=metrics,
+        blessed=blessed,
+        pushed_version=pushed_version,
+        pushed_path=pushed_path,
+        already_served=already_served,
+        metadata_path=config.metadata_path,
+        pipeline_root=config.local_path("pipeline_root"),
+        schema_path=schema_path,
+        schema_drafted=schema_drafted,
+    )
+
+
+def _label_names(store, by_component) -> list[str]:
+    """Class names in class-id order: the label vocabulary of this run's transform graph."""
+    transform = by_component.get("Transform")
+    graphs = md.output_artifacts(store, transform.execution.id, "transform_graph") if transform is not None else []
+    return ev.label_vocabulary(graphs[0].uri) if graphs else []
+
+
+def render(summary: RunSummary, console) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"lexflow run {summary.run_id}", title_justify="left")
+    table.add_column("component")
+    table.add_column("status")
+    table.add_column("seconds", justify="right")
+    styles = {"COMPLETE": "green", "CACHED": "cyan", "FAILED": "red"}
+    for info in summary.components:
+        table.add_row(
+            info.component, f"[{styles.get(info.state, 'yellow')}]{info.state.lower()}[/]", f"{info.seconds:.1f}"
+        )
+    console.print(table)
+
+    if summary.spans:
+        console.print(
+            f"data: spans {', '.join(map(str, summary.spans))}"
+            + (f" (new: span {summary.new_span})" if summary.new_span is not None else "")
+        )
+    if summary.drift is not None:
+        d = summary.drift
+        against = f"span {d.span} vs. span {d.baseline_span}" if d.baseline_span is not None else f"span {d.span}"
+        console.print(f"drift ({against}): " + (f"[yellow]{d.summary}[/]" if d.drifted else d.summary), soft_wrap=True)
+    m = summary.metrics
+    if m is not None:
+
+        def fmt(x):
+            return "-" if x is None else f"{x:.3f}"
+
+        line = f"eval: accuracy {fmt(m.accuracy)}  macro-F1 {fmt(m.macro_f1)}"
+        if m.baseline_accuracy is not None:
+            line += f"   (baseline: accuracy {fmt(m.baseline_accuracy)}  macro-F1 {fmt(m.baseline_macro_f1)})"
+        console.print(line)
+        if m.per_class_f1:
+            worst = sorted(m.per_class_f1.items(), key=lambda kv: kv[1])
+            console.print("per-class F1 (lowest first): " + ", ".join(f"{k} {v:.2f}" for k, v in worst))
+        for name, values in sorted(m.slices.items()):
+            console.print(
+                f"  slice {name}: accuracy {fmt(values.get('accuracy'))}  macro-F1 {fmt(values.get('macro_f1'))}"
+            )
+    if summary.blessed is not None:
+        console.print("blessed: " + ("[green]yes[/]" if summary.blessed else "[red]no[/] (model not pushed)"))
+    if summary.pushed_version and summary.already_served:
+        console.print(f"model unchanged: already served as version {summary.pushed_version} at {summary.pushed_path}")
+    elif summary.pushed_version:
+        console.print(f"pushed model: version {summary.pushed_version} at {summary.pushed_path}")
+    if summary.schema_drafted:
+        console.print(
+            f"[yellow]schema: no curated schema for this dataset; used a TFDV draft at {summary.schema_path}[/]"
+        )
+    elif summary.schema_path:
+        console.print(f"schema: {summary.schema_path}")
+    console.print(f"metadata (MLMD, SQLite): {summary.metadata_path}")
+    console.print(f"pipeline root: {summary.pipeline_root}")

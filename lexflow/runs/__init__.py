@@ -1,0 +1,1 @@
+"""Running things: the pipeline locally (with preflight checks and schema resolution) and retraining."""

@@ -1,0 +1,140 @@
+"""Run `create_pipeline(config)` with TFX's LocalDagRunner: Beam DirectRunner, SQLite MLMD."""
+
+from __future__ import annotations
+
+import core.tf_env  # noqa: F401
+
+import contextlib
+import logging
+import sys
+from collections.abc import Iterator
+from typing import Optional
+
+from components.data_gate import DataValidationError
+from core.errors import UserError
+from lexflow.reports.run_summary import RunSummary, summarize
+from lexflow.runs.preflight import check_run_inputs
+from lexflow.runs.schemas import resolve_schema
+from pipeline.config import PipelineConfig
+
+
+class PipelineFailed(Exception):
+    """A component failed; the message names it and the reason in one line."""
+
+    def __init__(self, message: str, summary: Optional[RunSummary] = None):
+        super().__init__(message)
+        self.summary = summary
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    seen = set()
+    while id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, DataValidationError):
+            return exc
+        nxt = exc.__cause__ or exc.__context__
+        if nxt is None:
+            return exc
+        exc = nxt
+    return exc
+
+
+@contextlib.contextmanager
+def _argv_without_options() -> Iterator[None]:
+    """TFX's Beam executors parse `sys.argv` with absl, where our `-v` is absl's `--verbosity`
+    (and swallows the next argument); our CLI has read its options already."""
+    saved = sys.argv
+    sys.argv = saved[:1]
+    try:
+        yield
+    finally:
+        sys.argv = saved
+
+
+def quiet_logs(verbose: bool) -> None:
+    """TFX, Beam and TF log every step at INFO; a user wants the summary unless asked."""
+    import absl.logging
+
+    # TFX's own WARNINGs (e.g. "ArtifactQuery.property_predicate is not supported") are
+    # about its internals; errors still show.
+    level = logging.INFO if verbose else logging.ERROR
+    absl.logging.set_verbosity(absl.logging.INFO if verbose else absl.logging.ERROR)
+    for name in ("apache_beam", "tensorflow", "absl", "tfx", "root", ""):
+        logging.getLogger(name).setLevel(level)
+
+
+def ingested_spans(config: PipelineConfig) -> set[int]:
+    """Spans ExampleGen has turned into Examples in this pipeline's metadata."""
+    from lexflow.metadata import store as md
+
+    if not config.metadata_path.is_file():
+        return set()
+    store = md.open_store(config.metadata_path)
+    return {
+        md.span_of(a) or 0
+        for execution in md.node_executions(store, config.pipeline_name, "CsvExampleGen")
+        for a in md.output_artifacts(store, execution.id, "examples")
+    }
+
+
+def ingest_backlog(config: PipelineConfig, metadata, on_status=None) -> list[int]:
+    """Ingest older spans that were written but never ingested, oldest first; return them.
+
+    Each run's ExampleGen reads only the newest span; without this a span written between two
+    runs (two feedback exports, or an export whose run failed) would silently never be trained on.
+    """
+    from tfx import v1 as tfx
+
+    from core.spans import resolve_input_pattern, span_files
+    from pipeline.pipeline import create_ingest_pipeline
+
+    data_root = config.local_path("data_root")
+    on_disk = sorted(span_files(data_root, resolve_input_pattern(data_root, config.input_pattern)))
+    missing = [span for span in on_disk[:-1] if span not in ingested_spans(config)]
+    for span in missing:
+        if on_status:
+            on_status(f"ingesting span {span} (written but never ingested)")
+        tfx.orchestration.LocalDagRunner().run(create_ingest_pipeline(config, span, metadata))
+    return missing
+
+
+def run_local(config: PipelineConfig, on_status=None, preflight: bool = True) -> RunSummary:
+    """Preflight, resolve the schema, run the pipeline, return the run summary.
+
+    Raises UserError for bad inputs and PipelineFailed when a component fails
+    (a DataValidationError from the data gate is reported with its anomalies).
+    """
+    from tfx import v1 as tfx
+
+    from pipeline.pipeline import create_pipeline
+
+    if preflight:  # off only in tests that feed bad data to the pipeline's own data gate
+        check_run_inputs(config)
+    resolved = resolve_schema(config)
+    if on_status:
+        on_status(
+            f"schema: {resolved.path}"
+            + (" (TFDV draft: review it and check it in under schema/)" if resolved.drafted else "")
+        )
+    config = config.model_copy(update={"schema_path": resolved.path})
+    metadata = tfx.orchestration.metadata.sqlite_metadata_connection_config(str(config.metadata_path))
+    pipeline = create_pipeline(config, metadata_connection_config=metadata)
+    try:
+        with _argv_without_options():
+            ingest_backlog(config, metadata, on_status)
+            tfx.orchestration.LocalDagRunner().run(pipeline)
+    except Exception as exc:  # any component failure surfaces here
+        # TFX logs "Execution N failed." without the traceback; keep it for --verbose.
+        logging.getLogger(__name__).info("pipeline failed", exc_info=True)
+        cause = _root_cause(exc)
+        try:
+            summary = summarize(config, resolved.path, resolved.drafted)
+        except UserError:
+            summary = None
+        failed = next((c.component for c in (summary.components if summary else []) if c.state == "FAILED"), None)
+        where = f"{failed} failed: " if failed else "pipeline failed: "
+        reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+        raise PipelineFailed(
+            where + (reason if isinstance(cause, DataValidationError) else f"{type(cause).__name__}: {reason}"), summary
+        ) from exc
+    return summarize(config, resolved.path, resolved.drafted)

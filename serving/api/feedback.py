@@ -1,0 +1,73 @@
+"""Feedback: corrections of predictions (or labelled texts), their listing, and their export as a span."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
+
+from feedback import export_feedback
+from feedback.tables import FeedbackRow
+from serving.api.schemas import ExportOut, FeedbackItem, FeedbackList, FeedbackRequest
+from serving.deps import ApiKey, MetricsDep, ServiceDep, SettingsDep, StoreDep
+from serving.errors import ApiError
+
+router = APIRouter(tags=["feedback"], dependencies=[ApiKey])
+
+
+@router.post("/v1/feedback", status_code=201, response_model=FeedbackItem)
+async def add_feedback(
+    body: FeedbackRequest, service: ServiceDep, store: StoreDep, metrics: MetricsDep
+) -> FeedbackItem:
+    """The correct label for a prediction id (or for a text that was never classified)."""
+    known = service.known_labels()
+    if body.label not in known:
+        raise ApiError(422, f"label: unknown label '{body.label}' (known: {', '.join(sorted(known))})")
+    if body.text is not None:
+        service.check_texts([body.text])
+    row = await run_in_threadpool(store.add_feedback, body.label, body.prediction_id, body.text)
+    if row.model_version is not None:
+        metrics.feedback.labels(str(row.model_version), str(row.label == row.predicted_label).lower()).inc()
+    return feedback_item(row)
+
+
+@router.get("/v1/feedback", response_model=FeedbackList)
+async def list_feedback(
+    store: StoreDep,
+    after_id: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> FeedbackList:
+    rows = await run_in_threadpool(store.list_feedback, after_id, limit)
+    return FeedbackList(
+        items=[feedback_item(r) for r in rows], next_after_id=rows[-1].id if len(rows) == limit else None
+    )
+
+
+@router.post("/v1/feedback/export", response_model=ExportOut)
+async def export(
+    store: StoreDep,
+    settings: SettingsDep,
+    min_rows: Annotated[int, Query(ge=1, description="Export only when this many new rows exist.")] = 1,
+) -> ExportOut:
+    """Write the feedback no export has covered yet as the next span of LEXFLOW_EXPORT_DATA_ROOT."""
+    result = await run_in_threadpool(export_feedback, store, settings.export_data_root, min_rows)
+    return ExportOut(
+        span=result.span,
+        rows=result.rows,
+        path=str(result.path) if result.path else None,
+        first_feedback_id=result.first_feedback_id,
+        last_feedback_id=result.last_feedback_id,
+    )
+
+
+def feedback_item(row: FeedbackRow) -> FeedbackItem:
+    return FeedbackItem(
+        id=row.id,
+        prediction_id=row.prediction_id,
+        text=row.text,
+        label=row.label,
+        predicted_label=row.predicted_label,
+        model_version=row.model_version,
+        created_at=row.created_at.isoformat(),
+    )

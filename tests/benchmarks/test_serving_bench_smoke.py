@@ -1,0 +1,100 @@
+"""The serving benchmark starts and its load loop counts what it should (no model needed)."""
+
+import subprocess
+import sys
+
+from benchmarks.serving_bench import _percentile, run_load
+
+
+def test_load_loop_counts_requests_errors_and_percentiles():
+    calls = []
+
+    def call(text):
+        calls.append(text)
+        if len(calls) % 10 == 0:
+            raise RuntimeError("every tenth call fails")
+
+    result = run_load(call, clients=2, seconds=1.0)
+    assert result["requests"] + result["errors"] == len(calls) and result["errors"] >= 1
+    assert result["rps"] > 0 and result["p50_ms"] <= result["p99_ms"]
+    assert _percentile([1, 2, 3, 4], 0.5) == 3 and _percentile([5], 0.99) == 5
+
+
+def test_cli_help_and_missing_model_error(tmp_path):
+    assert (
+        subprocess.run(
+            [sys.executable, "-m", "benchmarks.serving_bench", "--help"], capture_output=True, timeout=120
+        ).returncode
+        == 0
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.serving_bench", "--model-base-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 2 and "run `python local_runner.py` first" in result.stderr
+
+
+def test_http_load_generator_keeps_connections_alive_and_counts_errors():
+    """The asyncio HTTP/1.1 client against a tiny server: one connection per client, every
+    answer read to its end, non-200 answers counted as errors."""
+    import asyncio
+    import threading
+
+    from benchmarks.serving_bench import _pooled, run_http_load
+
+    connections, answered = [], [0]
+    ready = threading.Event()
+    state = {}
+
+    async def handle(reader, writer):
+        connections.append(1)
+        while True:
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            except asyncio.IncompleteReadError:
+                break
+            length = int(
+                next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+            )
+            assert b'"texts"' in await reader.readexactly(length)
+            answered[0] += 1
+            status, body = (
+                (b"200 OK", b'{"predictions": [{"prediction_id": "x"}]}')
+                if answered[0] % 5
+                else (b"503 Service Unavailable", b'{"error": "down"}')
+            )
+            writer.write(b"HTTP/1.1 %s\r\nContent-Length: %d\r\n\r\n%s" % (status, len(body), body))
+        writer.close()
+
+    def serve():
+        async def main():
+            server = await asyncio.start_server(handle, "127.0.0.1", 0)
+            state["port"] = server.sockets[0].getsockname()[1]
+            state["stop"] = asyncio.get_running_loop().create_future()
+            state["loop"] = asyncio.get_running_loop()
+            ready.set()
+            await state["stop"]
+            server.close()
+
+        asyncio.run(main())
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    assert ready.wait(10)
+    try:
+        result = run_http_load("127.0.0.1", state["port"], clients=3, seconds=1.0)
+    finally:
+        state["loop"].call_soon_threadsafe(state["stop"].set_result, None)
+        thread.join(10)
+    assert len(connections) == 3  # keep-alive: one connection per client for the whole run
+    assert result["requests"] + result["errors"] == answered[0] and result["errors"] >= 1
+    assert result["rps"] > 0 and result["p50_ms"] <= result["p99_ms"]
+    pooled = _pooled(
+        [
+            dict(result, cpu_us_per_request=10.0, load_1min=[0, 0]),
+            dict(result, cpu_us_per_request=30.0, load_1min=[0, 0]),
+        ]
+    )
+    assert pooled["requests"] == 2 * result["requests"] and pooled["cpu_us_per_request"] == 20.0

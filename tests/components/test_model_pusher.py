@@ -1,0 +1,67 @@
+"""ModelPusher executor: atomic, monotonic, idempotent pushes; never pushes unblessed."""
+
+import json
+from pathlib import Path
+
+from tfx.types import standard_artifacts
+
+from components.model_pusher.executor import PUSH_RECORD, Executor
+
+
+def _saved_model(root: Path, content: bytes) -> Path:
+    model_dir = root / "Format-Serving"
+    (model_dir / "variables").mkdir(parents=True)
+    (model_dir / "saved_model.pb").write_bytes(content)
+    (model_dir / "variables" / "variables.index").write_bytes(b"idx" + content)
+    return root
+
+
+def _run(tmp_path, model_root: Path, base: Path, blessed: bool = True):
+    model = standard_artifacts.Model()
+    model.uri = str(model_root)
+    blessing = standard_artifacts.ModelBlessing()
+    blessing.uri = str(tmp_path / "blessing")
+    blessing.set_int_custom_property("blessed", int(blessed))
+    pushed = standard_artifacts.PushedModel()
+    pushed.uri = str(tmp_path / f"pushed-{len(list(tmp_path.glob('pushed-*')))}")
+    destination = json.dumps({"filesystem": {"base_directory": str(base)}})
+    Executor().Do(
+        {"model": [model], "model_blessing": [blessing]},
+        {"pushed_model": [pushed]},
+        {"push_destination": destination, "custom_config": "null"},
+    )
+    return pushed
+
+
+def test_blessed_model_lands_as_a_complete_version(tmp_path):
+    base = tmp_path / "serving" / "lexflow"
+    pushed = _run(tmp_path, _saved_model(tmp_path / "m1", b"graph-1"), base)
+    versions = list(base.iterdir())
+    assert len(versions) == 1 and versions[0].name.isdigit()  # no staging leftovers
+    assert (versions[0] / "saved_model.pb").read_bytes() == b"graph-1"
+    assert (versions[0] / "variables" / "variables.index").is_file()
+    assert json.loads((versions[0] / PUSH_RECORD).read_text())["model_uri"] == str(tmp_path / "m1")
+    assert pushed.get_int_custom_property("pushed") == 1
+    assert pushed.get_string_custom_property("pushed_version") == versions[0].name
+
+
+def test_unblessed_model_is_not_pushed(tmp_path):
+    base = tmp_path / "serving" / "lexflow"
+    pushed = _run(tmp_path, _saved_model(tmp_path / "m1", b"graph-1"), base, blessed=False)
+    assert not base.exists() or not any(base.iterdir())
+    assert pushed.get_int_custom_property("pushed") == 0
+
+
+def test_same_model_is_not_pushed_twice_and_versions_only_grow(tmp_path):
+    base = tmp_path / "serving" / "lexflow"
+    first = _run(tmp_path, _saved_model(tmp_path / "m1", b"graph-1"), base)
+    again = _run(tmp_path, tmp_path / "m1", base)
+    assert again.get_string_custom_property("pushed_version") == first.get_string_custom_property("pushed_version")
+    assert again.get_int_custom_property("already_served") == 1
+    assert len(list(base.iterdir())) == 1
+    # A different model in the same second still gets a new, larger version number.
+    second = _run(tmp_path, _saved_model(tmp_path / "m2", b"graph-2"), base)
+    assert int(second.get_string_custom_property("pushed_version")) > int(
+        first.get_string_custom_property("pushed_version")
+    )
+    assert len(list(base.iterdir())) == 2

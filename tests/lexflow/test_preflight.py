@@ -1,0 +1,109 @@
+"""Bad input gets one clear line naming the path and the problem (CLI level and function level)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.errors import UserError
+from core.spans import csv_files, resolve_input_pattern
+from lexflow.runs.preflight import check_run_inputs
+from pipeline.config import PipelineConfig
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _config(tmp_path, data_root, **kw):
+    return PipelineConfig(
+        data_root=data_root,
+        pipeline_root=tmp_path / "p",
+        metadata_path=tmp_path / "m.sqlite",
+        serving_dir=tmp_path / "s",
+        **kw,
+    )
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_span_layout_reads_the_latest_span(tmp_path):
+    _write(tmp_path / "span-0" / "a.csv", "text,label\nx,y\n")
+    _write(tmp_path / "span-2" / "b.csv", "text,label\nx,y\n")
+    _write(tmp_path / "span-10" / "c.csv", "text,label\nx,y\n")
+    assert resolve_input_pattern(tmp_path) == "span-{SPAN}/*.csv"
+    assert [p.name for p in csv_files(tmp_path, "span-{SPAN}/*.csv")] == ["c.csv"]  # numeric, not lexical
+
+
+def test_flat_layout_and_explicit_pattern(tmp_path):
+    _write(tmp_path / "train.csv", "text,label\nx,y\n")
+    _write(tmp_path / "test.csv", "text,label\nx,y\n")
+    assert resolve_input_pattern(tmp_path) == "*.csv"
+    assert [p.name for p in csv_files(tmp_path, resolve_input_pattern(tmp_path, "train.csv"))] == ["train.csv"]
+
+
+@pytest.mark.parametrize(
+    "setup, expected",
+    [
+        (lambda root: None, "does not exist"),
+        (lambda root: root.mkdir(), "no CSV files match"),
+        (lambda root: _write(root / "span-0" / "d.csv", ""), "empty CSV"),
+        (lambda root: _write(root / "span-0" / "d.csv", "text,label\n"), "no data rows"),
+        (lambda root: _write(root / "span-0" / "d.csv", "body,label\nx,y\n"), "no 'text' column"),
+        (lambda root: _write(root / "span-0" / "d.csv", "text\nx\n"), "no 'label' column"),
+    ],
+)
+def test_bad_data_roots(tmp_path, setup, expected):
+    root = tmp_path / "data"
+    setup(root)
+    with pytest.raises(UserError, match=expected) as raised:
+        check_run_inputs(_config(tmp_path, root))
+    assert str(root) in str(raised.value)
+
+
+def test_unwritable_pipeline_root(tmp_path):
+    _write(tmp_path / "data" / "span-0" / "d.csv", "text,label\nx,y\n")
+    blocker = _write(tmp_path / "file", "not a dir")
+    config = _config(tmp_path, tmp_path / "data").model_copy(update={"pipeline_root": blocker / "root"})
+    with pytest.raises(UserError, match=r"pipeline root .*file/root cannot be created"):
+        check_run_inputs(config)
+
+
+def test_cli_prints_one_line_and_exits_nonzero(tmp_path):
+    _write(tmp_path / "data" / "span-0" / "d.csv", "body,label\nx,y\n")
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "local_runner.py"),
+            "--data-root",
+            str(tmp_path / "data"),
+            "--pipeline-root",
+            str(tmp_path / "p"),
+            "--metadata-path",
+            str(tmp_path / "m.sqlite"),
+            "--serving-dir",
+            str(tmp_path / "s"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr + result.stdout
+    error_lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(error_lines) == 1 and "no 'text' column" in error_lines[0] and "d.csv" in error_lines[0]
+
+
+def test_cli_rejects_bad_option_values(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(REPO / "local_runner.py"), "--train-steps", "0", "--pipeline-root", str(tmp_path / "p")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2 and "train.train_steps" in result.stderr and "Traceback" not in result.stderr

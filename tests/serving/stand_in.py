@@ -1,0 +1,100 @@
+"""A complete ModelBackend without TensorFlow, so the gateway's routes are tested in the fast suite.
+
+A keyword rule per label stands in for the model; each version is one "model" and versions can
+be pushed and removed while the gateway runs, as the in-process backend's poller would. Scoring
+goes through the real MicroBatcher (async callers) or a worker thread (`threaded=True`, like the
+TF Serving backends). The same routes run against a real pushed model in tests/e2e/.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Sequence
+from typing import Optional
+
+import anyio.to_thread
+
+from serving.backends.base import BackendError, ModelBackend, Prediction, UnknownVersion
+from serving.backends.batching import MicroBatcher
+
+KEYWORDS = {
+    "governing_law": ("governed", "laws"),
+    "termination": ("terminate", "termination"),
+    "confidentiality": ("confidential",),
+    "payment_terms": ("payable", "fees", "invoice"),
+}
+LABELS = sorted(KEYWORDS)
+GOVERNING = "This Agreement shall be governed by and construed in accordance with the laws of the State of New York."
+TERMINATION = "Either party may terminate this Agreement upon thirty (30) days prior written notice."
+
+
+def score(text: str) -> list[float]:
+    """Softmax-like scores: 0.7 for the first label whose keyword occurs (else the first label), the rest shared."""
+    lowered = text.lower()
+    top = next((label for label in LABELS if any(k in lowered for k in KEYWORDS[label])), LABELS[0])
+    rest = 0.3 / (len(LABELS) - 1)
+    return [0.7 if label == top else rest for label in LABELS]
+
+
+class StandInBackend(ModelBackend):
+    def __init__(self, versions: Sequence[int] = (7,), model_name: str = "lexflow", threaded: bool = False):
+        self.model_name = model_name
+        self.threaded = threaded
+        self.started = self.closed = False
+        self._lock = threading.Lock()
+        self._batchers: dict[int, MicroBatcher] = {}
+        for version in versions:
+            self.push(version)
+
+    # -- what a push or a removal on disk would do ------------------------------------------
+    def push(self, version: int) -> None:
+        batcher = MicroBatcher(functools.partial(self._score, version), name=f"stand-in-v{version}")
+        with self._lock:
+            self._batchers[version] = batcher
+
+    def remove(self, version: int) -> None:
+        with self._lock:
+            batcher = self._batchers.pop(version)
+        batcher.close()
+
+    # -- ModelBackend ------------------------------------------------------------------------
+    def start(self) -> None:
+        self.started = True
+
+    def close(self) -> None:
+        self.closed = True
+
+    def versions(self) -> list[int]:
+        with self._lock:
+            return sorted(self._batchers)
+
+    def classes(self, version: Optional[int] = None) -> list[str]:
+        self._batcher(version)
+        return list(LABELS)
+
+    def predict(self, texts: Sequence[str], version: Optional[int] = None) -> Prediction:
+        return self._batcher(version).predict(texts)
+
+    async def predict_async(self, texts: Sequence[str], version: Optional[int] = None) -> Prediction:
+        batcher = self._batcher(version)
+        if self.threaded:
+            return await anyio.to_thread.run_sync(functools.partial(batcher.predict, list(texts)))
+        return await batcher.predict_async(texts)
+
+    def _batcher(self, version: Optional[int]) -> MicroBatcher:
+        with self._lock:
+            batchers = dict(self._batchers)
+        if not batchers:
+            raise BackendError(f"no loadable version of model '{self.model_name}'")
+        if version is None:
+            return batchers[max(batchers)]
+        if version not in batchers:
+            raise UnknownVersion(f"model '{self.model_name}' has no version {version} (serving: {sorted(batchers)})")
+        return batchers[version]
+
+    @staticmethod
+    def _score(version: int, texts: list[str]) -> Prediction:
+        scores = [score(t) for t in texts]
+        labels = [LABELS[row.index(max(row))] for row in scores]
+        return Prediction(version=version, classes=list(LABELS), scores=scores, labels=labels)

@@ -1,0 +1,55 @@
+"""TF Serving's REST API on the gateway, against the stand-in backend."""
+
+import pytest
+
+from tests.serving.conftest import gateway
+from tests.serving.stand_in import GOVERNING, LABELS, StandInBackend
+
+
+def test_row_and_columnar_predict_status_and_metadata(tmp_path):
+    with gateway(tmp_path, StandInBackend(versions=(7, 9))) as client:
+        rows = client.post("/v1/models/lexflow:predict", json={"instances": [GOVERNING, {"text": GOVERNING}]})
+        assert rows.status_code == 200 and rows.headers["X-Model-Version"] == "9"
+        assert [p["label"] for p in rows.json()["predictions"]] == ["governing_law"] * 2
+        assert rows.json()["predictions"][0]["classes"] == LABELS
+        assert len(rows.headers["X-Prediction-Ids"].split(",")) == 2
+        columns = client.post("/v1/models/lexflow/versions/7:predict", json={"inputs": {"text": [GOVERNING]}})
+        assert columns.headers["X-Model-Version"] == "7" and columns.json()["outputs"]["label"] == ["governing_law"]
+        assert columns.json()["outputs"]["classes"] == [LABELS]
+        status = client.get("/v1/models/lexflow").json()["model_version_status"]
+        assert [s["version"] for s in status] == ["9", "7"] and {s["state"] for s in status} == {"AVAILABLE"}
+        assert client.get("/v1/models/lexflow/versions/7").json()["model_version_status"][0]["version"] == "7"
+        metadata = client.get("/v1/models/lexflow/versions/7/metadata").json()
+        assert metadata["model_spec"]["version"] == "7"
+        outputs = metadata["metadata"]["signature_def"]["signature_def"]["serving_default"]["outputs"]
+        assert outputs["scores"]["tensor_shape"]["dim"][1]["size"] == str(len(LABELS))
+
+
+@pytest.mark.parametrize(
+    "path, payload, status",
+    [
+        ("/v1/models/nope:predict", {"instances": ["x"]}, 404),
+        ("/v1/models/lexflow/versions/1:predict", {"instances": ["x"]}, 404),
+        ("/v1/models/lexflow/versions/-1:predict", {"instances": ["x"]}, 422),
+        ("/v1/models/lexflow/versions/99999999999999999999:predict", {"instances": ["x"]}, 422),
+        ("/v1/models/lexflow/labels/nope:predict", {"instances": ["x"]}, 404),
+        ("/v1/models/lexflow/labels/canary:predict", {"instances": ["x"]}, 404),  # no staging set
+        ("/v1/models/lexflow:predict", {"instances": "x"}, 400),
+        ("/v1/models/lexflow:predict", {"instances": [{"body": "x"}]}, 400),
+        ("/v1/models/lexflow:predict", {"instances": ["x"], "inputs": ["x"]}, 400),
+        ("/v1/models/lexflow:predict", {"signature_name": "other", "instances": ["x"]}, 400),
+        ("/v1/models/lexflow:predict", [1, 2], 400),
+        ("/v1/models/lexflow:predict", {"instances": [3]}, 422),
+        ("/v1/models/lexflow:predict", {"instances": []}, 422),
+    ],
+)
+def test_bad_requests_get_tf_serving_style_json_errors(client, path, payload, status):
+    response = client.post(path, json=payload)
+    assert response.status_code == status and "error" in response.json(), (path, payload, response.json())
+    assert client.get("/v1/health").json()["predictions"] == 0
+
+
+def test_unknown_model_and_version_status_are_404(client):
+    assert client.get("/v1/models/nope").status_code == 404
+    assert client.get("/v1/models/lexflow/versions/1").status_code == 404
+    assert client.get("/v1/models/lexflow/versions/1/metadata").status_code == 404
