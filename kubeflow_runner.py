@@ -76,6 +76,23 @@ def schema_path_in_image(schema: Path, image_project_root: str) -> str:
     return str(PurePosixPath(image_project_root) / relative.as_posix())
 
 
+def _request_resources(pipeline, config) -> None:
+    """Runner configuration: each task's CPU and memory requests and limits (config.resources)."""
+    from kfp.pipeline_spec import pipeline_spec_pb2
+
+    resource_spec = pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec.ResourceSpec
+    for node in pipeline.components:
+        task = config.resources.for_node(node.id)
+        node.with_platform_config(
+            resource_spec(
+                cpu_request=task.cpu_request,
+                cpu_limit=task.cpu_limit,
+                memory_request=task.memory_request_gb,
+                memory_limit=task.memory_limit_gb,
+            )
+        )
+
+
 def _point_schema_import_at(pipeline, schema_file: str) -> None:
     """ImportSchemaGen runs in the image: give it the schema's in-image path.
 
@@ -143,12 +160,16 @@ def compile_pipeline(config, image: str, output: Path, image_project_root: str =
     from pipeline import create_pipeline
 
     # KubeflowV2DagRunner (TFX 1.16) cannot compile resolver functions: one ExampleGen reads every span.
-    pipeline = create_pipeline(config, span_resolution=False)
+    pipeline = create_pipeline(config)
+    _request_resources(pipeline, config)
     _point_schema_import_at(pipeline, schema_in_image)
     runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
         config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(default_image=image),
     )
     job = runner.run(pipeline, write_out=False)
+    # ExampleGen lists the data root when it runs (no driver runs on KFP to fingerprint the files),
+    # so KFP's cache key cannot see new spans: it must run every time.
+    job["pipelineSpec"]["root"]["dag"]["tasks"]["ExampleGen"].pop("cachingOptions", None)
     # The .json carries the root in runtimeConfig; the .yaml spec alone would fall back to the
     # cluster's default root, so record it as the KFP SDK does for @dsl.pipeline(pipeline_root=...).
     job["pipelineSpec"]["defaultPipelineRoot"] = str(config.pipeline_root)

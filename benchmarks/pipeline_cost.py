@@ -47,14 +47,15 @@ BEAM_MODES = ("in_memory", "multi_processing")
 # Report order (a topological order of pipeline/pipeline.py); components not listed here
 # (added to the pipeline later) are reported after them, in the order they ran.
 COMPONENT_ORDER = (
-    "CsvExampleGen",
+    "ExampleGen",
     "StatisticsGen",
     "ImportSchemaGen",
     "ExampleValidator",
     "DataGate",
+    "DriftCheck",
     "Transform",
     "Trainer",
-    "latest_blessed_model_resolver",
+    "ProductionBaseline",
     "Evaluator",
     "Pusher",
 )

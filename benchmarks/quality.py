@@ -267,7 +267,7 @@ def pipeline_splits(config, summary) -> Optional[dict[str, tuple[list[str], list
     """The train/eval rows the pipeline's ExampleGen made (None if not found)."""
     from lexflow.metadata import store as md
 
-    example_gen = next((c for c in summary.components if c.component == "CsvExampleGen"), None)
+    example_gen = next((c for c in summary.components if c.component == "ExampleGen"), None)
     if example_gen is None:
         return None
     store = md.open_store(config.metadata_path)

@@ -13,6 +13,30 @@ def _proto(artifact: Any) -> metadata_store_pb2.Artifact:
     return getattr(artifact, "mlmd_artifact", artifact)
 
 
+def copy_custom_property(source: Any, target: Any, name: str) -> None:
+    """Copy one custom property between TFX Artifacts (when the source has it)."""
+    if not source.has_custom_property(name):
+        return
+    value = source.get_custom_property(name)
+    if isinstance(value, (bool, int)):
+        target.set_int_custom_property(name, int(value))
+    elif isinstance(value, float):
+        target.set_float_custom_property(name, value)
+    else:
+        target.set_string_custom_property(name, str(value))
+
+
+def spans_of(artifact: Any) -> list[int]:
+    """Every span an Examples artifact holds, newest first: SpanExampleGen's `spans` ("3,2,1") for a
+    window, else the one span it records (empty when it records none)."""
+    proto = _proto(artifact)
+    if "spans" in proto.custom_properties:
+        text = proto.custom_properties["spans"].string_value
+        return [int(s) for s in text.split(",") if s.strip()]
+    span = span_of(artifact)
+    return [] if span is None else [span]
+
+
 def span_of(artifact: Any) -> Optional[int]:
     """The data span of an Examples-like artifact, or None when it records none.
 

@@ -23,15 +23,34 @@ from pydantic_core import core_schema
 HOME_ENV = "LEXFLOW_HOME"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-DEFAULT_PIPELINE_NAME = "lexflow"
-DEFAULT_MODEL_NAME = "lexflow"
+DEFAULT_MODEL_NAME = "lexflow"  # the embedded demo's model; another dataset's model is named after it
 ARTIFACTS_DIR = Path("artifacts")
 DEFAULT_DATA_ROOT = Path("data") / "demo"
-DEFAULT_PIPELINE_ROOT = ARTIFACTS_DIR / "pipeline"
-DEFAULT_METADATA_PATH = ARTIFACTS_DIR / "metadata.sqlite"
-DEFAULT_SERVING_DIR = ARTIFACTS_DIR / "serving"
-DEFAULT_FEEDBACK_DB = ARTIFACTS_DIR / "feedback.sqlite"
+DEFAULT_SERVING_DIR = ARTIFACTS_DIR / "serving"  # TF Serving's base: <dir>/<model_name>/<version>/
 _SQLITE = "sqlite:///"
+_NOT_A_NAME = re.compile(r"[^A-Za-z0-9_\-]+")
+
+
+def model_dir(model_name: str) -> Path:
+    """Where one model's runs keep their state: each model (and so each dataset) is isolated."""
+    return ARTIFACTS_DIR / model_name
+
+
+def pipeline_root(model_name: str) -> Path:
+    return model_dir(model_name) / "pipeline"
+
+
+def metadata_path(model_name: str) -> Path:
+    return model_dir(model_name) / "metadata.sqlite"
+
+
+def feedback_db(model_name: str) -> Path:
+    return model_dir(model_name) / "feedback.sqlite"
+
+
+def as_name(text: str) -> str:
+    """A dataset folder's name as a model/pipeline name ([A-Za-z0-9_-]+)."""
+    return _NOT_A_NAME.sub("_", text).strip("_") or DEFAULT_MODEL_NAME
 
 
 def home() -> Path:
@@ -45,11 +64,11 @@ def resolve(path: str | Path) -> Path:
     return path if path.is_absolute() else home() / path
 
 
-def database_url(url: str | None = None) -> str:
-    """A SQLAlchemy URL with the rule applied to a relative SQLite file (default: the workspace's
-    feedback store). Other URLs (postgresql+psycopg://...) pass through."""
+def database_url(url: str | None = None, model_name: str = DEFAULT_MODEL_NAME) -> str:
+    """A SQLAlchemy URL with the rule applied to a relative SQLite file (default: the model's
+    feedback store in the workspace). Other URLs (postgresql+psycopg://...) pass through."""
     if url is None:
-        return _SQLITE + str(resolve(DEFAULT_FEEDBACK_DB))
+        return _SQLITE + str(resolve(feedback_db(model_name)))
     if url.startswith(_SQLITE) and not url.startswith(_SQLITE + "/") and url != _SQLITE + ":memory:":
         return _SQLITE + str(resolve(url[len(_SQLITE) :]))
     return url

@@ -89,22 +89,62 @@ class RetrainPolicy(StrictModel):
     watch_interval_seconds: float = Field(300.0, gt=0.0, description="How often `lexflow retrain --watch` checks.")
 
 
+class TaskResources(StrictModel):
+    """CPU (cores) and memory (GB, decimal as Kubernetes' "G") of one pipeline task's pod on Kubeflow."""
+
+    cpu_request: float = Field(0.5, gt=0.0)
+    cpu_limit: float = Field(1.0, gt=0.0)
+    memory_request_gb: float = Field(1.0, gt=0.0)
+    memory_limit_gb: float = Field(2.0, gt=0.0)
+
+    @model_validator(mode="after")
+    def _limits_cover_requests(self) -> TaskResources:
+        if self.cpu_limit < self.cpu_request or self.memory_limit_gb < self.memory_request_gb:
+            raise ValueError("a limit below its request")
+        return self
+
+
+def _heavy() -> TaskResources:
+    return TaskResources(cpu_request=1.0, cpu_limit=2.0, memory_request_gb=4.0, memory_limit_gb=8.0)
+
+
+class ResourceParams(StrictModel):
+    """Requests and limits of each task on Kubeflow (ignored by the local runner): Transform, Trainer
+    and Evaluator hold the data and the model in memory and are sized on their own."""
+
+    default: TaskResources = Field(default_factory=TaskResources, description="Every other task.")
+    transform: TaskResources = Field(default_factory=_heavy)
+    trainer: TaskResources = Field(default_factory=_heavy)
+    evaluator: TaskResources = Field(default_factory=_heavy)
+
+    def for_node(self, node_id: str) -> TaskResources:
+        return {"Transform": self.transform, "Trainer": self.trainer, "Evaluator": self.evaluator}.get(
+            node_id, self.default
+        )
+
+
 class PipelineConfig(StrictModel):
-    pipeline_name: str = Field(workspace.DEFAULT_PIPELINE_NAME, pattern=r"^[A-Za-z0-9_\-]+$")
+    pipeline_name: str = Field("", pattern=r"^[A-Za-z0-9_\-]+$", description="Default: the model name.")
     model_name: str = Field(
-        workspace.DEFAULT_MODEL_NAME, pattern=r"^[A-Za-z0-9_\-]+$", description="Name under the serving dir."
+        "",
+        pattern=r"^[A-Za-z0-9_\-]+$",
+        description="Name under the serving dir; default: the dataset's name (`lexflow` for the embedded demo).",
     )
     data_root: Location = workspace.DEFAULT_DATA_ROOT
     input_pattern: Optional[str] = Field(
         None, description="Glob under data_root; default: 'span-{SPAN}/*.csv' if span dirs exist, else '*.csv'."
     )
-    dataset_name: Optional[str] = Field(None, description="Names the curated schema; default: data_root's folder name.")
+    dataset_name: str = Field(
+        "", description="Names the curated schema (and by default the model); default: data_root's folder name."
+    )
     schema_path: Optional[Path] = Field(
         None, description="Curated schema; default: schema/<dataset_name>/schema.pbtxt."
     )
-    pipeline_root: Location = workspace.DEFAULT_PIPELINE_ROOT
-    metadata_path: Path = workspace.DEFAULT_METADATA_PATH
-    serving_dir: Location = workspace.DEFAULT_SERVING_DIR
+    # Each model has its own pipeline root and metadata store (artifacts/<model_name>/...) and its own
+    # model base dir (<serving_dir>/<model_name>/), so one dataset's run never touches another's.
+    pipeline_root: Location = Field(Path(""), description="Default: artifacts/<model_name>/pipeline.")
+    metadata_path: Path = Field(Path(""), description="Default: artifacts/<model_name>/metadata.sqlite.")
+    serving_dir: Location = Field(workspace.DEFAULT_SERVING_DIR, description="Holds <model_name>/<version>/.")
     eval_fraction: float = Field(0.2, gt=0.0, lt=1.0, description="Share of hash buckets held out for evaluation.")
     slice_features: list[str] = Field(
         default_factory=lambda: ["source"], description="Raw features to slice metrics by, when the schema has them."
@@ -117,6 +157,10 @@ class PipelineConfig(StrictModel):
     spans: SpanParams = Field(default_factory=SpanParams)
     drift: DriftParams = Field(default_factory=DriftParams)
     retrain: RetrainPolicy = Field(default_factory=RetrainPolicy)
+    resources: ResourceParams = Field(default_factory=ResourceParams)
+    allow_label_change: bool = Field(
+        False, description="Push a blessed model whose label set differs from the model in production."
+    )
 
     @field_validator("data_root", "pipeline_root", "metadata_path", "serving_dir", "schema_path", mode="plain")
     @classmethod
@@ -130,11 +174,24 @@ class PipelineConfig(StrictModel):
             return workspace.resolve_location(value)
         return workspace.resolve(value)
 
-    @model_validator(mode="after")
-    def _fill_dataset_name(self) -> PipelineConfig:
-        if self.dataset_name is None:
-            object.__setattr__(self, "dataset_name", self.data_root.name)
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _isolated_defaults(cls, data: Any) -> Any:
+        """Names and places derived from the dataset, unless given: the demo dataset's model is
+        `lexflow`; any other dataset names its model after its folder."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        data_root = data.get("data_root") or workspace.DEFAULT_DATA_ROOT
+        root_name = str(data_root).rstrip("/").rsplit("/", 1)[-1]
+        data["dataset_name"] = data.get("dataset_name") or root_name
+        if not data.get("model_name"):
+            demo = data["dataset_name"] == workspace.DEFAULT_DATA_ROOT.name
+            data["model_name"] = workspace.DEFAULT_MODEL_NAME if demo else workspace.as_name(data["dataset_name"])
+        data.setdefault("pipeline_name", data["model_name"])
+        data["pipeline_root"] = data.get("pipeline_root") or workspace.pipeline_root(data["model_name"])
+        data["metadata_path"] = data.get("metadata_path") or workspace.metadata_path(data["model_name"])
+        return data
 
     @property
     def model_base_dir(self) -> Location:

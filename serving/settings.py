@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal, Optional
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core import workspace
@@ -26,7 +26,8 @@ class ServingSettings(BaseSettings):
     tf_serving_url: Optional[str] = Field(None, description="TF Serving REST, e.g. http://tfserving:8501")
     tf_serving_grpc: Optional[str] = Field(None, description="TF Serving gRPC, e.g. tfserving:8500")
     database_url: str = Field(
-        "", description="SQLAlchemy URL of the feedback store (default: SQLite at artifacts/feedback.sqlite)."
+        "",
+        description="SQLAlchemy URL of the feedback store (default: SQLite at artifacts/<model_name>/feedback.sqlite).",
     )
     api_key: Optional[SecretStr] = Field(None, description="Required on write endpoints when set.")
     store_text: bool = Field(True, description="Keep prediction texts (else only their SHA-256).")
@@ -56,5 +57,5 @@ class ServingSettings(BaseSettings):
 
     @field_validator("database_url")
     @classmethod
-    def _workspace_database(cls, value: str) -> str:
-        return workspace.database_url(value or None)
+    def _workspace_database(cls, value: str, info: ValidationInfo) -> str:
+        return workspace.database_url(value or None, info.data.get("model_name", workspace.DEFAULT_MODEL_NAME))

@@ -8,6 +8,6 @@ push a SavedModel that is already served: it reports the existing version instea
 """
 
 from components.model_pusher.component import ModelPusher
-from components.model_pusher.executor import PUSH_RECORD, model_fingerprint
+from components.model_pusher.executor import ALLOW_LABEL_CHANGE, PUSH_RECORD, model_fingerprint
 
-__all__ = ["PUSH_RECORD", "ModelPusher", "model_fingerprint"]
+__all__ = ["ALLOW_LABEL_CHANGE", "PUSH_RECORD", "ModelPusher", "model_fingerprint"]

@@ -15,14 +15,17 @@ from lexflow.cli.common import console, fail
 def lineage(
     version: Optional[str] = typer.Argument(None, help="Served version (default: the newest pushed)."),
     span: Optional[int] = typer.Option(None, help="Instead: which versions did this data span feed?"),
-    metadata_path: Path = typer.Option(workspace.DEFAULT_METADATA_PATH, help="MLMD SQLite file."),
+    model_name: str = typer.Option(workspace.DEFAULT_MODEL_NAME, help="Whose runs (its metadata store by default)."),
+    metadata_path: Optional[Path] = typer.Option(
+        None, help="MLMD SQLite file. Default: artifacts/<model>/metadata.sqlite."
+    ),
 ) -> None:
     """Trace a served version to its spans, schema, transform graph, trainer run and evaluation."""
     from lexflow.metadata import lineage as lin
     from lexflow.metadata.store import open_store
 
     try:
-        store = open_store(workspace.resolve(metadata_path))
+        store = open_store(workspace.resolve(metadata_path or workspace.metadata_path(model_name)))
         if span is not None:
             versions = lin.versions_fed_by_span(store, span)
             console.print(f"span {span} fed versions: {', '.join(versions) or 'none'}")

@@ -31,6 +31,9 @@ def run(
     min_macro_f1: Optional[float] = typer.Option(None, help="Blessing: absolute macro-F1 threshold."),
     beam_arg: list[str] = typer.Option([], help="Extra Beam pipeline argument (repeatable)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Re-run every component."),
+    allow_label_change: bool = typer.Option(
+        False, "--allow-label-change", help="Push a blessed model whose label set differs from the one in production."
+    ),
     config_file: Optional[Path] = typer.Option(None, "--config", help="YAML/JSON file with PipelineConfig fields."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show TFX/Beam/TF logs."),
 ) -> None:
@@ -54,6 +57,7 @@ def run(
             "thresholds.min_macro_f1": min_macro_f1,
             "beam.extra_args": beam_arg or None,
             "enable_cache": False if no_cache else None,
+            "allow_label_change": True if allow_label_change else None,
         },
     )
     quiet_logs(verbose)
@@ -65,5 +69,5 @@ def run(
     except PipelineFailed as exc:
         if exc.summary is not None and exc.summary.components:
             render(exc.summary, console)
-        raise fail(str(exc), code=1) from None
+        raise fail(str(exc), code=exc.exit_code) from None
     render(summary, console)

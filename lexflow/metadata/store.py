@@ -12,10 +12,10 @@ from typing import Optional
 import ml_metadata as mlmd
 from ml_metadata.proto import metadata_store_pb2
 
-from components.artifacts import span_of
+from components.artifacts import span_of, spans_of
 from core.errors import UserError
 
-__all__ = ["span_of"]  # re-exported: the one reader of an artifact's span
+__all__ = ["span_of", "spans_of"]  # re-exported: the one reader of an artifact's span
 
 PIPELINE_RUN = "pipeline_run"
 NODE = "node"

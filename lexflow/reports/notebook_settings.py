@@ -14,6 +14,7 @@ from typing import Optional
 
 from core import workspace
 
+MODEL_NAME = "LEXFLOW_MODEL_NAME"
 METADATA_PATH = "LEXFLOW_METADATA_PATH"
 PIPELINE_ROOT = "LEXFLOW_PIPELINE_ROOT"
 PIPELINE_NAME = "LEXFLOW_PIPELINE_NAME"
@@ -33,10 +34,11 @@ class NotebookSettings:
     def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> NotebookSettings:
         env = os.environ if environ is None else environ
         span = env.get(SPAN, "").strip()
+        model = env.get(MODEL_NAME) or workspace.DEFAULT_MODEL_NAME
         return cls(
-            metadata_path=workspace.resolve(env.get(METADATA_PATH) or workspace.DEFAULT_METADATA_PATH),
-            pipeline_root=workspace.resolve(env.get(PIPELINE_ROOT) or workspace.DEFAULT_PIPELINE_ROOT),
-            pipeline_name=env.get(PIPELINE_NAME) or workspace.DEFAULT_PIPELINE_NAME,
+            metadata_path=workspace.resolve(env.get(METADATA_PATH) or workspace.metadata_path(model)),
+            pipeline_root=workspace.resolve(env.get(PIPELINE_ROOT) or workspace.pipeline_root(model)),
+            pipeline_name=env.get(PIPELINE_NAME) or model,
             model_version=env.get(MODEL_VERSION, "").strip() or None,
             span=int(span) if span else None,
         )

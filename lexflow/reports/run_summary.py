@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from lexflow.metadata import evaluation as ev
 from lexflow.metadata import store as md
@@ -43,8 +43,11 @@ class RunSummary:
     schema_path: Optional[Path] = None
     schema_drafted: bool = False
     spans: list[int] = field(default_factory=list)  # the window Transform/Trainer/Evaluator read
-    new_span: Optional[int] = None  # what ExampleGen ingested in this run
+    new_span: Optional[int] = None  # the newest span of the window
     drift: Optional[DriftInfo] = None
+    baseline_note: Optional[str] = None  # what the Evaluator compared with, or why nothing
+    push_refused: Optional[str] = None  # why a blessed model was not published (label set changed)
+    single_row_labels: list[str] = field(default_factory=list)  # trained on, but never evaluated
 
     @property
     def succeeded(self) -> bool:
@@ -82,61 +85,68 @@ def summarize(config: PipelineConfig, schema_path: Optional[Path] = None, schema
     run = md.latest_run(store, config.pipeline_name)
     components = md.run_executions(store, run, config.pipeline_name) if run else []
     by_component = {c.component: c for c in components}
-
-    metrics = blessed = pushed_version = pushed_path = None
-    already_served = False
-    evaluator = by_component.get("Evaluator")
-    if evaluator is not None:
-        blessing = md.output_artifacts(store, evaluator.execution.id, "blessing")
-        if blessing:
-            blessed = bool(md.custom_property(blessing[0], "blessed"))
-        evaluation = md.output_artifacts(store, evaluator.execution.id, "evaluation")
-        if evaluation:
-            metrics = load_eval_metrics(evaluation[0].uri, _label_names(store, by_component))
-    pusher = by_component.get("Pusher")
-    if pusher is not None:
-        pushed = md.output_artifacts(store, pusher.execution.id, "pushed_model")
-        if pushed and md.custom_property(pushed[0], "pushed"):
-            pushed_version = str(md.custom_property(pushed[0], "pushed_version"))
-            pushed_path = md.custom_property(pushed[0], "pushed_destination")
-            already_served = bool(md.custom_property(pushed[0], "already_served"))
-    spans: list[int] = []
-    transform = by_component.get("Transform")
-    if transform is not None:
-        spans = sorted({md.span_of(a) or 0 for a in md.input_artifacts(store, transform.execution.id, "examples")})
-    new_span = None
-    example_gen = by_component.get("CsvExampleGen")
-    if example_gen is not None:
-        ingested = md.output_artifacts(store, example_gen.execution.id, "examples")
-        new_span = md.span_of(ingested[0]) if ingested else None
-    drift = None
-    drift_check = by_component.get("DriftCheck")
-    if drift_check is not None:
-        reports = md.output_artifacts(store, drift_check.execution.id, "drift_report")
-        if reports:
-            baseline_span = md.custom_property(reports[0], "baseline_span")
-            drift = DriftInfo(
-                span=md.span_of(reports[0]) or 0,
-                baseline_span=None if baseline_span in (None, -1) else int(baseline_span),
-                drifted=bool(md.custom_property(reports[0], "drifted")),
-                summary=str(md.custom_property(reports[0], "summary")),
-            )
-    return RunSummary(
-        spans=spans,
-        new_span=new_span,
-        drift=drift,
+    summary = RunSummary(
         run_id=run.name if run else "-",
         components=components,
-        metrics=metrics,
-        blessed=blessed,
-        pushed_version=pushed_version,
-        pushed_path=pushed_path,
-        already_served=already_served,
+        metrics=None,
+        blessed=None,
+        pushed_version=None,
+        pushed_path=None,
+        already_served=False,
         metadata_path=config.metadata_path,
         pipeline_root=config.local_path("pipeline_root"),
         schema_path=schema_path,
         schema_drafted=schema_drafted,
     )
+    _read_data(store, by_component.get("ExampleGen"), summary)
+    _read_drift(store, by_component.get("DriftCheck"), summary)
+    _read_evaluation(store, by_component.get("Evaluator"), _label_names(store, by_component), summary)
+    _read_push(store, by_component.get("Pusher"), summary)
+    return summary
+
+
+def _outputs(store: Any, info: Optional[md.ExecutionInfo], key: str) -> list[Any]:
+    # A cached execution records the outputs it re-used, so this works for both states.
+    return md.output_artifacts(store, info.execution.id, key) if info is not None else []
+
+
+def _read_data(store: Any, example_gen: Optional[md.ExecutionInfo], summary: RunSummary) -> None:
+    for window in _outputs(store, example_gen, "examples"):
+        summary.spans = sorted(md.spans_of(window))
+        single = str(md.custom_property(window, "single_row_labels") or "")
+        summary.single_row_labels = [label for label in single.split(",") if label]
+    for newest in _outputs(store, example_gen, "newest_examples"):
+        summary.new_span = md.span_of(newest)
+
+
+def _read_drift(store: Any, drift_check: Optional[md.ExecutionInfo], summary: RunSummary) -> None:
+    for report in _outputs(store, drift_check, "drift_report"):
+        baseline_span = md.custom_property(report, "baseline_span")
+        summary.drift = DriftInfo(
+            span=md.span_of(report) or 0,
+            baseline_span=None if baseline_span in (None, -1) else int(baseline_span),
+            drifted=bool(md.custom_property(report, "drifted")),
+            summary=str(md.custom_property(report, "summary")),
+        )
+
+
+def _read_evaluation(store: Any, evaluator: Optional[md.ExecutionInfo], labels: list[str], summary: RunSummary) -> None:
+    for blessing in _outputs(store, evaluator, "blessing"):
+        summary.blessed = bool(md.custom_property(blessing, "blessed"))
+        note = md.custom_property(blessing, "note")
+        summary.baseline_note = str(note) if note else None
+    for evaluation in _outputs(store, evaluator, "evaluation"):
+        summary.metrics = load_eval_metrics(evaluation.uri, labels)
+
+
+def _read_push(store: Any, pusher: Optional[md.ExecutionInfo], summary: RunSummary) -> None:
+    for pushed in _outputs(store, pusher, "pushed_model"):
+        refused = md.custom_property(pushed, "refused")
+        summary.push_refused = str(refused) if refused else None
+        if md.custom_property(pushed, "pushed"):
+            summary.pushed_version = str(md.custom_property(pushed, "pushed_version"))
+            summary.pushed_path = md.custom_property(pushed, "pushed_destination")
+            summary.already_served = bool(md.custom_property(pushed, "already_served"))
 
 
 def _label_names(store, by_component) -> list[str]:
@@ -186,8 +196,15 @@ def render(summary: RunSummary, console) -> None:
             console.print(
                 f"  slice {name}: accuracy {fmt(values.get('accuracy'))}  macro-F1 {fmt(values.get('macro_f1'))}"
             )
+    if summary.baseline_note:
+        console.print(summary.baseline_note, soft_wrap=True)
+    if summary.single_row_labels:
+        single = ", ".join(summary.single_row_labels)
+        console.print(f"[yellow]labels with a single row (trained on, never evaluated): {single}[/]", soft_wrap=True)
     if summary.blessed is not None:
         console.print("blessed: " + ("[green]yes[/]" if summary.blessed else "[red]no[/] (model not pushed)"))
+    if summary.push_refused:
+        console.print(f"[yellow]not pushed: {summary.push_refused}[/]", soft_wrap=True)
     if summary.pushed_version and summary.already_served:
         console.print(f"model unchanged: already served as version {summary.pushed_version} at {summary.pushed_path}")
     elif summary.pushed_version:

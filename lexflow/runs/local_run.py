@@ -11,26 +11,33 @@ from collections.abc import Iterator
 from typing import Optional
 
 from components.data_gate import DataValidationError
+from components.drift_check import DriftError
+from components.span_example_gen.window import MalformedCsv
 from core.errors import UserError
 from lexflow.reports.run_summary import RunSummary, summarize
 from lexflow.runs.preflight import check_run_inputs
 from lexflow.runs.schemas import resolve_schema
 from pipeline.config import PipelineConfig
 
+# Failures the user fixes in the data (exit code 2): the data gate's anomalies, drift when the
+# config says to stop on it, an unreadable CSV row, a data root without matching files.
+DATA_ERRORS = (DataValidationError, DriftError, MalformedCsv, FileNotFoundError)
+
 
 class PipelineFailed(Exception):
     """A component failed; the message names it and the reason in one line."""
 
-    def __init__(self, message: str, summary: Optional[RunSummary] = None):
+    def __init__(self, message: str, summary: Optional[RunSummary] = None, exit_code: int = 1):
         super().__init__(message)
         self.summary = summary
+        self.exit_code = exit_code
 
 
 def _root_cause(exc: BaseException) -> BaseException:
     seen = set()
     while id(exc) not in seen:
         seen.add(id(exc))
-        if isinstance(exc, DataValidationError):
+        if isinstance(exc, DATA_ERRORS):
             return exc
         nxt = exc.__cause__ or exc.__context__
         if nxt is None:
@@ -63,39 +70,17 @@ def quiet_logs(verbose: bool) -> None:
         logging.getLogger(name).setLevel(level)
 
 
-def ingested_spans(config: PipelineConfig) -> set[int]:
-    """Spans ExampleGen has turned into Examples in this pipeline's metadata."""
+def trained_spans(config: PipelineConfig) -> set[int]:
+    """Spans the newest run's Transform read (its window), from this pipeline's metadata."""
     from lexflow.metadata import store as md
 
     if not config.metadata_path.is_file():
         return set()
     store = md.open_store(config.metadata_path)
-    return {
-        md.span_of(a) or 0
-        for execution in md.node_executions(store, config.pipeline_name, "CsvExampleGen")
-        for a in md.output_artifacts(store, execution.id, "examples")
-    }
-
-
-def ingest_backlog(config: PipelineConfig, metadata, on_status=None) -> list[int]:
-    """Ingest older spans that were written but never ingested, oldest first; return them.
-
-    Each run's ExampleGen reads only the newest span; without this a span written between two
-    runs (two feedback exports, or an export whose run failed) would silently never be trained on.
-    """
-    from tfx import v1 as tfx
-
-    from core.spans import resolve_input_pattern, span_files
-    from pipeline.pipeline import create_ingest_pipeline
-
-    data_root = config.local_path("data_root")
-    on_disk = sorted(span_files(data_root, resolve_input_pattern(data_root, config.input_pattern)))
-    missing = [span for span in on_disk[:-1] if span not in ingested_spans(config)]
-    for span in missing:
-        if on_status:
-            on_status(f"ingesting span {span} (written but never ingested)")
-        tfx.orchestration.LocalDagRunner().run(create_ingest_pipeline(config, span, metadata))
-    return missing
+    executions = md.node_executions(store, config.pipeline_name, "Transform")
+    if not executions:
+        return set()
+    return {span for a in md.input_artifacts(store, executions[-1].id, "examples") for span in md.spans_of(a)}
 
 
 def run_local(config: PipelineConfig, on_status=None, preflight: bool = True) -> RunSummary:
@@ -121,7 +106,6 @@ def run_local(config: PipelineConfig, on_status=None, preflight: bool = True) ->
     pipeline = create_pipeline(config, metadata_connection_config=metadata)
     try:
         with _argv_without_options():
-            ingest_backlog(config, metadata, on_status)
             tfx.orchestration.LocalDagRunner().run(pipeline)
     except Exception as exc:  # any component failure surfaces here
         # TFX logs "Execution N failed." without the traceback; keep it for --verbose.
@@ -134,7 +118,7 @@ def run_local(config: PipelineConfig, on_status=None, preflight: bool = True) ->
         failed = next((c.component for c in (summary.components if summary else []) if c.state == "FAILED"), None)
         where = f"{failed} failed: " if failed else "pipeline failed: "
         reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
-        raise PipelineFailed(
-            where + (reason if isinstance(cause, DataValidationError) else f"{type(cause).__name__}: {reason}"), summary
-        ) from exc
+        data_error = isinstance(cause, DATA_ERRORS)
+        message = where + (reason if data_error else f"{type(cause).__name__}: {reason}")
+        raise PipelineFailed(message, summary, exit_code=2 if data_error else 1) from exc
     return summarize(config, resolved.path, resolved.drafted)

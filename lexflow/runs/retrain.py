@@ -103,7 +103,27 @@ def evaluate_policy(config: PipelineConfig, store) -> Decision:
             )
     elif policy.on_drift:
         checks.append(f"drift: {len(pending)} pending rows, need {policy.min_drift_rows}")
+    untrained = untrained_spans(config)
+    if untrained:
+        spans = ", ".join(map(str, untrained))
+        checks.append(f"spans on disk the last run did not train on: {spans}")
+        reasons.append(f"span{'s' if len(untrained) > 1 else ''} {spans} exported but never trained on")
+    else:
+        checks.append("every span on disk was in the last run's window")
     return Decision(bool(reasons), reasons, checks, len(pending), accuracy, drift)
+
+
+def untrained_spans(config: PipelineConfig) -> list[int]:
+    """Spans newer than any the last run trained on: exported (e.g. through the gateway's
+    /v1/feedback/export) or written after it, and never ingested. Empty before the first run."""
+    from lexflow.runs.local_run import trained_spans
+
+    trained = trained_spans(config)
+    if not trained:
+        return []
+    data_root = config.local_path("data_root")
+    on_disk = span_files(data_root, resolve_input_pattern(data_root, config.input_pattern))
+    return sorted(span for span in on_disk if span > max(trained))
 
 
 def retrain(

@@ -215,7 +215,7 @@ def test_cost_report_renders_runs_components_and_fit(tmp_path):
     def run(name, scale, wall, trainer, cached=False):
         state = "CACHED" if cached else "COMPLETE"
         comps = {
-            "CsvExampleGen": {"state": state, "seconds": wall / 10},
+            "ExampleGen": {"state": state, "seconds": wall / 10},
             "Trainer": {"state": state, "seconds": trainer},
         }
         return pipeline_cost.RunResult(

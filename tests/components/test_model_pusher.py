@@ -1,6 +1,7 @@
 """ModelPusher executor: atomic, monotonic, idempotent pushes; never pushes unblessed."""
 
 import json
+import uuid
 from pathlib import Path
 
 from tfx.types import standard_artifacts
@@ -16,19 +17,22 @@ def _saved_model(root: Path, content: bytes) -> Path:
     return root
 
 
-def _run(tmp_path, model_root: Path, base: Path, blessed: bool = True):
+def _run(tmp_path, model_root: Path, base, blessed: bool = True, label_change: str = "", custom: str = "null"):
     model = standard_artifacts.Model()
     model.uri = str(model_root)
     blessing = standard_artifacts.ModelBlessing()
     blessing.uri = str(tmp_path / "blessing")
     blessing.set_int_custom_property("blessed", int(blessed))
+    if label_change:
+        blessing.set_string_custom_property("label_change", label_change)
+        blessing.set_int_custom_property("production_version", 17)
     pushed = standard_artifacts.PushedModel()
     pushed.uri = str(tmp_path / f"pushed-{len(list(tmp_path.glob('pushed-*')))}")
     destination = json.dumps({"filesystem": {"base_directory": str(base)}})
     Executor().Do(
         {"model": [model], "model_blessing": [blessing]},
         {"pushed_model": [pushed]},
-        {"push_destination": destination, "custom_config": "null"},
+        {"push_destination": destination, "custom_config": custom},
     )
     return pushed
 
@@ -65,3 +69,37 @@ def test_same_model_is_not_pushed_twice_and_versions_only_grow(tmp_path):
         first.get_string_custom_property("pushed_version")
     )
     assert len(list(base.iterdir())) == 2
+
+
+def test_object_store_push_keeps_the_guarantees_through_gfile(tmp_path):
+    """No directory rename on a bucket: files are copied with saved_model.pb last (ram:// is TF's
+    in-memory filesystem, reached through the same tf.io.gfile calls as gs:// or s3://)."""
+    from tfx.dsl.io import fileio
+
+    base = f"ram://pusher-{uuid.uuid4().hex}/serving/lexflow"
+    first = _run(tmp_path, _saved_model(tmp_path / "m1", b"graph-1"), base)
+    version = first.get_string_custom_property("pushed_version")
+    assert fileio.listdir(base) == [version]
+    with fileio.open(f"{base}/{version}/saved_model.pb", "rb") as handle:
+        assert handle.read() == b"graph-1"
+    with fileio.open(f"{base}/{version}/{PUSH_RECORD}", "r") as handle:
+        assert json.loads(handle.read())["model_uri"] == str(tmp_path / "m1")
+    assert fileio.exists(f"{base}/{version}/variables/variables.index")
+    again = _run(tmp_path, tmp_path / "m1", base)
+    assert again.get_int_custom_property("already_served") == 1 and fileio.listdir(base) == [version]
+    second = _run(tmp_path, _saved_model(tmp_path / "m2", b"graph-2"), base)
+    assert int(second.get_string_custom_property("pushed_version")) > int(version)
+
+
+def test_a_changed_label_set_is_published_only_when_allowed(tmp_path):
+    base = tmp_path / "serving" / "lexflow"
+    change = json.dumps({"added": ["escrow"], "removed": ["warranties"]})
+    refused = _run(tmp_path, _saved_model(tmp_path / "m1", b"graph-1"), base, label_change=change)
+    assert refused.get_int_custom_property("pushed") == 0 and not base.exists()
+    reason = refused.get_string_custom_property("refused")
+    assert "version 17" in reason and "+escrow" in reason and "-warranties" in reason
+    assert "--allow-label-change" in reason
+    allowed = _run(
+        tmp_path, tmp_path / "m1", base, label_change=change, custom=json.dumps({"allow_label_change": True})
+    )
+    assert allowed.get_int_custom_property("pushed") == 1 and len(list(base.iterdir())) == 1

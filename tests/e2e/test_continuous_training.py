@@ -164,19 +164,18 @@ def test_poisoned_feedback_is_not_blessed_and_the_old_version_keeps_serving(pipe
         assert _served_version(client) == old_version
 
 
-def test_spans_written_but_never_ingested_are_ingested_before_the_run(pipeline_run, tmp_path):
-    """Two exports between runs (or an export whose run failed) must not leave a span out of training."""
-    from tfx import v1 as tfx
-
+def test_spans_exported_but_never_trained_on_trigger_a_retrain_and_are_named(pipeline_run, tmp_path):
+    """Two exports between runs (or an export whose run failed): the policy notices and says which spans;
+    the next run's window (every span on disk) trains on them."""
     from datagen import generate_rows, write_csv
-    from lexflow.runs.local_run import ingest_backlog, ingested_spans
+    from feedback import FeedbackStore
+    from lexflow.runs.retrain import evaluate_policy, untrained_spans
 
     config = _loop_root(pipeline_run, tmp_path)
+    store = FeedbackStore(_store_url(config))
+    assert untrained_spans(config) == [] and not evaluate_policy(config, store).retrain
     for span in (1, 2):
         write_csv(config.data_root / f"span-{span}" / "feedback.csv", generate_rows(30, seed=span, source="feedback"))
-    metadata = tfx.orchestration.metadata.sqlite_metadata_connection_config(str(config.metadata_path))
-    assert ingested_spans(config) == {0}
-    # The newest span is left to the run's own ExampleGen.
-    assert ingest_backlog(config, metadata) == [1]
-    assert ingested_spans(config) == {0, 1}
-    assert ingest_backlog(config, metadata) == []
+    decision = evaluate_policy(config, store)
+    assert untrained_spans(config) == [1, 2]
+    assert decision.retrain and "spans 1, 2 exported but never trained on" in decision.reasons

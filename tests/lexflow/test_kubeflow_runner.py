@@ -22,10 +22,8 @@ DATAFLOW_ARGS = [
     f"--temp_location={BUCKET}/tmp",
     f"--sdk_container_image={IMAGE}",
 ]
-RESOLVER = "latest_blessed_model_resolver-model-resolver"
-BLESSING_RESOLVER = "latest_blessed_model_resolver-model-blessing-resolver"
 CONTAINER_TASKS = {
-    "CsvExampleGen",
+    "ExampleGen",
     "StatisticsGen",
     "ImportSchemaGen",
     "ExampleValidator",
@@ -33,6 +31,7 @@ CONTAINER_TASKS = {
     "DriftCheck",
     "Transform",
     "Trainer",
+    "ProductionBaseline",
     "Evaluator",
     "Pusher",
 }
@@ -187,19 +186,19 @@ def test_references_inside_the_spec_resolve(compiled):
 
 def test_every_component_is_a_task_in_dependency_order(compiled):
     tasks = _tasks(compiled["spec"])
-    assert set(tasks) == CONTAINER_TASKS | {RESOLVER, BLESSING_RESOLVER}
+    assert set(tasks) == CONTAINER_TASKS  # no resolver: the open-source KFP backend runs none
     depends = {name: set(task.get("dependentTasks", [])) for name, task in tasks.items()}
-    assert depends["StatisticsGen"] == {"CsvExampleGen"}
+    assert depends["StatisticsGen"] == {"ExampleGen"}
     assert depends["ExampleValidator"] == {"StatisticsGen", "ImportSchemaGen"}
     assert depends["DataGate"] == {"ExampleValidator"}
     assert {"DataGate", "DriftCheck"} <= depends["Transform"]  # the data gate blocks Transform
-    assert depends["DriftCheck"] == {"CsvExampleGen"}  # no previous span on KFP (no resolver functions)
+    assert depends["DriftCheck"] == {"ExampleGen"}  # newest vs. previous span, both from ExampleGen
     assert "Transform" in depends["Trainer"]
-    assert {"Trainer", RESOLVER} <= depends["Evaluator"]
+    assert {"Trainer", "ProductionBaseline"} <= depends["Evaluator"]
     assert {"Evaluator", "Trainer"} <= depends["Pusher"]
-    # The baseline is the latest blessed model, and only a blessing from this run's Evaluator gates the push.
+    # The baseline is the model in production, and only a blessing from this run's Evaluator gates the push.
     evaluator_inputs = tasks["Evaluator"]["inputs"]["artifacts"]
-    assert evaluator_inputs["baseline_model"]["taskOutputArtifact"]["producerTask"] == RESOLVER
+    assert evaluator_inputs["baseline_model"]["taskOutputArtifact"]["producerTask"] == "ProductionBaseline"
     assert evaluator_inputs["model"]["taskOutputArtifact"]["producerTask"] == "Trainer"
     blessing = tasks["Pusher"]["inputs"]["artifacts"]["model_blessing"]["taskOutputArtifact"]
     assert (blessing["producerTask"], blessing["outputArtifactKey"]) == ("Evaluator", "blessing")
@@ -211,7 +210,6 @@ def test_every_container_runs_the_given_image_with_the_tfx_entry_point(compiled)
         container = _executor(spec, task)["container"]
         assert container["image"] == IMAGE, task
         assert container["command"][-1] == "tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor"
-    assert all("container" not in _executor(spec, task) for task in (RESOLVER, BLESSING_RESOLVER))
     # The custom components' executors are our classes, importable in the image.
     assert "components.data_gate.executor.Executor" in _executor(spec, "DataGate")["container"]["args"]
     assert "components.model_pusher.executor.Executor" in _executor(spec, "Pusher")["container"]["args"]
@@ -247,17 +245,14 @@ def test_module_paths_and_custom_config_are_wired(compiled):
 def test_locations_are_kept_as_bucket_uris(compiled):
     spec = compiled["spec"]
     assert spec["defaultPipelineRoot"] == f"{BUCKET}/root"
-    assert _string_param(spec, "CsvExampleGen", "input_base") == f"{BUCKET}/data/demo"
-    splits = json.loads(_string_param(spec, "CsvExampleGen", "input_config"))["splits"]
-    # Remote: the span layout, every span read by one ExampleGen (KFP v2 cannot compile span resolvers).
-    assert splits == [{"name": "single", "pattern": "span-*/*.csv"}]
+    assert _string_param(spec, "ExampleGen", "input_base") == f"{BUCKET}/data/demo"
+    # Remote: the span layout; the executor resolves the window of spans at run time.
+    assert _string_param(spec, "ExampleGen", "input_pattern") == "span-{SPAN}/*.csv"
     destination = json.loads(_string_param(spec, "Pusher", "push_destination"))
     assert destination["filesystem"]["base_directory"] == f"{BUCKET}/serving/lexflow"
-    assert all(
-        task["cachingOptions"]["enableCache"]
-        for task in _tasks(spec).values()
-        if task["componentRef"]["name"] in CONTAINER_TASKS
-    )
+    caching = {name: task.get("cachingOptions", {}).get("enableCache", False) for name, task in _tasks(spec).items()}
+    # ExampleGen reads files its cache key cannot see (no driver runs on KFP): it runs every time.
+    assert caching == {name: name != "ExampleGen" for name in CONTAINER_TASKS}
 
 
 def test_schema_is_read_from_the_image(compiled):
@@ -268,7 +263,7 @@ def test_schema_is_read_from_the_image(compiled):
 def test_config_file_schema_option_portable_runner_and_no_cache(compiled):
     spec = compiled["variant"]
     assert spec["defaultPipelineRoot"] == "s3://other/root"
-    assert _string_param(spec, "CsvExampleGen", "input_base") == "s3://other/contracts"
+    assert _string_param(spec, "ExampleGen", "input_base") == "s3://other/contracts"
     destination = json.loads(_string_param(spec, "Pusher", "push_destination"))
     assert destination["filesystem"]["base_directory"] == "s3://other/serving/clauses"
     assert json.loads(_string_param(spec, "Trainer", "train_args")) == {"num_steps": 7}

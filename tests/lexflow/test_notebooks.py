@@ -156,8 +156,8 @@ def test_settings_default_to_the_local_runner_paths_under_the_workspace(monkeypa
     monkeypatch.chdir(tmp_path)  # Jupyter's cwd is notebooks/; the notebook points LEXFLOW_HOME at the repo
     monkeypatch.setenv("LEXFLOW_HOME", str(REPO))
     settings = NotebookSettings.from_env({})
-    assert settings.metadata_path == REPO / "artifacts" / "metadata.sqlite"
-    assert settings.pipeline_root == REPO / "artifacts" / "pipeline"
+    assert settings.metadata_path == REPO / "artifacts" / "lexflow" / "metadata.sqlite"
+    assert settings.pipeline_root == REPO / "artifacts" / "lexflow" / "pipeline"
     assert (settings.pipeline_name, settings.model_version, settings.span) == ("lexflow", None, None)
     custom = NotebookSettings.from_env(
         {

@@ -13,9 +13,27 @@ def test_defaults_point_at_demo_data_in_the_workspace(tmp_path, monkeypatch):
     config = PipelineConfig()
     assert config.data_root == tmp_path / "data" / "demo"
     assert config.dataset_name == "demo"
-    assert config.pipeline_root == tmp_path / "artifacts" / "pipeline"
-    assert config.metadata_path == tmp_path / "artifacts" / "metadata.sqlite"
+    assert config.model_name == config.pipeline_name == "lexflow"  # the embedded demo's model
+    assert config.pipeline_root == tmp_path / "artifacts" / "lexflow" / "pipeline"
+    assert config.metadata_path == tmp_path / "artifacts" / "lexflow" / "metadata.sqlite"
     assert config.model_base_dir == tmp_path / "artifacts" / "serving" / "lexflow"
+
+
+def test_another_dataset_is_isolated_by_default(tmp_path, monkeypatch):
+    """Its own model name, pipeline root, metadata store and model base dir: it never touches the demo's."""
+    monkeypatch.setenv(workspace.HOME_ENV, str(tmp_path))
+    demo = PipelineConfig()
+    own = PipelineConfig(data_root=tmp_path / "contracts v2")
+    assert own.dataset_name == "contracts v2" and own.model_name == own.pipeline_name == "contracts_v2"
+    assert own.pipeline_root == tmp_path / "artifacts" / "contracts_v2" / "pipeline"
+    assert own.metadata_path == tmp_path / "artifacts" / "contracts_v2" / "metadata.sqlite"
+    assert own.model_base_dir == tmp_path / "artifacts" / "serving" / "contracts_v2"
+    for field in ("pipeline_root", "metadata_path", "model_base_dir"):
+        assert getattr(own, field) != getattr(demo, field)
+    # Explicit choices win.
+    named = PipelineConfig(data_root=tmp_path / "cuad", model_name="clauses", metadata_path=tmp_path / "m.sqlite")
+    assert named.model_name == "clauses" and named.pipeline_root == tmp_path / "artifacts" / "clauses" / "pipeline"
+    assert named.metadata_path == tmp_path / "m.sqlite"
 
 
 def test_file_then_overrides_with_dotted_keys(tmp_path):
@@ -106,7 +124,8 @@ def test_one_path_rule_for_pipeline_serving_and_notebook_settings(tmp_path, monk
     # Shared defaults: the gateway serves what the pipeline pushes, under the same model name.
     assert ServingSettings().model_base_dir == PipelineConfig().serving_dir
     assert ServingSettings().model_name == PipelineConfig().model_name
-    assert ServingSettings().database_url == f"sqlite:///{home}/artifacts/feedback.sqlite"
+    assert ServingSettings().database_url == f"sqlite:///{home}/artifacts/lexflow/feedback.sqlite"
+    assert ServingSettings(model_name="cuad").database_url == f"sqlite:///{home}/artifacts/cuad/feedback.sqlite"
     assert NotebookSettings.from_env({}).metadata_path == PipelineConfig().metadata_path
 
     monkeypatch.delenv(workspace.HOME_ENV)

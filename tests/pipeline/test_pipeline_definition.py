@@ -26,61 +26,62 @@ def _by_id(pipeline):
     return {c.id: c for c in pipeline.components}
 
 
-def test_all_components_in_dependency_order(pipeline):
-    ids = [c.id for c in pipeline.components]
-    for expected in (
-        "CsvExampleGen",
-        "StatisticsGen",
-        "ImportSchemaGen",
-        "ExampleValidator",
-        "DataGate",
-        "Transform",
-        "Trainer",
-        "latest_blessed_model_resolver",
-        "Evaluator",
-        "Pusher",
-    ):
-        assert expected in ids
+def test_all_components_in_dependency_order_and_no_resolver(pipeline):
+    ids = [c.id for c in pipeline.components]  # TFX orders them topologically
+    assert sorted(ids) == sorted(
+        [
+            "ExampleGen",
+            "StatisticsGen",
+            "ImportSchemaGen",
+            "ExampleValidator",
+            "DataGate",
+            "DriftCheck",
+            "Transform",
+            "Trainer",
+            "ProductionBaseline",
+            "Evaluator",
+            "Pusher",
+        ]
+    )
+    assert ids.index("ExampleGen") == 0 and ids[-3:] == ["ProductionBaseline", "Evaluator", "Pusher"]
+    # One graph for every orchestrator: nothing only Vertex AI can run.
+    assert not [c.id for c in pipeline.components if type(c).__name__ in ("Resolver", "Importer")]
     nodes = _by_id(pipeline)
     assert nodes["DataGate"] in nodes["Transform"].upstream_nodes  # the gate blocks Transform
     assert nodes["ExampleValidator"] in nodes["DataGate"].upstream_nodes
-    assert nodes["latest_blessed_model_resolver"] in nodes["Evaluator"].upstream_nodes
+    assert nodes["ProductionBaseline"] in nodes["Evaluator"].upstream_nodes
     assert nodes["Evaluator"] in nodes["Pusher"].upstream_nodes
     assert pipeline.enable_cache
 
 
-def test_model_reads_the_span_window_and_drift_compares_with_the_previous_span(pipeline):
+def test_the_window_trains_evaluates_and_is_validated_and_drift_compares_newest_with_previous(pipeline):
     nodes = _by_id(pipeline)
-    window, previous = nodes["span_window_resolver"], nodes["previous_span_resolver"]
-    assert nodes["CsvExampleGen"] in window.upstream_nodes  # this run's span is ingested first
-    assert nodes["Transform"].inputs["examples"] is window.outputs["examples"]
-    assert nodes["Evaluator"].inputs["examples"] is window.outputs["examples"]  # new and baseline on the same data
-    # TFX keeps a Resolver's strategy config under the exec property "source_uri".
-    assert window.exec_properties["source_uri"]["num_spans"] == 0  # default: every span
-    assert previous.exec_properties["source_uri"] == {"num_spans": 1, "skip_recent": 1, "min_spans": 0}
+    example_gen = nodes["ExampleGen"]
+    window = example_gen.outputs["examples"]
+    for consumer in ("StatisticsGen", "Transform", "Evaluator"):
+        assert nodes[consumer].inputs["examples"] is window  # new model and baseline on the same data
     drift = nodes["DriftCheck"]
-    assert drift.inputs["examples"] is nodes["CsvExampleGen"].outputs["examples"]
-    assert drift.inputs["baseline_examples"] is previous.outputs["examples"]
+    assert drift.inputs["examples"] is example_gen.outputs["newest_examples"]
+    assert drift.inputs["baseline_examples"] is example_gen.outputs["previous_examples"]
     assert drift in nodes["Transform"].upstream_nodes
+    assert example_gen.exec_properties["window"] == 0  # default: every span
+    assert example_gen.exec_properties["input_pattern"] == "span-{SPAN}/*.csv"
 
 
-def test_ingest_pipeline_reads_one_older_span(tmp_path):
-    from pipeline.pipeline import create_ingest_pipeline
-
-    config = PipelineConfig(pipeline_root=tmp_path / "p", serving_dir=tmp_path / "s")
-    [example_gen] = create_ingest_pipeline(config, span=3).components
-    assert example_gen.id == "CsvExampleGen"  # same node: its artifacts join the span window
-    assert json.loads(example_gen.exec_properties["range_config"])["static_range"] == {
-        "start_span_number": 3,
-        "end_span_number": 3,
-    }
-
-
-def test_transform_and_trainer_carry_config_and_code_fingerprint(pipeline):
+def test_the_baseline_is_the_model_in_production_of_this_model_base_dir(pipeline):
     nodes = _by_id(pipeline)
-    for name in ("Transform", "Trainer"):
-        custom = nodes[name].exec_properties["custom_config"]
-        assert cv.code_version() in str(custom)
+    baseline = nodes["ProductionBaseline"]
+    assert baseline.inputs["model"] is nodes["Trainer"].outputs["model"]
+    assert nodes["Evaluator"].inputs["baseline_model"] is baseline.outputs["baseline_model"]
+    pushed_to = json.loads(nodes["Pusher"].exec_properties["push_destination"])["filesystem"]["base_directory"]
+    assert baseline.exec_properties["model_base_dir"] == pushed_to
+
+
+def test_transform_and_trainer_carry_only_their_settings_and_the_code_fingerprint(pipeline):
+    nodes = _by_id(pipeline)
+    transform, trainer = (json.loads(nodes[name].exec_properties["custom_config"]) for name in ("Transform", "Trainer"))
+    assert transform["code_version"] == trainer["code_version"] == cv.code_version()
+    assert "train" not in transform and trainer["train"]["train_steps"] == 800
 
 
 def test_eval_config_gates_on_macro_f1_and_accuracy_with_baseline(pipeline):
@@ -111,8 +112,6 @@ def test_eval_config_gates_on_macro_f1_and_accuracy_with_baseline(pipeline):
 
 def test_code_fingerprint_changes_with_model_code(tmp_path, monkeypatch):
     shutil.copytree(REPO / "trainer", tmp_path / "trainer")
-    (tmp_path / "pipeline").mkdir()
-    shutil.copy(REPO / "pipeline" / "config.py", tmp_path / "pipeline" / "config.py")
     monkeypatch.setattr(cv, "_PACKAGE_ROOT", tmp_path)
     before = cv.code_version()
     assert cv.code_version() == before

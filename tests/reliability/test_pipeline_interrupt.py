@@ -19,7 +19,7 @@ from tests.conftest import SCHEMA
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
-UPSTREAM = ("CsvExampleGen", "StatisticsGen", "Transform")
+UPSTREAM = ("ExampleGen", "StatisticsGen", "Transform")
 
 
 def _config(root: Path) -> Path:
