@@ -18,6 +18,7 @@ from core.errors import UserError
 __all__ = ["span_of"]  # re-exported: the one reader of an artifact's span
 
 PIPELINE_RUN = "pipeline_run"
+LATEST_RUN = "latest"  # what a reader passes for "the newest pipeline run" where a run id is asked for
 NODE = "node"
 _STATE_NAMES = {v: k for k, v in metadata_store_pb2.Execution.State.items()}
 
