@@ -31,6 +31,7 @@ DEFAULT_PIPELINE_ROOT = ARTIFACTS_DIR / "pipeline"
 DEFAULT_METADATA_PATH = ARTIFACTS_DIR / "metadata.sqlite"
 DEFAULT_SERVING_DIR = ARTIFACTS_DIR / "serving"
 DEFAULT_FEEDBACK_DB = ARTIFACTS_DIR / "feedback.sqlite"
+DEFAULT_REPORTS_DIR = ARTIFACTS_DIR / "reports"  # drift reports `lexflow drift` writes and the gateway serves
 _SQLITE = "sqlite:///"
 
 

@@ -38,6 +38,9 @@ class ServingSettings(BaseSettings):
     canary_share: float = Field(0.0, ge=0.0, le=1.0, description="Share of unpinned traffic sent to staging.")
     poll_seconds: float = Field(2.0, gt=0.0, description="How often the in-process backend looks for new versions.")
     export_data_root: Path = Field(workspace.DEFAULT_DATA_ROOT, description="Feedback exports become span-<N>/ here.")
+    reports_dir: Path = Field(
+        workspace.DEFAULT_REPORTS_DIR, description="Drift reports served at /v1/reports (written by `lexflow drift`)."
+    )
     grpc_port: Optional[int] = Field(
         None, ge=0, le=65535, description="Serve TF Serving's gRPC PredictionService here too (0: any free port)."
     )
@@ -49,7 +52,7 @@ class ServingSettings(BaseSettings):
         "route and status, errors are logged, and the line costs ~15-20% of the gateway's CPU under load.",
     )
 
-    @field_validator("model_base_dir", "export_data_root")
+    @field_validator("model_base_dir", "export_data_root", "reports_dir")
     @classmethod
     def _workspace_path(cls, value: Path) -> Path:
         return workspace.resolve(value)
