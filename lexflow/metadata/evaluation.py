@@ -13,6 +13,7 @@ frequency, so a new span can reorder it), so callers join per-class values on la
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -27,6 +28,7 @@ CANDIDATE = "candidate"
 BASELINE = "baseline"
 OVERALL = "overall"
 EVALUATOR_NODE = "Evaluator"
+LATEST_RUN = md.LATEST_RUN
 # Metric names as TFMA writes them, shown under short names.
 ACCURACY = "sparse_categorical_accuracy"
 EXAMPLE_COUNT = "example_count"
@@ -52,6 +54,7 @@ class EvaluatorRun:
     blessed: Optional[bool]
     model: ModelRef
     baseline: Optional[ModelRef]  # None: no blessed model existed yet (the first run)
+    selection: str = ""  # why this run was chosen (select_evaluator_execution)
 
 
 def label_vocabulary(transform_graph_uri: str) -> list[str]:
@@ -118,13 +121,45 @@ def evaluator_execution_for_version(store: mlmd.MetadataStore, version: str):
     return evaluator
 
 
+def evaluator_execution_of_run(store: mlmd.MetadataStore, pipeline_name: str, run_id: str):
+    """The Evaluator execution of one pipeline run (`run_id`: the run context's name, as the run summary prints it)."""
+    run = store.get_context_by_type_and_name(md.PIPELINE_RUN, run_id)
+    if run is None:
+        recent = sorted(store.get_contexts_by_type(md.PIPELINE_RUN), key=lambda c: c.id)[-5:]
+        known = ", ".join(c.name for c in reversed(recent)) or "none"
+        raise UserError(f"no pipeline run {run_id!r} in this metadata store (newest runs: {known})")
+    for execution in store.get_executions_by_context(run.id):
+        finished = md.state_name(execution) in ("COMPLETE", "CACHED")
+        if finished and md.node_id_of(store, execution.id, pipeline_name) == EVALUATOR_NODE:
+            return execution
+    raise UserError(f"pipeline run {run_id!r} has no finished Evaluator execution")
+
+
+def select_evaluator_execution(
+    store: mlmd.MetadataStore, pipeline_name: str = "lexflow", version: Optional[str] = None, run: Optional[str] = None
+) -> tuple[Any, str]:
+    """(Evaluator execution, what it is) for a version, a run (`latest`: the newest, which may have
+    refused its candidate), or by default the model that serves: the newest pushed version."""
+    if version:
+        return evaluator_execution_for_version(store, version), f"the evaluation that let version {version} be pushed"
+    if run == LATEST_RUN:
+        return latest_evaluator_execution(store, pipeline_name), "the latest Evaluator run (LEXFLOW_RUN=latest)"
+    if run:
+        return evaluator_execution_of_run(store, pipeline_name, run), f"the Evaluator run of pipeline run {run}"
+    from lexflow.metadata.lineage import version_lineage
+
+    try:
+        served = version_lineage(store).version
+    except UserError:  # nothing pushed yet: the latest run is all there is
+        return latest_evaluator_execution(store, pipeline_name), "the latest Evaluator run (no version pushed yet)"
+    return evaluator_execution_for_version(store, served), f"the served model: version {served}, the newest pushed"
+
+
 def find_evaluator_run(
-    store: mlmd.MetadataStore, pipeline_name: str = "lexflow", version: Optional[str] = None
+    store: mlmd.MetadataStore, pipeline_name: str = "lexflow", version: Optional[str] = None, run: Optional[str] = None
 ) -> EvaluatorRun:
-    execution = (
-        evaluator_execution_for_version(store, version) if version else latest_evaluator_execution(store, pipeline_name)
-    )
-    return evaluator_run(store, execution)
+    execution, selection = select_evaluator_execution(store, pipeline_name, version, run)
+    return dataclasses.replace(evaluator_run(store, execution), selection=selection)
 
 
 def slice_of(slice_key) -> tuple[str, str]:

@@ -18,6 +18,7 @@ from core.errors import UserError
 __all__ = ["span_of", "spans_of"]  # re-exported: the one reader of an artifact's span
 
 PIPELINE_RUN = "pipeline_run"
+LATEST_RUN = "latest"  # what a reader passes for "the newest pipeline run" where a run id is asked for
 NODE = "node"
 _STATE_NAMES = {v: k for k, v in metadata_store_pb2.Execution.State.items()}
 
@@ -153,15 +154,17 @@ def input_artifacts_by_key(
     """An execution's inputs grouped by channel key ('model', 'baseline_model', ...).
 
     The key is the only place MLMD says in which role an artifact was consumed: the
-    Evaluator's candidate and baseline are both `Model`s.
+    Evaluator's candidate and baseline are both `Model`s. One artifact in two roles (a cached
+    Trainer's model that is also the latest blessed one) is one event whose path names both keys.
     """
     wanted = (metadata_store_pb2.Event.INPUT, metadata_store_pb2.Event.DECLARED_INPUT)
     ids_by_key: dict[str, list[int]] = {}
     for event in store.get_events_by_execution_ids([execution_id]):
         if event.type not in wanted:
             continue
-        key = next((step.key for step in event.path.steps if step.HasField("key")), "")
-        ids_by_key.setdefault(key, []).append(event.artifact_id)
+        keys = [step.key for step in event.path.steps if step.HasField("key")] or [""]
+        for key in dict.fromkeys(keys):
+            ids_by_key.setdefault(key, []).append(event.artifact_id)
     all_ids = [i for ids in ids_by_key.values() for i in ids]
     by_id = {a.id: a for a in store.get_artifacts_by_id(all_ids)} if all_ids else {}
     return {key: [by_id[i] for i in ids if i in by_id] for key, ids in ids_by_key.items()}

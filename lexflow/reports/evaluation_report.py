@@ -251,9 +251,14 @@ class EvaluationReport:
 
 
 def build_report(
-    store: mlmd.MetadataStore, pipeline_name: str = "lexflow", version: Optional[str] = None
+    store: mlmd.MetadataStore,
+    pipeline_name: str = "lexflow",
+    version: Optional[str] = None,
+    pipeline_run: Optional[str] = None,
 ) -> EvaluationReport:
-    run = find_evaluator_run(store, pipeline_name, version)
+    """What the Evaluator decided for `version`, for `pipeline_run` (a run id or "latest"), or by
+    default for the model that serves (the newest pushed version)."""
+    run = find_evaluator_run(store, pipeline_name, version, pipeline_run)
     frame = load_metrics_frame(run.evaluation_uri)
     labels = run.model.label_names
     baseline_labels = run.baseline.label_names if run.baseline else None

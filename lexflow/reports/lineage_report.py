@@ -64,7 +64,7 @@ class LineageGraph:
 # --- nodes ---------------------------------------------------------------------------------
 
 
-def artifact_detail(type_name: str, artifact) -> str:
+def artifact_detail(type_name: str, artifact, store: Optional[mlmd.MetadataStore] = None) -> str:
     if type_name == "PushedModel":
         if not md.custom_property(artifact, "pushed"):
             return "not pushed"
@@ -76,7 +76,7 @@ def artifact_detail(type_name: str, artifact) -> str:
         splits = artifact.custom_properties["blessed"].struct_value.fields
         bad = sorted(name for name, value in splits.items() if value.number_value != 1)
         return f"anomalies in {', '.join(bad)}" if bad else "no anomalies"
-    span = md.span_of(artifact)
+    span = md.span_of(artifact, store)
     return "" if span is None else f"span {span}"
 
 
@@ -89,7 +89,7 @@ def _artifact_node(store, artifact, pipeline_name: str) -> Node:
         "artifact",
         artifact.id,
         type_name,
-        artifact_detail(type_name, artifact),
+        artifact_detail(type_name, artifact, store),
         artifact.uri,
         made_by,
         producer.id if producer else 0,
@@ -338,9 +338,9 @@ def spans(store: mlmd.MetadataStore, only: Optional[int] = None) -> pd.DataFrame
     """Each data span ExampleGen ingested, its Examples artifacts, and the versions it fed."""
     by_span: dict[int, list] = {}
     for artifact in store.get_artifacts_by_type("Examples"):
-        span = md.custom_property(artifact, "span")  # raw ExampleGen output; transformed examples have none
-        if span is not None and (only is None or int(span) == only):
-            by_span.setdefault(int(span), []).append(artifact)
+        span = md.span_of(artifact, store)  # raw ExampleGen output; transformed examples have none
+        if span is not None and (only is None or span == only):
+            by_span.setdefault(span, []).append(artifact)
     rows = []
     for span, artifacts in sorted(by_span.items()):
         rows.append(
