@@ -76,7 +76,7 @@ def version_lineage(store: mlmd.MetadataStore, version: Optional[str] = None) ->
         evaluator = md.producer_of(store, blessings[0].id)
         evaluation = md.output_artifacts(store, evaluator.id, "evaluation")
         evaluation_uri = evaluation[0].uri if evaluation else None
-        baseline = md.input_artifacts(store, evaluator.id, "baseline_model")
+        baseline = md.compared_baseline(md.input_artifacts(store, evaluator.id, "baseline_model"))
         baseline_uri = baseline[0].uri if baseline else None
     drift, statistics = {}, {}
     for example in examples:
