@@ -34,6 +34,9 @@ def small_pipeline_config(root: Path):
             "serving_dir": root / "serving",
             "transform": {"vocab_size": 5000},
             "train": {"train_steps": 150, "eval_steps": 5, "hidden_units": 64},
+            # The search's MLP only: the gateway tests check softmax scores (the linear SVM's are
+            # sigmoid margins, trainer/model.py); the walk over both families is tested in tests/trainer.
+            "tuning": {"families": ["mlp"], "max_trials": 3},
             "thresholds": {"min_accuracy": 0.5, "min_macro_f1": 0.4},
         }
     )

@@ -30,6 +30,7 @@ CONTAINER_TASKS = {
     "DataGate",
     "DriftCheck",
     "Transform",
+    "ModelSearch",
     "Trainer",
     "ProductionBaseline",
     "Evaluator",
@@ -193,7 +194,9 @@ def test_every_component_is_a_task_in_dependency_order(compiled):
     assert depends["DataGate"] == {"ExampleValidator"}
     assert {"DataGate", "DriftCheck"} <= depends["Transform"]  # the data gate blocks Transform
     assert depends["DriftCheck"] == {"ExampleGen"}  # newest vs. previous span, both from ExampleGen
-    assert "Transform" in depends["Trainer"]
+    assert "Transform" in depends["ModelSearch"] and {"Transform", "ModelSearch"} <= depends["Trainer"]
+    chosen = tasks["Trainer"]["inputs"]["artifacts"]["hyperparameters"]["taskOutputArtifact"]
+    assert (chosen["producerTask"], chosen["outputArtifactKey"]) == ("ModelSearch", "best_hyperparameters")
     assert {"Trainer", "ProductionBaseline"} <= depends["Evaluator"]
     assert {"Evaluator", "Trainer"} <= depends["Pusher"]
     # The baseline is the model in production, and only a blessing from this run's Evaluator gates the push.
@@ -213,6 +216,7 @@ def test_every_container_runs_the_given_image_with_the_tfx_entry_point(compiled)
     # The custom components' executors are our classes, importable in the image.
     assert "components.data_gate.executor.Executor" in _executor(spec, "DataGate")["container"]["args"]
     assert "components.model_pusher.executor.Executor" in _executor(spec, "Pusher")["container"]["args"]
+    assert "components.model_search.executor.Executor" in _executor(spec, "ModelSearch")["container"]["args"]
 
 
 def test_beam_args_reach_every_component(compiled):
