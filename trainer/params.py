@@ -117,8 +117,8 @@ class TuningParams(StrictModel):
         0.005,
         ge=0.0,
         le=1.0,
-        description="Accuracy guard: a trial whose eval accuracy is more than this below "
-        "the best trial's is never chosen, whatever its macro-F1.",
+        description="Accuracy guard: a trial whose eval accuracy is more than this (plus "
+        "min_gain_se standard errors of the paired difference) below the best trial's is never chosen.",
     )
     min_gain_se: float = Field(
         2.0,

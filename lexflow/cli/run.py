@@ -29,7 +29,9 @@ def run(
     ),
     input_pattern: Optional[str] = typer.Option(None, help="Glob under the data root, e.g. 'train.csv'."),
     model_name: Optional[str] = typer.Option(None, help="Model name under the serving dir."),
-    train_steps: Optional[int] = typer.Option(None, help="Training steps."),
+    train_steps: Optional[int] = typer.Option(
+        None, help="Training steps when the model search is off (`tuning: {enabled: false}`); the search sizes its own."
+    ),
     eval_steps: Optional[int] = typer.Option(None, help="Validation steps during training."),
     min_accuracy: Optional[float] = typer.Option(None, help="Blessing: absolute accuracy threshold."),
     min_macro_f1: Optional[float] = typer.Option(None, help="Blessing: absolute macro-F1 threshold."),

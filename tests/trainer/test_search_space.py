@@ -136,6 +136,25 @@ def test_accuracy_guard_rules_out_a_higher_macro_f1_that_costs_accuracy():
     assert S.choose(results, labels, 4, max_accuracy_drop=0.1, min_gain_se=0.0) == 1
 
 
+def test_accuracy_guard_ignores_a_drop_within_the_noise_of_a_small_eval_split():
+    # The walk's start (balanced weights) misfires on 6 common rows and finds every rare one; the
+    # unweighted trial misses 4 rare rows: 2 rows of accuracy on 202 rows are noise, not a loss.
+    labels = np.array([0] * 160 + [1, 2, 3] * 14)
+    weighted = labels.copy()
+    weighted[:6] = 1
+    plain = labels.copy()
+    plain[160:164] = 0
+    results = [
+        _result(S.Candidate(S.LINEAR, 0.25, 1.0), weighted, labels),
+        _result(S.Candidate(S.LINEAR, 0.25, 0.0), plain, labels),
+    ]
+    assert results[0].accuracy < results[1].accuracy - 0.005
+    assert S.choose(results, labels, 4, max_accuracy_drop=0.005, min_gain_se=2.0) == 0
+    assert S.choose(results, labels, 4, max_accuracy_drop=0.005, min_gain_se=0.0) == 1  # no noise allowance
+    _, se = S.paired_accuracy_gain(labels, weighted, plain)
+    assert 0.0 < se < 0.05
+
+
 # -- the walk under a budget ------------------------------------------------------------------
 
 
