@@ -6,7 +6,7 @@ import core.tf_env  # noqa: F401  (before anything imports TensorFlow)
 
 import typer
 
-from lexflow.cli import lineage, retrain, run, schema, serve
+from lexflow.cli import lineage, retrain, routing, run, schema, serve
 
 app = typer.Typer(
     help="lexflow: a TFX pipeline for legal-text classification.",
@@ -18,6 +18,9 @@ app.command("run")(run.run)
 app.command("retrain")(retrain.retrain)
 app.command("lineage")(lineage.lineage)
 app.command("serve")(serve.serve)
+app.command("promote")(routing.promote)
+app.command("rollback")(routing.rollback)
+app.command("routing")(routing.routing)
 app.add_typer(schema.app, name="schema")
 
 
