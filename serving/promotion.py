@@ -39,7 +39,7 @@ def versions_on_disk(model_base_dir: Path, model_name: str) -> set[int]:
 
 def change_routing(
     store: FeedbackStore,
-    model_base_dir: Path,
+    model_base_dir: Optional[Path],
     model_name: str,
     changes: dict[str, Any],
     client: str,
@@ -49,14 +49,17 @@ def change_routing(
 ) -> RoutingState:
     """Apply `changes` after checking that every version they name exists (served or on disk).
 
-    Raises UnknownVersion (nothing changes). routing.json is written best-effort: the store is
-    the source of truth, and every gateway replica rewrites the file when it applies the change."""
+    Raises UnknownVersion (nothing changes). routing.json is written best-effort (not at all
+    without `model_base_dir`): the store is the source of truth, and every gateway replica
+    rewrites the file when it applies the change."""
     known = set(known_versions)
     for key in VERSION_FIELDS:
         version = changes.get(key)
         if version is not None and version not in known:
             raise UnknownVersion(f"version {version} is not being served and not on disk (known: {sorted(known)})")
     state = store.change_routing(model_name, changes, client, action, default_share)
+    if model_base_dir is None:
+        return state
     try:
         publish(model_base_dir, state)
     except OSError as exc:

@@ -5,7 +5,9 @@ change within LEXFLOW_ROUTING_REFRESH_SECONDS, once the versions it names are lo
 commands change it through the same code as `PUT /v1/routing` (serving/promotion.py), with an
 audit record naming this user and host, and rewrite `<model_base_dir>/<model>/routing.json`.
 Settings as the gateway reads them (LEXFLOW_DATABASE_URL, LEXFLOW_MODEL_BASE_DIR,
-LEXFLOW_MODEL_NAME), overridable here.
+LEXFLOW_MODEL_NAME), overridable here. Where the model volume is not mounted (a workstation that
+reaches only the database), a version cannot be checked; that is safe, because a gateway adopts a
+routing change only once it has loaded every version the change names.
 """
 
 from __future__ import annotations
@@ -48,12 +50,17 @@ def promote(
     if number is None:
         raise fail(f"version '{version}': a version is a whole number from 0 to 2^63-1, in digits")
     settings = _settings(model_name, model_base_dir, database_url)
-    on_disk = versions_on_disk(settings.model_base_dir, settings.model_name)
-    if number not in on_disk:
-        raise fail(
-            f"version {number} is not under {settings.model_base_dir / settings.model_name} "
-            f"(versions there: {sorted(on_disk) or 'none'})"
+    model_dir = settings.model_base_dir / settings.model_name
+    if model_dir.is_dir():
+        on_disk = versions_on_disk(settings.model_base_dir, settings.model_name)
+        if number not in on_disk:
+            raise fail(f"version {number} is not under {model_dir} (versions there: {sorted(on_disk) or 'none'})")
+    else:  # e.g. promoting from a workstation that reaches the database but not the model volume
+        console.print(
+            f"note: {model_dir} is not reachable from here, so version {number} is not checked; "
+            "each gateway applies the change only once it has loaded that version"
         )
+        on_disk = {number}
     store = _open_store(settings)
     current = store.routing(settings.model_name, settings.canary_share)
     changes = promotion(current, number, to, canary_share)
@@ -118,9 +125,11 @@ def _apply(
     from serving.promotion import change_routing
 
     client = f"cli {getpass.getuser()}@{socket.gethostname()}"
+    # routing.json only where the model volume is: the gateways rewrite it from the store anyway.
+    base_dir = settings.model_base_dir if (settings.model_base_dir / settings.model_name).is_dir() else None
     try:
         state = change_routing(
-            store, settings.model_base_dir, settings.model_name, changes, client, known, action, settings.canary_share
+            store, base_dir, settings.model_name, changes, client, known, action, settings.canary_share
         )
     except Exception as exc:
         if not is_unavailable(exc):

@@ -83,3 +83,12 @@ def test_bad_input_is_one_error_line_and_exit_2(setup, args, message):
     assert result.exit_code == 2 and "error:" in result.output and message in result.output, result.output
     assert "Traceback" not in result.output
     assert store.routing("lexflow").revision == 0
+
+
+def test_promote_from_where_the_model_volume_is_not_mounted(setup, monkeypatch):
+    root, store = setup
+    monkeypatch.setenv("LEXFLOW_MODEL_BASE_DIR", str(root / "not-mounted"))
+    result = _run("promote", "400", "--to", "production")
+    assert result.exit_code == 0 and "is not checked" in result.output, result.output
+    assert store.routing("lexflow").production == 400
+    assert not (root / "not-mounted").exists()  # no routing.json invented here
