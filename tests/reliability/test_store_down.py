@@ -79,3 +79,23 @@ def test_database_down_gives_json_503_not_ready_and_recovers_by_itself(server, t
         assert "lexflow_store_up 1.0" in client.get("/metrics").text
         assert client.get("/v1/health").json()["predictions"] == 2  # nothing refused was stored
     print(f"\nstore down: every call a JSON 503 within {first_503:.2f} s; ready again {recovered:.2f} s after restart")
+
+
+def test_a_replica_starting_before_the_database_retries_then_gives_up_clearly(caplog):
+    import socket
+
+    from serving.settings import ServingSettings
+    from serving.state import open_store
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens here
+    settings = ServingSettings(
+        database_url=f"postgresql+psycopg://postgres:secret@127.0.0.1:{port}/postgres", store_startup_seconds=1
+    )
+    start = time.monotonic()
+    with pytest.raises(Exception, match=r"Connection refused|connection failed"):
+        open_store(settings)
+    assert 1 <= time.monotonic() - start < 30
+    retries = [r.getMessage() for r in caplog.records if "not reachable yet" in r.getMessage()]
+    assert retries and not any("secret" in message for message in retries)
