@@ -16,12 +16,17 @@ import orjson
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 WRITE = "lexflow_write"  # execution option: this transaction writes (SQLite: BEGIN IMMEDIATE)
 # A locked SQLite database waits this long for the lock before failing (an export holds it for
 # the milliseconds of one UPDATE; a burst of group commits queues behind it).
 SQLITE_BUSY_SECONDS = 30
 CONNECT_TIMEOUT_SECONDS = 5  # PostgreSQL down: fail a request in seconds, not at the TCP timeout
+# Connections per process: as many as the gateway's worker threads (anyio's 40) can hold at once,
+# so a burst of concurrent writes queues in the database, not for a connection (whose wait ends in a
+# pool timeout). Two replicas stay under PostgreSQL's default max_connections of 100.
+POOL = {"pool_size": 5, "max_overflow": 35, "pool_timeout": 30}
 
 
 class StoreUnavailable(RuntimeError):
@@ -30,7 +35,7 @@ class StoreUnavailable(RuntimeError):
 
 def is_unavailable(exc: BaseException) -> bool:
     """A connection-level failure (server down, network, locked file), not a bad statement."""
-    if isinstance(exc, StoreUnavailable | OperationalError | InterfaceError):
+    if isinstance(exc, StoreUnavailable | OperationalError | InterfaceError | PoolTimeout):
         return True
     return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
@@ -48,14 +53,16 @@ def create(url: str) -> Engine:
     if dialect(url) == "sqlite":
         return _sqlite(url)
     connect_args = {"connect_timeout": CONNECT_TIMEOUT_SECONDS} if dialect(url) == "postgresql" else {}
-    return create_engine(url, pool_pre_ping=True, json_serializer=_json_serializer, connect_args=connect_args)
+    return create_engine(url, pool_pre_ping=True, json_serializer=_json_serializer, connect_args=connect_args, **POOL)
 
 
 def _sqlite(url: str) -> Engine:
+    options = POOL if url not in ("sqlite://", "sqlite:///:memory:") else {}  # memory: one shared connection
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS},
         json_serializer=_json_serializer,
+        **options,
     )
 
     @event.listens_for(engine, "connect")

@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from feedback import ExportBusy, InvalidFeedback, StoreUnavailable, UnknownPrediction, is_unavailable
@@ -103,6 +104,7 @@ def install_error_handlers(app: FastAPI) -> None:
     ):
         app.add_exception_handler(error_type, lower_layer_error)
     app.add_exception_handler(DBAPIError, database_error)
+    app.add_exception_handler(PoolTimeout, database_error)
     app.add_exception_handler(RequestValidationError, request_validation)
     app.add_exception_handler(StarletteHTTPException, http_error)
 

@@ -116,3 +116,23 @@ def test_label_routes_for_status_and_metadata(tmp_path):
 
 def test_unknown_label_metadata_without_staging_is_404(client):
     assert client.get("/v1/models/lexflow/labels/canary/metadata").status_code == 404
+
+
+MALFORMED_VERSIONS = ["", "x", "-1", "1.5", "1e3", " 7", "+7", "1_0", "²", "٣", "9" * 20, "1" * 4301]
+
+
+@pytest.mark.parametrize("bad", MALFORMED_VERSIONS, ids=lambda v: repr(v[:12]) + f"[{len(v)}]")
+def test_every_malformed_version_parameter_is_a_4xx(client, bad):
+    from urllib.parse import quote
+
+    q = quote(bad, safe="")
+    calls = [
+        ("POST", f"/v1/classify?version={q}", {"texts": GOVERNING}),
+        ("POST", f"/v1/models/lexflow/versions/{q}:predict", {"instances": [GOVERNING]}),
+        ("GET", f"/v1/models/lexflow/versions/{q}", None),
+        ("GET", f"/v1/models/lexflow/versions/{q}/metadata", None),
+    ]
+    for method, path, body in calls:
+        response = client.request(method, path, json=body)
+        assert 400 <= response.status_code < 500 and "error" in response.json(), (path[:80], response.status_code)
+    assert client.get("/v1/health").json()["predictions"] == 0
