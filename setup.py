@@ -8,7 +8,17 @@ setup(
     description="TFX pipeline that trains, gates and serves a legal-text classifier",
     python_requires=">=3.9,<3.11",
     packages=find_packages(
-        include=["core*", "trainer*", "components*", "feedback*", "pipeline*", "serving*", "lexflow*", "datagen*"]
+        include=[
+            "core*",
+            "trainer*",
+            "components*",
+            "feedback*",
+            "documents*",
+            "pipeline*",
+            "serving*",
+            "lexflow*",
+            "datagen*",
+        ]
     ),
     py_modules=["local_runner", "kubeflow_runner"],
     include_package_data=True,
@@ -49,6 +59,9 @@ setup(
         # Reports: the drift report (Jinja2 template, matplotlib PNGs) and the notebooks' figures.
         "jinja2>=3.1",
         "matplotlib>=3.8",
+        # Documents in (documents/): .docx and .pdf uploads for the review console and `lexflow classify`.
+        "python-docx>=1.1",
+        "pypdf>=5",
     ],
     extras_require={
         "dev": [
