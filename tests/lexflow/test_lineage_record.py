@@ -7,20 +7,20 @@ from lexflow.reports.run_summary import DriftInfo, EvalMetrics, RunSummary, publ
 
 
 def _summary(**changes) -> RunSummary:
-    fields = dict(
-        run_id="run-1",
-        components=[],
-        metrics=EvalMetrics(accuracy=0.9, macro_f1=0.8, baseline_accuracy=0.85),
-        blessed=True,
-        pushed_version="1700000000",
-        pushed_path="/models/lexflow/1700000000",
-        already_served=False,
-        metadata_path=Path("/m.sqlite"),
-        pipeline_root=Path("/p"),
-        spans=[1, 2],
-        new_span=2,
-        drift=DriftInfo(span=2, baseline_span=1, drifted=False, summary="no drift: label linf 0.010 <= 0.2"),
-    )
+    fields = {
+        "run_id": "run-1",
+        "components": [],
+        "metrics": EvalMetrics(accuracy=0.9, macro_f1=0.8, baseline_accuracy=0.85),
+        "blessed": True,
+        "pushed_version": "1700000000",
+        "pushed_path": "/models/lexflow/1700000000",
+        "already_served": False,
+        "metadata_path": Path("/m.sqlite"),
+        "pipeline_root": Path("/p"),
+        "spans": [1, 2],
+        "new_span": 2,
+        "drift": DriftInfo(span=2, baseline_span=1, drifted=False, summary="no drift: label linf 0.010 <= 0.2"),
+    }
     fields.update(changes)
     return RunSummary(**fields)
 
