@@ -24,6 +24,8 @@ router = APIRouter(tags=["console"], include_in_schema=False)
 DocumentId = Annotated[str, Path(max_length=36, pattern=r"^[0-9a-f-]+$")]
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 _NAME = re.compile(r"^[^/\\\x00-\x1f]{1,200}$")
+# Reviewed documents quote stored texts: read with the API key, like the feedback listing.
+READ_TEXTS = [ApiKey]
 EXPORT_FIELDS = [
     "index",
     "heading",
@@ -58,21 +60,27 @@ async def classify_document(
         ids += (await service.classify_async(provisions.texts[start : start + batch])).ids
     entries = [{"prediction_id": i, "heading": h} for i, h in zip(ids, provisions.headings, strict=True)]
     document_id = await run_in_threadpool(review.save_document, store, name, entries)
-    return await _document_page(request, store, service.known_labels(), document_id, fragment=True)
+    return await _document_page(request, store, service.known_labels(), document_id)
 
 
 @router.get("/ui/documents/{document_id}")
-async def document(request: Request, document_id: DocumentId, service: ServiceDep, store: StoreDep) -> Response:
-    return await _document_page(request, store, service.known_labels(), document_id, fragment=False)
+async def document(request: Request, document_id: DocumentId) -> Response:
+    """The page of a reviewed document; its script loads the provisions with the API key (they are stored texts)."""
+    return render(request, "document_page.html.j2", page="review", document_id=document_id)
 
 
-async def _document_page(request: Request, store: Any, labels: set[str], document_id: str, fragment: bool) -> Response:
+@router.get("/ui/documents/{document_id}/view", dependencies=READ_TEXTS)
+async def document_view(request: Request, document_id: DocumentId, service: ServiceDep, store: StoreDep) -> Response:
+    return await _document_page(request, store, service.known_labels(), document_id)
+
+
+async def _document_page(request: Request, store: Any, labels: set[str], document_id: str) -> Response:
     name, provisions = await _load(store, document_id)
     rows = [_row(i, p) for i, p in enumerate(provisions)]
     reviewed = sum(1 for r in rows if r["status"] != "unreviewed")
     return render(
         request,
-        "document.html.j2" if fragment else "document_page.html.j2",
+        "document.html.j2",
         page="review",
         document_id=document_id,
         name=name,
@@ -92,7 +100,7 @@ async def decide(body: Decision, service: ServiceDep, store: StoreDep, metrics: 
     )
 
 
-@router.get("/ui/documents/{document_id}/export.{fmt}")
+@router.get("/ui/documents/{document_id}/export.{fmt}", dependencies=READ_TEXTS)
 async def export(document_id: DocumentId, fmt: str, store: StoreDep) -> Response:
     """The reviewed document: every provision with its predicted and its reviewed label."""
     if fmt not in ("csv", "json"):

@@ -102,10 +102,11 @@ def test_confirm_and_correct_in_place_then_export_csv_and_json(client):
     document = client.get(f"/ui/documents/{document_id}/export.json").json()
     assert document["document"] == "contract.txt" and document["provisions"][1]["label"] == "payment_terms"
     assert document["provisions"][1]["confidence"] == pytest.approx(0.7)
-    page = client.get(f"/ui/documents/{document_id}")
+    assert client.get(f"/ui/documents/{document_id}").status_code == 200
+    page = client.get(f"/ui/documents/{document_id}/view")
     assert page.status_code == 200 and "3 of 3 provisions reviewed" in page.text
     assert client.get(f"/ui/documents/{document_id}/export.xml").status_code == 404
-    assert client.get("/ui/documents/00000000-0000-0000-0000-000000000000").status_code == 404
+    assert client.get("/ui/documents/00000000-0000-0000-0000-000000000000/view").status_code == 404
 
 
 @pytest.mark.parametrize(

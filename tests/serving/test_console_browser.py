@@ -137,12 +137,18 @@ def test_review_a_contract_in_the_browser(server, browser):
     corrected = rows[1].get_attribute("data-prediction-id")
     assert [(f.label, f.predicted_label) for f in store.corrections(corrected)] == [("payment_terms", "termination")]
     export = _css(browser, "#export-json")[0].get_attribute("href")
-    with urllib.request.urlopen(export, timeout=10) as response:
+    with urllib.request.urlopen(urllib.request.Request(export, headers={"X-API-Key": KEY}), timeout=10) as response:
         provisions = json.load(response)["provisions"]
     assert [(p["prediction_id"], p["label"], p["status"]) for p in provisions][1] == (
         corrected,
         "payment_terms",
         "corrected",
+    )
+
+    _css(browser, 'a[href^="/ui/documents/"]:not(.download)')[0].click()  # the review's own page
+    statuses = ["confirmed", "corrected", "unreviewed"]
+    _wait(
+        browser, lambda d: [r.find_element("css selector", ".status").text for r in _css(d, "tr.provision")] == statuses
     )
 
 

@@ -55,6 +55,8 @@ function setupLogin() {
     input.value = "";
     refresh();
     if (document.body.dataset.page === "queue") loadNext();
+    const stored = document.querySelector("#document[data-load]");
+    if (stored) loadDocument(stored);
   });
   refresh();
 }
@@ -87,7 +89,31 @@ async function decide(row, label) {
   }
 }
 
+async function loadDocument(target) {
+  try {
+    target.innerHTML = await (await call("GET", target.dataset.load)).text();
+  } catch (_) {
+    target.innerHTML = '<p class="muted">Reviewed documents quote stored texts: enter the API key.</p>';
+  }
+}
+
+async function download(link) {
+  // A plain link cannot send the API key: fetch the export with it and save the answer.
+  const response = await call("GET", link.getAttribute("href"));
+  const match = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "");
+  const url = URL.createObjectURL(await response.blob());
+  const save = document.createElement("a");
+  save.href = url;
+  save.download = match ? match[1] : "export";
+  document.body.appendChild(save);
+  save.click();
+  save.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
 function setupReview() {
+  const stored = document.querySelector("#document[data-load]");
+  if (stored) loadDocument(stored);
   const paste = document.getElementById("classify-paste");
   if (paste) {
     paste.addEventListener("click", () => classify("pasted.txt", new TextEncoder().encode(document.getElementById("paste").value)));
@@ -101,7 +127,10 @@ function setupReview() {
     if (event.target.matches("select.label-choice")) decide(event.target.closest("tr"), event.target.value);
   });
   document.addEventListener("click", (event) => {
-    if (event.target.matches("button.confirm")) {
+    if (event.target.matches("a.download")) {
+      event.preventDefault();
+      download(event.target).catch(() => {});
+    } else if (event.target.matches("button.confirm")) {
       const row = event.target.closest("tr");
       decide(row, row.querySelector("select.label-choice").value);
     }
