@@ -109,6 +109,13 @@ def test_review_a_contract_in_the_browser(server, browser):
 
     base, app = server
     store = app.state.gateway.store
+    browser.get(base + "/ui/review")  # without the key: the page reads, a write is refused with the reason
+    _css(browser, "#paste")[0].send_keys(CONTRACT)
+    _css(browser, "#classify-paste")[0].click()
+    _wait(browser, lambda d: _css(d, "#message.error") and "API key" in _css(d, "#message")[0].text)
+    browser.save_screenshot(str(SCREENSHOTS / "review-no-key.png"))
+    assert store.counts()["predictions"] == 0
+
     _log_in(browser, base, "/ui/review")
     _css(browser, "#classify-paste")[0].click()  # nothing pasted: the page says why, nothing stored
     _wait(browser, lambda d: _css(d, "#message.error") and "empty" in _css(d, "#message")[0].text)
@@ -185,3 +192,19 @@ def test_work_the_queue_by_keyboard_and_open_the_models_page(server, browser):
     _wait(browser, lambda d: _css(d, "section.version"))
     assert "Version 7" in _css(browser, "section.version h2")[0].text and _css(browser, "svg.chart polyline")
     browser.save_screenshot(str(SCREENSHOTS / "models.png"))
+
+
+def test_upload_a_docx_in_the_browser(server, browser, tmp_path):
+    docx = pytest.importorskip("docx")
+    base, app = server
+    document = docx.Document()
+    for paragraph in CONTRACT.split("\n\n"):
+        document.add_paragraph(paragraph.strip())
+    path = tmp_path / "master-agreement.docx"
+    document.save(str(path))
+    _log_in(browser, base, "/ui/review")
+    _css(browser, "#upload")[0].send_keys(str(path))
+    _css(browser, "#classify-file")[0].click()
+    _wait(browser, lambda d: len(_css(d, "tr.provision")) == 3)
+    assert "master-agreement.docx" in _css(browser, ".document h2")[0].text
+    browser.save_screenshot(str(SCREENSHOTS / "review-docx.png"))
