@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from feedback import review
 from serving.api.feedback import record_feedback
-from serving.deps import ApiKey, MetricsDep, ServiceDep, StoreDep
+from serving.deps import ApiKey, MetricsDep, ServiceDep, StoreDep, TextListing
 from serving.errors import ApiError, json_response
 from serving.ui.intake import intake
 from serving.ui.templating import render
@@ -24,8 +24,8 @@ router = APIRouter(tags=["console"], include_in_schema=False)
 DocumentId = Annotated[str, Path(max_length=36, pattern=r"^[0-9a-f-]+$")]
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 _NAME = re.compile(r"^[^/\\\x00-\x1f]{1,200}$")
-# Reviewed documents quote stored texts: read with the API key, like the feedback listing.
-READ_TEXTS = [ApiKey]
+# Reviewed documents quote stored texts: read under the feedback listing's policy (the API key).
+READ_TEXTS = [ApiKey, TextListing]
 EXPORT_FIELDS = [
     "index",
     "heading",

@@ -14,11 +14,12 @@ from starlette.concurrency import run_in_threadpool
 
 from feedback import review
 from serving.api.feedback import record_feedback
-from serving.deps import ApiKey, MetricsDep, ServiceDep, StoreDep
+from serving.deps import ApiKey, MetricsDep, ServiceDep, StoreDep, TextListing
 from serving.errors import ApiError, json_response
 from serving.ui.templating import render, reviewer
 
-router = APIRouter(tags=["console"], include_in_schema=False, dependencies=[ApiKey])
+# Claims are writes and records quote stored texts: the API key, and the feedback listing's policy.
+router = APIRouter(tags=["console"], include_in_schema=False, dependencies=[ApiKey, TextListing])
 CLAIM_TTL = timedelta(minutes=10)
 PredictionId = Annotated[str, Path(max_length=64, pattern=r"^[0-9A-Za-z-]+$")]
 Reviewer = Annotated[str, Depends(reviewer)]

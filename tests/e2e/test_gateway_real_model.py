@@ -286,7 +286,7 @@ def test_console_classifies_a_contract_and_shows_the_versions_lineage(base_dir, 
     )
     reports = pipeline_run.config.local_path("pipeline_root").parent / "reports"
     version = int(pipeline_run.model_dir.name)
-    with _client(base_dir, tmp_path, reports_dir=reports) as client:
+    with _client(base_dir, tmp_path, reports_dir=reports, allow_unauthenticated_text_listing=True) as client:
         page = client.post("/ui/documents", params={"name": "contract.txt"}, content=contract.encode())
         assert page.status_code == 200, page.text
         document_id = page.text.split('data-document-id="')[1].split('"')[0]

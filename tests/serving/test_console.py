@@ -21,6 +21,13 @@ CONTRACT = (
 REVIEWER = {"X-Reviewer": "reviewer-one"}
 
 
+@pytest.fixture
+def client(tmp_path):
+    """Without an API key, reading stored texts (reviewed documents, the queue) needs the explicit opt-in."""
+    with gateway(tmp_path, allow_unauthenticated_text_listing=True) as client:
+        yield client
+
+
 def _store(client):
     return client.app.state.gateway.store
 
@@ -204,3 +211,14 @@ def test_models_page_shows_routing_accuracy_agreement_drift_and_lineage(tmp_path
     assert 'class="badge shadow"' in seven and "abc123" in seven and "no feedback yet" in seven
     assert "Drift detected" in page and "/v1/reports/drift-live-1.html" in page
     assert "text_length" in page and "0.310" in page
+
+
+def test_without_a_key_stored_texts_are_not_shown_unless_allowed(tmp_path):
+    with gateway(tmp_path) as client:
+        document_id = _document_id(_upload(client))
+        for response in (
+            client.get(f"/ui/documents/{document_id}/view"),
+            client.get(f"/ui/documents/{document_id}/export.json"),
+            client.post("/ui/queue/next", headers=REVIEWER),
+        ):
+            assert response.status_code == 403 and "LEXFLOW_API_KEY" in response.json()["error"]

@@ -196,7 +196,7 @@ def test_work_the_queue_by_keyboard_and_open_the_models_page(server, browser):
 
 def test_upload_a_docx_in_the_browser(server, browser, tmp_path):
     docx = pytest.importorskip("docx")
-    base, app = server
+    base, _app = server
     document = docx.Document()
     for paragraph in CONTRACT.split("\n\n"):
         document.add_paragraph(paragraph.strip())
