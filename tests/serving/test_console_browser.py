@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 
+from core.reports import write_lineage
 from feedback.tables import FeedbackRow
 from serving.app import create_app
 from serving.settings import ServingSettings
@@ -42,6 +43,22 @@ def server(tmp_path_factory) -> Iterator[tuple[str, object]]:
         export_data_root=tmp / "data",
         reports_dir=tmp / "reports",
         api_key=KEY,
+    )
+    # What `lexflow run` and `lexflow drift --live` would have written, for the models page.
+    write_lineage(
+        tmp / "reports", 7, {"spans": [1, 2], "blessed": True, "evaluation": {"accuracy": 0.93, "macro_f1": 0.9}}
+    )
+    verdict = {"feature": "text_length", "metric": "JSD", "value": 0.04, "threshold": 0.1, "drifted": False}
+    (tmp / "reports" / "drift-live.json").write_text(
+        json.dumps(
+            {
+                "drifted": False,
+                "report": "drift-live-1.html",
+                "current_rows": 7,
+                "baseline_rows": 900,
+                "measures": [verdict],
+            }
+        )
     )
     app = create_app(settings, backend=StandInBackend())
     with socket.socket() as probe:
@@ -190,7 +207,8 @@ def test_work_the_queue_by_keyboard_and_open_the_models_page(server, browser):
 
     browser.get(base + "/ui/models")
     _wait(browser, lambda d: _css(d, "section.version"))
-    assert "Version 7" in _css(browser, "section.version h2")[0].text and _css(browser, "svg.chart polyline")
+    assert "Version 7" in _css(browser, "section.version h2")[0].text and _css(browser, "svg.chart circle")
+    assert "No drift" in _css(browser, "section.drift")[0].text and "[1, 2]" in _css(browser, "dl.lineage")[0].text
     browser.save_screenshot(str(SCREENSHOTS / "models.png"))
 
 
