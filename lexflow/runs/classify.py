@@ -1,0 +1,228 @@
+"""Bulk classification (`lexflow classify`): documents or a `text` CSV in, one labelled row per provision out.
+
+Three steps, so that bad input fails before any model work and before the output is opened:
+
+1. `collect(path)`: every input row. A `.txt`/`.docx`/`.pdf` is read and split into provisions
+   (documents/); a directory contributes its documents (recursively, sorted); a CSV's `text` column
+   contributes one row per line, not split. Any bad file or row raises a `UserError` naming it.
+2. `load_model(...)`: the version the gateway would answer unpinned requests with, loaded with the
+   gateway's own in-process code (`serving.backends.inprocess.LoadedModel`, its micro-batcher included).
+3. `classify(rows, predict, batch_size)`: large batches, the next one scored while the previous one
+   is written, so the model is never idle waiting for output (BENCHMARKS.md: bulk classification).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Optional
+
+from core.errors import UserError
+from documents import DEFAULT_MAX_BYTES, DEFAULT_MAX_CHARS, DocumentError, read_document, split_provisions
+from documents import supported_extensions as document_extensions
+
+if TYPE_CHECKING:
+    from serving.backends.base import Prediction
+    from serving.backends.inprocess import LoadedModel
+
+COLUMNS = ["document", "provision", "number", "heading", "start", "end", "text", "label", "confidence", "margin"]
+FORMATS = ("csv", "json")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One text to classify: a provision of a document (with its place in it) or a row of a CSV."""
+
+    document: str
+    provision: int  # the provision's index in its document, or the CSV row's index (0 = first data row)
+    text: str  # what the model reads: the provision on one line, or the CSV cell as it is
+    number: Optional[str] = None
+    heading: Optional[str] = None
+    start: Optional[int] = None
+    end: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class Result:
+    row: Row
+    label: str
+    confidence: float  # the top class's score
+    margin: float  # top score minus the second: small means the model hesitated
+
+    def record(self) -> dict[str, Any]:
+        r = self.row
+        return {
+            "document": r.document,
+            "provision": r.provision,
+            "number": r.number,
+            "heading": r.heading,
+            "start": r.start,
+            "end": r.end,
+            "text": r.text,
+            "label": self.label,
+            "confidence": round(self.confidence, 6),
+            "margin": round(self.margin, 6),
+        }
+
+
+# --- 1. inputs ---------------------------------------------------------------------------------------
+
+
+def collect(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, max_chars: int = DEFAULT_MAX_CHARS) -> list[Row]:
+    """The rows of a document, a directory of documents or a `text` CSV; UserError on bad input."""
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in document_extensions())
+        if not files:
+            raise UserError(f"{path}: no documents ({', '.join(document_extensions())}) in this directory")
+        return [row for file in files for row in document_rows(file, path, max_bytes, max_chars)]
+    if not path.exists():
+        raise UserError(f"{path}: no such file or directory")
+    if path.suffix.lower() == ".csv":
+        return csv_rows(path)
+    return document_rows(path, path.parent, max_bytes, max_chars)
+
+
+def document_rows(path: Path, root: Path, max_bytes: int, max_chars: int) -> list[Row]:
+    name = path.relative_to(root).as_posix() if path != root else path.name
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:  # before reading it into memory
+            raise UserError(f"{path}: {size} bytes exceeds the limit of {max_bytes} bytes (--max-bytes)")
+        text = read_document(path.name, path.read_bytes(), max_bytes=max_bytes)
+        provisions = split_provisions(text, max_chars=max_chars)
+    except DocumentError as exc:
+        # The readers name the file by its base name; the CLI names it by the path the user gave.
+        raise UserError(f"{path}: {str(exc).removeprefix(path.name + ': ')}") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    return [Row(name, p.index, p.flat_text, p.number, p.heading, p.start, p.end) for p in provisions]
+
+
+def csv_rows(path: Path) -> list[Row]:
+    """One row per CSV record's `text` cell (UTF-8, a BOM allowed); an empty cell is an error, not a skip."""
+    try:
+        content = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: not UTF-8 text (byte {exc.start}); save the CSV as UTF-8") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    if "\x00" in content:
+        raise UserError(f"{path}: binary content (NUL bytes), not a CSV file")
+    reader = csv.DictReader(io.StringIO(content, newline=""))
+    try:
+        if not reader.fieldnames or "text" not in reader.fieldnames:
+            found = ", ".join(reader.fieldnames or []) or "none"
+            raise UserError(f"{path}: no `text` column (columns: {found})")
+        rows = []
+        for index, record in enumerate(reader):
+            text = record.get("text")
+            if text is None or not text.strip():
+                raise UserError(f"{path}: line {reader.line_num}: empty `text`")
+            rows.append(Row(path.name, index, text))
+    except csv.Error as exc:
+        raise UserError(f"{path}: line {reader.line_num}: malformed CSV ({exc})") from None
+    if not rows:
+        raise UserError(f"{path}: no rows below the header")
+    return rows
+
+
+# --- 2. the model ------------------------------------------------------------------------------------
+
+
+def load_model(model_base_dir: Path, model_name: str, version: Optional[int] = None) -> LoadedModel:
+    """`version`, else the newest complete version: what the gateway answers unpinned requests with."""
+    from serving.backends.inprocess import LoadedModel
+
+    model_dir = Path(model_base_dir) / model_name
+    available = _versions(model_dir)
+    if not available:
+        raise UserError(f"{model_dir}: no model versions (train one with `lexflow run`, or pass --model-base-dir)")
+    if version is None:
+        version = max(available)
+    elif version not in available:
+        raise UserError(f"{model_dir}: no version {version} (versions: {', '.join(map(str, sorted(available)))})")
+    try:
+        return LoadedModel(version, available[version])
+    except Exception as exc:  # TensorFlow's many load errors: a corrupt or foreign SavedModel
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UserError(f"{available[version]}: cannot load the model ({first})") from None
+
+
+def _versions(model_dir: Path) -> dict[int, Path]:
+    """Complete versions (the Pusher copies saved_model.pb last), as the in-process backend sees them."""
+    if not model_dir.is_dir():
+        return {}
+    return {
+        int(p.name): p
+        for p in model_dir.iterdir()
+        if p.is_dir() and p.name.isdigit() and (p / "saved_model.pb").is_file()
+    }
+
+
+# --- 3. classification and output --------------------------------------------------------------------
+
+
+def classify(
+    rows: Sequence[Row], predict: Callable[[list[str]], Prediction], batch_size: int
+) -> Iterator[list[Result]]:
+    """Results batch by batch, in input order; batch k+1 is scored while the caller consumes batch k."""
+    batches = [list(rows[i : i + batch_size]) for i in range(0, len(rows), batch_size)]
+    with ThreadPoolExecutor(1, thread_name_prefix="classify") as pool:
+        ahead: Optional[Future[Prediction]] = None
+        for i, batch in enumerate(batches):
+            current = ahead or pool.submit(predict, [r.text for r in batch])
+            ahead = pool.submit(predict, [r.text for r in batches[i + 1]]) if i + 1 < len(batches) else None
+            yield _results(batch, current.result())
+
+
+def _results(batch: list[Row], prediction: Prediction) -> list[Result]:
+    results = []
+    for row, label, scores in zip(batch, prediction.labels, prediction.scores, strict=True):
+        top, second = _top_two(scores)
+        results.append(Result(row, label, top, top - second))
+    return results
+
+
+def _top_two(scores: list[float]) -> tuple[float, float]:
+    top = second = float("-inf")
+    for score in scores:
+        if score > top:
+            top, second = score, top
+        elif score > second:
+            second = score
+    return top, (second if len(scores) > 1 else 0.0)
+
+
+class Writer:
+    """CSV (a header, one line per result) or JSON (one array of objects), streamed to `out`."""
+
+    def __init__(self, out: IO[str], fmt: str):
+        if fmt not in FORMATS:
+            raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
+        self.out, self.fmt, self.count = out, fmt, 0
+        self._csv = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n") if fmt == "csv" else None
+        if self._csv is not None:
+            self._csv.writeheader()
+        else:
+            out.write("[")
+
+    def write(self, results: list[Result]) -> None:
+        if self._csv is not None:
+            self._csv.writerows(r.record() for r in results)
+        else:
+            for result in results:
+                self.out.write(",\n" if self.count else "\n")
+                self.out.write(json.dumps(result.record(), ensure_ascii=False))
+                self.count += 1
+            return
+        self.count += len(results)
+
+    def close(self) -> None:
+        if self._csv is None:
+            self.out.write("\n]\n" if self.count else "]\n")
+        self.out.flush()
