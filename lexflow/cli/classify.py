@@ -65,14 +65,10 @@ def classify(
 def _run(rows: list[Row], predict, out, output_format: str, batch_size: int, show_progress: bool) -> None:
     from lexflow.runs import classify as bulk
 
-    writer = bulk.Writer(out, output_format)
     columns = (TextColumn("classifying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err_console, disable=not show_progress) as bar:
         task = bar.add_task("classify", total=len(rows))
-        for results in bulk.classify(rows, predict, batch_size):
-            writer.write(results)
-            bar.advance(task, len(results))
-    writer.close()
+        bulk.classify_to(out, rows, predict, output_format, batch_size, lambda n: bar.advance(task, n))
 
 
 def _settings(model_base_dir: Optional[Path], model_name: Optional[str]):

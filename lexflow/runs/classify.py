@@ -198,6 +198,23 @@ def _top_two(scores: list[float]) -> tuple[float, float]:
     return top, (second if len(scores) > 1 else 0.0)
 
 
+def classify_to(
+    out: IO[str],
+    rows: Sequence[Row],
+    predict: Callable[[list[str]], Prediction],
+    output_format: str,
+    batch_size: int,
+    on_batch: Callable[[int], None] = lambda n: None,
+) -> int:
+    """Classify `rows` and write the results to `out` as they come; `on_batch(n)` after each batch."""
+    writer = Writer(out, output_format)
+    for results in classify(rows, predict, batch_size):
+        writer.write(results)
+        on_batch(len(results))
+    writer.close()
+    return writer.count
+
+
 class Writer:
     """CSV (a header, one line per result) or JSON (one array of objects), streamed to `out`."""
 
@@ -215,11 +232,12 @@ class Writer:
         if self._csv is not None:
             self._csv.writerows(r.record() for r in results)
         else:
-            for result in results:
-                self.out.write(",\n" if self.count else "\n")
-                self.out.write(json.dumps(result.record(), ensure_ascii=False))
-                self.count += 1
-            return
+            self.out.write(
+                "".join(
+                    (",\n" if self.count + i else "\n") + json.dumps(r.record(), ensure_ascii=False)
+                    for i, r in enumerate(results)
+                )
+            )
         self.count += len(results)
 
     def close(self) -> None:
