@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
@@ -16,9 +17,9 @@ from core.errors import UserError
 from lexflow.cli.common import err_console, fail, validation_message
 
 if TYPE_CHECKING:
-    from lexflow.runs.classify import Row
+    from lexflow.runs.classify import Result
 
-DEFAULT_BATCH_SIZE = 512
+DEFAULT_BATCH_SIZE = 256
 
 
 def classify(
@@ -44,31 +45,37 @@ def classify(
         raise fail(f"--format {output_format!r}: use csv or json")
     settings = _settings(model_base_dir, model_name)
     try:
-        rows = bulk.collect(path, max_bytes=max_bytes, max_chars=max_chars)
+        rows = bulk.rows(path, max_bytes=max_bytes, max_chars=max_chars)
         model = bulk.load_model(settings.model_base_dir, settings.model_name, version)
     except UserError as exc:
         raise fail(str(exc)) from None
-    err_console.print(f"{len(rows)} texts from {path}; model {settings.model_name} version {model.version}")
-    started = time.perf_counter()
+    err_console.print(f"model {settings.model_name} version {model.version}; reading {path}")
+    started = time.perf_counter()  # the rate below is of reading, splitting, scoring and writing
+    columns = (TextColumn("classifying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:
-        with ExitStack() as stack:
-            out = stack.enter_context(output.open("w", encoding="utf-8", newline="")) if output else sys.stdout
-            _run(rows, model.predict, out, output_format, batch_size, progress)
-    except OSError as exc:
-        raise fail(f"{output}: cannot write it ({exc.strerror or exc})") from None
+        with Progress(*columns, console=err_console, disable=not progress) as bar:
+            task = bar.add_task("classify", total=None)
+            try:
+                total, batches = bulk.classify(rows, model.predict, batch_size, lambda n: bar.advance(task, n))
+            except UserError as exc:
+                raise fail(str(exc)) from None
+            bar.update(task, total=total)
+            _write(batches, output, output_format)
     finally:
         model.close()
     seconds = time.perf_counter() - started
-    err_console.print(f"classified {len(rows)} texts in {seconds:.1f} s ({len(rows) / max(seconds, 1e-9):.0f}/s)")
+    err_console.print(f"classified {total} texts in {seconds:.1f} s ({total / max(seconds, 1e-9):.0f}/s)")
 
 
-def _run(rows: list[Row], predict, out, output_format: str, batch_size: int, show_progress: bool) -> None:
+def _write(batches: Iterator[list[Result]], output: Optional[Path], output_format: str) -> None:
     from lexflow.runs import classify as bulk
 
-    columns = (TextColumn("classifying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err_console, disable=not show_progress) as bar:
-        task = bar.add_task("classify", total=len(rows))
-        bulk.classify_to(out, rows, predict, output_format, batch_size, lambda n: bar.advance(task, n))
+    try:
+        with ExitStack() as stack:
+            out = stack.enter_context(output.open("w", encoding="utf-8", newline="")) if output else sys.stdout
+            bulk.write(out, batches, output_format)
+    except OSError as exc:
+        raise fail(f"{output}: cannot write it ({exc.strerror or exc})") from None
 
 
 def _settings(model_base_dir: Optional[Path], model_name: Optional[str]):

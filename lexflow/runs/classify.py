@@ -1,14 +1,15 @@
 """Bulk classification (`lexflow classify`): documents or a `text` CSV in, one labelled row per provision out.
 
-Three steps, so that bad input fails before any model work and before the output is opened:
+Three steps; bad input fails before the output is opened (nothing is written):
 
-1. `collect(path)`: every input row. A `.txt`/`.docx`/`.pdf` is read and split into provisions
+1. `rows(path)`: every input row, lazily. A `.txt`/`.docx`/`.pdf` is read and split into provisions
    (documents/); a directory contributes its documents (recursively, sorted); a CSV's `text` column
-   contributes one row per line, not split. Any bad file or row raises a `UserError` naming it.
+   contributes one row per record, not split. Any bad file or row raises a `UserError` naming it.
 2. `load_model(...)`: the version the gateway would answer unpinned requests with, loaded with the
    gateway's own in-process code (`serving.backends.inprocess.LoadedModel`, its micro-batcher included).
-3. `classify(rows, predict, batch_size)`: large batches, the next one scored while the previous one
-   is written, so the model is never idle waiting for output (BENCHMARKS.md: bulk classification).
+3. `classify(rows, predict, batch_size)`: large batches, each scored as soon as it is full while
+   later documents are still being read and split, and written while the last ones are scored,
+   so the model waits neither for the splitter nor for the output (BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -16,11 +17,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Optional
+from typing import IO, TYPE_CHECKING, Any, NamedTuple, Optional
 
 from core.errors import UserError
 from documents import DEFAULT_MAX_BYTES, DEFAULT_MAX_CHARS, DocumentError, read_document, split_provisions
@@ -34,8 +34,7 @@ COLUMNS = ["document", "provision", "number", "heading", "start", "end", "text",
 FORMATS = ("csv", "json")
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):  # a tuple: cheap to build, one per provision
     """One text to classify: a provision of a document (with its place in it) or a row of a CSV."""
 
     document: str
@@ -47,44 +46,46 @@ class Row:
     end: Optional[int] = None
 
 
-@dataclass(frozen=True)
-class Result:
+class Result(NamedTuple):
     row: Row
     label: str
     confidence: float  # the top class's score
     margin: float  # top score minus the second: small means the model hesitated
 
-    def record(self) -> dict[str, Any]:
+    def values(self) -> tuple[Any, ...]:
+        """In COLUMNS order."""
         r = self.row
-        return {
-            "document": r.document,
-            "provision": r.provision,
-            "number": r.number,
-            "heading": r.heading,
-            "start": r.start,
-            "end": r.end,
-            "text": r.text,
-            "label": self.label,
-            "confidence": round(self.confidence, 6),
-            "margin": round(self.margin, 6),
-        }
+        confidence, margin = round(self.confidence, 6), round(self.margin, 6)
+        return (r.document, r.provision, r.number, r.heading, r.start, r.end, r.text, self.label, confidence, margin)
+
+    def record(self) -> dict[str, Any]:
+        return dict(zip(COLUMNS, self.values(), strict=True))
 
 
 # --- 1. inputs ---------------------------------------------------------------------------------------
 
 
 def collect(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, max_chars: int = DEFAULT_MAX_CHARS) -> list[Row]:
-    """The rows of a document, a directory of documents or a `text` CSV; UserError on bad input."""
+    """All rows of `path` (see `rows`)."""
+    return list(rows(path, max_bytes=max_bytes, max_chars=max_chars))
+
+
+def rows(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, max_chars: int = DEFAULT_MAX_CHARS) -> Iterator[Row]:
+    """The rows of a document, a directory of documents or a `text` CSV, document by document.
+
+    What can be checked without reading is checked now (the path exists, a directory holds
+    documents); a bad file or row raises a UserError naming it when the iteration reaches it.
+    """
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in document_extensions())
         if not files:
             raise UserError(f"{path}: no documents ({', '.join(document_extensions())}) in this directory")
-        return [row for file in files for row in document_rows(file, path, max_bytes, max_chars)]
+        return (row for file in files for row in document_rows(file, path, max_bytes, max_chars))
     if not path.exists():
         raise UserError(f"{path}: no such file or directory")
     if path.suffix.lower() == ".csv":
-        return csv_rows(path)
-    return document_rows(path, path.parent, max_bytes, max_chars)
+        return iter(csv_rows(path))
+    return iter(document_rows(path, path.parent, max_bytes, max_chars))
 
 
 def document_rows(path: Path, root: Path, max_bytes: int, max_chars: int) -> list[Row]:
@@ -168,16 +169,52 @@ def _versions(model_dir: Path) -> dict[int, Path]:
 
 
 def classify(
-    rows: Sequence[Row], predict: Callable[[list[str]], Prediction], batch_size: int
-) -> Iterator[list[Result]]:
-    """Results batch by batch, in input order; batch k+1 is scored while the caller consumes batch k."""
-    batches = [list(rows[i : i + batch_size]) for i in range(0, len(rows), batch_size)]
-    with ThreadPoolExecutor(1, thread_name_prefix="classify") as pool:
-        ahead: Optional[Future[Prediction]] = None
-        for i, batch in enumerate(batches):
-            current = ahead or pool.submit(predict, [r.text for r in batch])
-            ahead = pool.submit(predict, [r.text for r in batches[i + 1]]) if i + 1 < len(batches) else None
-            yield _results(batch, current.result())
+    rows: Iterable[Row],
+    predict: Callable[[list[str]], Prediction],
+    batch_size: int,
+    on_scored: Callable[[int], None] = lambda n: None,
+) -> tuple[int, Iterator[list[Result]]]:
+    """(how many rows, their results batch by batch in input order).
+
+    Reading and splitting the inputs (this thread) overlaps with scoring (a worker thread: the
+    model runs outside the GIL): each batch is scored as soon as it is full. It returns once every
+    row has been read, so a bad input raises here, before the caller has written anything; the
+    model is meanwhile still scoring the last batches, while the caller writes the first ones.
+    `on_scored(n)` is called from the worker after each batch.
+    """
+    pool = ThreadPoolExecutor(1, thread_name_prefix="classify")
+    pending: list[tuple[list[Row], Future[Prediction]]] = []
+
+    def submit(batch: list[Row]) -> None:
+        def scored(done: Future[Prediction]) -> None:
+            if not done.cancelled() and done.exception() is None:
+                on_scored(len(batch))
+
+        future = pool.submit(predict, [r.text for r in batch])
+        future.add_done_callback(scored)
+        pending.append((batch, future))
+
+    try:
+        batch: list[Row] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) == batch_size:
+                submit(batch)
+                batch = []
+        if batch:
+            submit(batch)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    return sum(len(b) for b, _ in pending), _in_order(pool, pending)
+
+
+def _in_order(pool: ThreadPoolExecutor, pending: list[tuple[list[Row], Future[Prediction]]]) -> Iterator[list[Result]]:
+    try:
+        for batch, future in pending:
+            yield _results(batch, future.result())
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _results(batch: list[Row], prediction: Prediction) -> list[Result]:
@@ -200,17 +237,20 @@ def _top_two(scores: list[float]) -> tuple[float, float]:
 
 def classify_to(
     out: IO[str],
-    rows: Sequence[Row],
+    rows: Iterable[Row],
     predict: Callable[[list[str]], Prediction],
     output_format: str,
     batch_size: int,
-    on_batch: Callable[[int], None] = lambda n: None,
 ) -> int:
-    """Classify `rows` and write the results to `out` as they come; `on_batch(n)` after each batch."""
+    """Classify `rows` and write the results to `out`; how many were written."""
+    _, batches = classify(rows, predict, batch_size)
+    return write(out, batches, output_format)
+
+
+def write(out: IO[str], batches: Iterable[list[Result]], output_format: str) -> int:
     writer = Writer(out, output_format)
-    for results in classify(rows, predict, batch_size):
+    for results in batches:
         writer.write(results)
-        on_batch(len(results))
     writer.close()
     return writer.count
 
@@ -222,15 +262,15 @@ class Writer:
         if fmt not in FORMATS:
             raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
         self.out, self.fmt, self.count = out, fmt, 0
-        self._csv = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n") if fmt == "csv" else None
+        self._csv = csv.writer(out, lineterminator="\n") if fmt == "csv" else None
         if self._csv is not None:
-            self._csv.writeheader()
+            self._csv.writerow(COLUMNS)
         else:
             out.write("[")
 
     def write(self, results: list[Result]) -> None:
         if self._csv is not None:
-            self._csv.writerows(r.record() for r in results)
+            self._csv.writerows(r.values() for r in results)
         else:
             self.out.write(
                 "".join(

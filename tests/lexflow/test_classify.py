@@ -74,7 +74,7 @@ def test_a_contract_is_split_and_every_provision_classified(tmp_path, model):
     assert " ".join(CONTRACT[start:end].split()) == governing["text"]
     assert next(r for r in rows if r["number"] == "2.2")["label"] == "termination"
     assert model.closed
-    assert "12 texts from" in result.stderr and "version 7" in result.stderr
+    assert "version 7" in result.stderr and "classified 12 texts" in result.stderr
 
 
 def test_a_directory_of_documents_in_sorted_order_as_json(tmp_path, model):
@@ -167,7 +167,7 @@ def test_bad_input_is_one_error_line_naming_the_file_and_exit_2(tmp_path, model,
     assert not out.exists() and model.calls == []  # nothing scored, nothing written
 
 
-def test_one_bad_document_in_a_directory_stops_the_run_before_scoring(tmp_path, model):
+def test_one_bad_document_in_a_directory_stops_the_run_before_any_output(tmp_path, model):
     (tmp_path / "a.txt").write_text(GOVERNING)
     (tmp_path / "b.pdf").write_bytes(b"%PDF-1.4 truncated")
     result = _invoke(str(tmp_path))
@@ -224,31 +224,45 @@ def test_a_corrupt_saved_model_is_a_user_error(tmp_path):
         bulk.load_model(tmp_path, "lexflow")
 
 
-def test_classify_scores_the_next_batch_while_the_current_one_is_consumed():
-    rows = [bulk.Row("d", i, GOVERNING) for i in range(4)]
-    started = threading.Event()
+def test_scoring_starts_while_later_rows_are_still_being_read():
+    first_scored = threading.Event()
     calls = []
 
     def predict(texts):
         calls.append(len(texts))
-        if len(calls) == 2:
-            started.set()
+        first_scored.set()
         return Prediction(1, LABELS, [[0.1, 0.6, 0.2, 0.1]] * len(texts), ["governing_law"] * len(texts))
 
-    batches = bulk.classify(rows, predict, batch_size=2)
-    first = next(batches)
-    assert started.wait(5)  # the second batch was submitted before the first was consumed
-    assert [r.row.provision for r in first] == [0, 1]
-    assert [r.row.provision for r in next(batches)] == [2, 3]
-    assert first[0].confidence == 0.6 and first[0].margin == pytest.approx(0.4)
+    def rows():
+        yield from (bulk.Row("d", i, GOVERNING) for i in range(2))
+        assert first_scored.wait(5)  # the full first batch went to the model before this row was read
+        yield from (bulk.Row("d", i, GOVERNING) for i in range(2, 5))
+
+    scored = []
+    total, batches = bulk.classify(rows(), predict, batch_size=2, on_scored=scored.append)
+    assert total == 5
+    results = [r for batch in batches for r in batch]
+    assert [r.row.provision for r in results] == [0, 1, 2, 3, 4] and calls == [2, 2, 1]
+    assert sorted(scored) == [1, 2, 2]
+    assert results[0].confidence == 0.6 and results[0].margin == pytest.approx(0.4)
+
+
+def test_a_bad_row_raises_before_any_result_is_returned():
+    def rows():
+        yield bulk.Row("d", 0, GOVERNING)
+        raise bulk.UserError("b.pdf: not a readable PDF")
+
+    with pytest.raises(bulk.UserError, match=r"b\.pdf"):
+        bulk.classify(rows(), lambda texts: None, batch_size=1)
 
 
 def test_a_model_error_reaches_the_caller():
     def predict(texts):
         raise RuntimeError("model crashed")
 
+    _, batches = bulk.classify([bulk.Row("d", 0, "x")], predict, batch_size=8)
     with pytest.raises(RuntimeError, match="model crashed"):
-        list(bulk.classify([bulk.Row("d", 0, "x")], predict, batch_size=8))
+        list(batches)
 
 
 def test_json_writer_writes_valid_json_even_when_empty():
