@@ -5,8 +5,8 @@ Three steps; bad input fails before the output is opened (nothing is written):
 1. `rows(path)`: every input row, lazily. A `.txt`/`.docx`/`.pdf` is read and split into provisions
    (documents/); a directory contributes its documents (recursively, sorted); a CSV's `text` column
    contributes one row per record, not split. Any bad file or row raises a `UserError` naming it.
-2. `load_model(...)`: the version the gateway would answer unpinned requests with, loaded with the
-   gateway's own in-process code (`serving.backends.inprocess.LoadedModel`, its micro-batcher included).
+2. `load_model(...)`: the production version (routing.json, else the newest), as the gateway answers
+   unpinned requests, loaded with the gateway's own in-process code (`LoadedModel`, micro-batcher and all).
 3. `classify(rows, predict, batch_size)`: large batches, each scored as soon as it is full while
    later documents are still being read and split, and written while the last ones are scored,
    so the model waits neither for the splitter nor for the output (BENCHMARKS.md).
@@ -136,15 +136,28 @@ def csv_rows(path: Path) -> list[Row]:
 
 
 def load_model(model_base_dir: Path, model_name: str, version: Optional[int] = None) -> LoadedModel:
-    """`version`, else the newest complete version: what the gateway answers unpinned requests with."""
+    """`version`, else the production version, loaded with the gateway's in-process code.
+
+    Production is what the gateway answers unpinned requests with (serving/routing.py): the version
+    `routing.json` next to the versions names (`lexflow promote`), else the newest complete one.
+    Bulk runs ignore the canary share: every row is scored by the same version.
+    """
+    from core import routing_file
     from serving.backends.inprocess import LoadedModel
+    from serving.versions import VersionDirectory
 
     model_dir = Path(model_base_dir) / model_name
-    available = _versions(model_dir)
+    available = VersionDirectory(model_dir).scan()
     if not available:
         raise UserError(f"{model_dir}: no model versions (train one with `lexflow run`, or pass --model-base-dir)")
     if version is None:
-        version = max(available)
+        routed = (routing_file.read(model_base_dir, model_name) or {}).get("production")
+        if routed is not None and routed not in available:
+            raise UserError(
+                f"{routing_file.path(model_base_dir, model_name)}: production is version {routed}, which is not "
+                f"under {model_dir} (versions: {', '.join(map(str, sorted(available)))}); pass --version"
+            )
+        version = routed if routed is not None else max(available)
     elif version not in available:
         raise UserError(f"{model_dir}: no version {version} (versions: {', '.join(map(str, sorted(available)))})")
     try:
@@ -152,17 +165,6 @@ def load_model(model_base_dir: Path, model_name: str, version: Optional[int] = N
     except Exception as exc:  # TensorFlow's many load errors: a corrupt or foreign SavedModel
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise UserError(f"{available[version]}: cannot load the model ({first})") from None
-
-
-def _versions(model_dir: Path) -> dict[int, Path]:
-    """Complete versions (the Pusher copies saved_model.pb last), as the in-process backend sees them."""
-    if not model_dir.is_dir():
-        return {}
-    return {
-        int(p.name): p
-        for p in model_dir.iterdir()
-        if p.is_dir() and p.name.isdigit() and (p / "saved_model.pb").is_file()
-    }
 
 
 # --- 3. classification and output --------------------------------------------------------------------

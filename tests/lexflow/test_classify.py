@@ -210,11 +210,36 @@ def test_no_model_versions_is_a_user_error(tmp_path):
 
 
 def test_an_unknown_version_lists_the_available_ones(tmp_path):
-    for version in (3, 5):
-        (tmp_path / "lexflow" / str(version)).mkdir(parents=True)
-        (tmp_path / "lexflow" / str(version) / "saved_model.pb").write_bytes(b"")
+    _fake_versions(tmp_path, 3, 5)
     with pytest.raises(bulk.UserError, match=r"no version 4 \(versions: 3, 5\)"):
         bulk.load_model(tmp_path, "lexflow", 4)
+
+
+def _fake_versions(base: Path, *versions: int) -> None:
+    for version in versions:
+        (base / "lexflow" / str(version)).mkdir(parents=True)
+        (base / "lexflow" / str(version) / "saved_model.pb").write_bytes(b"")
+
+
+@pytest.mark.parametrize(("production", "chosen"), [(None, 9), (3, 3)])
+def test_the_production_version_is_what_routing_names_else_the_newest(tmp_path, monkeypatch, production, chosen):
+    from core import routing_file
+    from serving.backends import inprocess
+
+    _fake_versions(tmp_path, 3, 9)
+    routing_file.write(tmp_path, routing_file.content("lexflow", production, None, 0.0, None, None))
+    monkeypatch.setattr(inprocess, "LoadedModel", lambda version, path: (version, path.name))
+    assert bulk.load_model(tmp_path, "lexflow") == (chosen, str(chosen))
+    assert bulk.load_model(tmp_path, "lexflow", 9) == (9, "9")  # --version wins
+
+
+def test_a_production_version_missing_on_disk_is_a_user_error(tmp_path):
+    from core import routing_file
+
+    _fake_versions(tmp_path, 3)
+    routing_file.write(tmp_path, routing_file.content("lexflow", 5, None, 0.0, None, None))
+    with pytest.raises(bulk.UserError, match=r"production is version 5, which is not under .*pass --version"):
+        bulk.load_model(tmp_path, "lexflow")
 
 
 def test_a_corrupt_saved_model_is_a_user_error(tmp_path):
