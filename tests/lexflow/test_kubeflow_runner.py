@@ -247,6 +247,34 @@ def test_every_component_is_a_task_in_dependency_order(compiled):
     assert (blessing["producerTask"], blessing["outputArtifactKey"]) == ("Evaluator", "blessing")
 
 
+def test_local_graph_and_compiled_spec_have_the_same_nodes_and_edges(compiled, tmp_path):
+    """One graph for every runner: what LocalDagRunner runs (create_pipeline with a local config, as
+    lexflow/runs/local_run.py builds it) is node for node and edge for edge what the spec holds."""
+    from pipeline.config import PipelineConfig
+    from pipeline.pipeline import create_pipeline
+
+    local = create_pipeline(
+        PipelineConfig(
+            pipeline_root=tmp_path / "p",
+            serving_dir=tmp_path / "s",
+            data_root=tmp_path / "data" / "demo",
+            schema_path=REPO / "schema" / "demo" / "schema.pbtxt",
+        )
+    )
+    local_edges = {node.id: {up.id for up in node.upstream_nodes} for node in local.components}
+    spec_edges = {name: set(task.get("dependentTasks", [])) for name, task in _tasks(compiled["spec"]).items()}
+    assert spec_edges == local_edges
+    # The data edges too: every input artifact comes from the producer and output key the local graph wires.
+    for node in local.components:
+        spec_inputs = _tasks(compiled["spec"])[node.id].get("inputs", {}).get("artifacts", {})
+        for key, channel in node.inputs.items():
+            source = spec_inputs[key]["taskOutputArtifact"]
+            assert (source["producerTask"], source["outputArtifactKey"]) == (
+                channel.producer_component_id,
+                channel.output_key,
+            ), (node.id, key)
+
+
 def test_every_container_runs_the_image_entry_point_with_tfx_arguments(compiled):
     from lexflow.runs.kubeflow.compile import ENTRYPOINT_COMMAND
 
