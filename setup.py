@@ -12,7 +12,10 @@ setup(
     ),
     py_modules=["local_runner", "kubeflow_runner"],
     include_package_data=True,
-    package_data={"feedback": ["alembic.ini", "migrations/*.py", "migrations/*.mako", "migrations/versions/*.py"]},
+    package_data={
+        "feedback": ["alembic.ini", "migrations/*.py", "migrations/*.mako", "migrations/versions/*.py"],
+        "components": ["drift_check/templates/*.j2"],
+    },
     # Versions are pinned by requirements/constraints.txt (pip install -c ...); these are the
     # direct dependencies with the ranges the code is written for.
     install_requires=[
@@ -42,6 +45,9 @@ setup(
         "httpx>=0.27",
         "grpcio>=1.60",
         "tensorflow-serving-api==2.16.1",
+        # Reports: the drift report (Jinja2 template, matplotlib PNGs) and the notebooks' figures.
+        "jinja2>=3.1",
+        "matplotlib>=3.8",
     ],
     extras_require={
         "dev": [

@@ -7,6 +7,12 @@ from typing import Any, Optional
 
 from ml_metadata.proto import metadata_store_pb2
 
+# Input keys through which a copied span leads back to the artifact that really carries it:
+# StatisticsGen reads `examples`, ExampleValidator reads `statistics`.
+_SPAN_SOURCES = ("examples", "statistics")
+_INPUT_EVENTS = (metadata_store_pb2.Event.INPUT, metadata_store_pb2.Event.DECLARED_INPUT)
+_OUTPUT_EVENTS = (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)
+
 
 def _proto(artifact: Any) -> metadata_store_pb2.Artifact:
     # A TFX Artifact wraps its MLMD proto; lexflow's queries hold the proto itself.
@@ -37,18 +43,41 @@ def spans_of(artifact: Any) -> list[int]:
     return [] if span is None else [span]
 
 
-def span_of(artifact: Any) -> Optional[int]:
-    """The data span of an Examples-like artifact, or None when it records none.
+def span_of(artifact: Any, store: Any = None) -> Optional[int]:
+    """The data span of an artifact, or None when it has none.
 
-    ExampleGen writes `span` as a custom property and leaves the typed `span` property unset;
-    StatisticsGen copies the typed one. The custom property wins; a typed span of 0 next to no
-    custom property is read as 0, since that is what the component recorded.
+    ExampleGen writes `span` as a custom property and leaves the typed `span` property at 0.
+    StatisticsGen and ExampleValidator copy that typed 0 onto their outputs, so a typed span
+    is not a fact: with an MLMD `store`, such an artifact's span is that of the single
+    artifact it was computed from (statistics <- examples, anomalies <- statistics <- examples).
+    Without a store (inside an executor) the typed value is all there is.
     """
     proto = _proto(artifact)
     if "span" in proto.custom_properties:
         value = proto.custom_properties["span"]
         kind = value.WhichOneof("value")
         return int(getattr(value, kind)) if kind in ("int_value", "string_value", "double_value") else None
-    if "span" in proto.properties:
-        return int(proto.properties["span"].int_value)
+    if "span" not in proto.properties:
+        return None
+    source = _computed_from(store, proto) if store is not None and proto.id else None
+    if source is not None:
+        return span_of(source, store)
+    return int(proto.properties["span"].int_value)
+
+
+def _computed_from(store: Any, proto: metadata_store_pb2.Artifact) -> Optional[metadata_store_pb2.Artifact]:
+    """The one `examples`/`statistics` input of the execution that produced `proto`, if exactly one."""
+    produced_by = [e.execution_id for e in store.get_events_by_artifact_ids([proto.id]) if e.type in _OUTPUT_EVENTS]
+    if not produced_by:
+        return None
+    # A cached execution re-records its outputs: the producer is the first execution.
+    events = store.get_events_by_execution_ids([min(produced_by)])
+    for key in _SPAN_SOURCES:
+        ids = [
+            e.artifact_id
+            for e in events
+            if e.type in _INPUT_EVENTS and any(step.HasField("key") and step.key == key for step in e.path.steps)
+        ]
+        if len(ids) == 1:
+            return store.get_artifacts_by_id(ids)[0]
     return None

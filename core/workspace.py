@@ -48,6 +48,11 @@ def feedback_db(model_name: str) -> Path:
     return model_dir(model_name) / "feedback.sqlite"
 
 
+def reports_dir(model_name: str) -> Path:
+    """Drift reports `lexflow drift` writes and the gateway serves."""
+    return model_dir(model_name) / "reports"
+
+
 def as_name(text: str) -> str:
     """A dataset folder's name as a model/pipeline name ([A-Za-z0-9_-]+)."""
     return _NOT_A_NAME.sub("_", text).strip("_") or DEFAULT_MODEL_NAME

@@ -39,6 +39,11 @@ class ServingSettings(BaseSettings):
     canary_share: float = Field(0.0, ge=0.0, le=1.0, description="Share of unpinned traffic sent to staging.")
     poll_seconds: float = Field(2.0, gt=0.0, description="How often the in-process backend looks for new versions.")
     export_data_root: Path = Field(workspace.DEFAULT_DATA_ROOT, description="Feedback exports become span-<N>/ here.")
+    reports_dir: Path = Field(
+        Path(""),
+        description="Drift reports served at /v1/reports (written by `lexflow drift`); "
+        "default: artifacts/<model_name>/reports.",
+    )
     grpc_port: Optional[int] = Field(
         None, ge=0, le=65535, description="Serve TF Serving's gRPC PredictionService here too (0: any free port)."
     )
@@ -54,6 +59,12 @@ class ServingSettings(BaseSettings):
     @classmethod
     def _workspace_path(cls, value: Path) -> Path:
         return workspace.resolve(value)
+
+    @field_validator("reports_dir")
+    @classmethod
+    def _model_reports(cls, value: Path, info: ValidationInfo) -> Path:
+        model = info.data.get("model_name", workspace.DEFAULT_MODEL_NAME)
+        return workspace.resolve(value if str(value) not in ("", ".") else workspace.reports_dir(model))
 
     @field_validator("database_url")
     @classmethod

@@ -27,6 +27,7 @@ def small_pipeline_config(root: Path):
     return PipelineConfig.model_validate(
         {
             "data_root": root / "data",
+            "model_name": "lexflow",  # the gateway tests serve <serving_dir>/lexflow
             "schema_path": SCHEMA,
             "pipeline_root": root / "pipeline",
             "metadata_path": root / "metadata.sqlite",

@@ -14,6 +14,7 @@ from tfx.utils import io_utils
 
 from components.artifacts import span_of
 from components.drift_check.drift import Sample, Thresholds, measure_drift
+from components.drift_check.report import HTML_FILE, render_report
 from components.drift_check.spec import (
     BASELINE_EXAMPLES_KEY,
     EXAMPLES_KEY,
@@ -62,11 +63,15 @@ class Executor(base_executor.BaseExecutor):
         thresholds = Thresholds(**json.loads(exec_properties[THRESHOLDS_KEY]))
         current = input_dict[EXAMPLES_KEY]
         baseline = input_dict.get(BASELINE_EXAMPLES_KEY) or []
-        result = measure_drift(read_examples(current), read_examples(baseline), thresholds)
+        samples = read_examples(current), read_examples(baseline)
+        result = measure_drift(*samples, thresholds)
 
         report = artifact_utils.get_single_instance(output_dict[REPORT_KEY])
         payload = {**result.to_dict(), "span": _span(current), "baseline_span": _span(baseline)}
         io_utils.write_string_file(os.path.join(report.uri, REPORT_FILE), json.dumps(payload, indent=2))
+        names = f"span {_span(current)}", f"span {_span(baseline)}" if baseline else "no previous span"
+        html = render_report(result, *samples, *names, title=f"lexflow drift report: {names[0]} vs. {names[1]}")
+        io_utils.write_string_file(os.path.join(report.uri, HTML_FILE), html)
         report.set_int_custom_property("drifted", int(result.drifted))
         report.set_int_custom_property("span", _span(current))
         report.set_int_custom_property("baseline_span", _span(baseline))

@@ -6,7 +6,7 @@ import core.tf_env  # noqa: F401  (before anything imports TensorFlow)
 
 import typer
 
-from lexflow.cli import lineage, retrain, run, schema, serve
+from lexflow.cli import drift, lineage, retrain, run, schema, serve
 
 app = typer.Typer(
     help="lexflow: a TFX pipeline for legal-text classification.",
@@ -17,6 +17,7 @@ app = typer.Typer(
 app.command("run")(run.run)
 app.command("retrain")(retrain.retrain)
 app.command("lineage")(lineage.lineage)
+app.command("drift")(drift.drift)
 app.command("serve")(serve.serve)
 app.add_typer(schema.app, name="schema")
 

@@ -40,5 +40,7 @@ def lineage(
     console.print(f"  data spans       {', '.join(map(str, info.spans))}  ({'; '.join(info.examples_uris)})")
     console.print(f"  evaluation       {info.evaluation_uri}  blessed={info.blessed}")
     console.print(f"  baseline model   {info.baseline_model_uri or 'none (first blessed model)'}")
+    for span_number, uri in sorted(info.statistics.items()):
+        console.print(f"  statistics, span {span_number:<4} {uri}", soft_wrap=True)
     for span_number, summary in sorted(info.drift.items()):
         console.print(f"  drift, span {span_number:<4} {summary}", soft_wrap=True)

@@ -19,11 +19,15 @@ def retrain(
     data_root: Optional[Path] = typer.Option(
         None, help="Span folder the feedback is exported into (span-<N>/). Default: data/demo."
     ),
-    pipeline_root: Optional[Path] = typer.Option(None, help="Where TFX writes artifacts. Default: artifacts/pipeline."),
+    pipeline_root: Optional[Path] = typer.Option(
+        None, help="Where TFX writes artifacts. Default: artifacts/<model>/pipeline."
+    ),
     serving_dir: Optional[Path] = typer.Option(
         None, help="Model base dir the gateway serves. Default: artifacts/serving."
     ),
-    metadata_path: Optional[Path] = typer.Option(None, help="MLMD SQLite file. Default: artifacts/metadata.sqlite."),
+    metadata_path: Optional[Path] = typer.Option(
+        None, help="MLMD SQLite file. Default: artifacts/<model>/metadata.sqlite."
+    ),
     database_url: Optional[str] = typer.Option(
         None, help="Feedback store (SQLAlchemy URL). Default: LEXFLOW_DATABASE_URL / the gateway's default."
     ),

@@ -15,11 +15,15 @@ def run(
     data_root: Optional[Path] = typer.Option(
         None, help="Folder of spans (span-<N>/*.csv) or of CSVs. Default: data/demo."
     ),
-    pipeline_root: Optional[Path] = typer.Option(None, help="Where TFX writes artifacts. Default: artifacts/pipeline."),
+    pipeline_root: Optional[Path] = typer.Option(
+        None, help="Where TFX writes artifacts. Default: artifacts/<model>/pipeline."
+    ),
     serving_dir: Optional[Path] = typer.Option(
         None, help="Model base dir; pushes go to <dir>/<model-name>/<version>/. Default: artifacts/serving."
     ),
-    metadata_path: Optional[Path] = typer.Option(None, help="MLMD SQLite file. Default: artifacts/metadata.sqlite."),
+    metadata_path: Optional[Path] = typer.Option(
+        None, help="MLMD SQLite file. Default: artifacts/<model>/metadata.sqlite."
+    ),
     schema: Optional[Path] = typer.Option(
         None, help="Schema to import. Default: schema/<dataset>/schema.pbtxt, else a TFDV draft."
     ),

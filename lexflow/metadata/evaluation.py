@@ -13,8 +13,10 @@ frequency, so a new span can reorder it), so callers join per-class values on la
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Optional
 
 import ml_metadata as mlmd
@@ -27,6 +29,7 @@ CANDIDATE = "candidate"
 BASELINE = "baseline"
 OVERALL = "overall"
 EVALUATOR_NODE = "Evaluator"
+LATEST_RUN = md.LATEST_RUN
 # Metric names as TFMA writes them, shown under short names.
 ACCURACY = "sparse_categorical_accuracy"
 EXAMPLE_COUNT = "example_count"
@@ -51,7 +54,9 @@ class EvaluatorRun:
     evaluation_uri: str
     blessed: Optional[bool]
     model: ModelRef
-    baseline: Optional[ModelRef]  # None: no blessed model existed yet (the first run)
+    baseline: Optional[ModelRef]  # None: nothing comparable was in production (e.g. the first run)
+    selection: str = ""  # why this run was chosen (select_evaluator_execution)
+    baseline_note: str = ""  # what ProductionBaseline found (on the blessing), e.g. a label-set change
 
 
 def label_vocabulary(transform_graph_uri: str) -> list[str]:
@@ -66,8 +71,19 @@ def label_vocabulary(transform_graph_uri: str) -> list[str]:
 def model_ref(store: mlmd.MetadataStore, model) -> ModelRef:
     trainer = md.producer_execution(store, model.id)
     graphs = md.input_artifacts(store, trainer.id, "transform_graph") if trainer is not None else []
-    labels = label_vocabulary(graphs[0].uri) if graphs else []
+    if graphs:
+        labels = label_vocabulary(graphs[0].uri)
+    else:  # a copy of a served model (ProductionBaseline): its own assets hold the label vocabulary
+        labels = saved_model_labels(f"{model.uri}/Format-Serving")
     return ModelRef(artifact_id=model.id, uri=model.uri, label_names=labels)
+
+
+def saved_model_labels(model_dir: str) -> list[str]:
+    """A SavedModel's label names, from its copy of the Transform label vocabulary."""
+    from trainer import features as F
+
+    path = Path(model_dir) / "assets" / F.LABEL_VOCAB
+    return [line for line in path.read_text(encoding="utf-8").splitlines() if line] if path.is_file() else []
 
 
 def evaluator_run(store: mlmd.MetadataStore, execution) -> EvaluatorRun:
@@ -83,12 +99,13 @@ def evaluator_run(store: mlmd.MetadataStore, execution) -> EvaluatorRun:
     blessing = md.output_artifacts(store, execution.id, "blessing")
     if not evaluation or not inputs.get("model"):
         raise UserError(f"Evaluator execution {execution.id} has no evaluation or no model recorded")
-    baseline = inputs.get("baseline_model") or []
+    baseline = md.compared_baseline(inputs.get("baseline_model") or [])
     return EvaluatorRun(
         execution_id=execution.id,
         state=md.state_name(execution),
         evaluation_uri=evaluation[0].uri,
         blessed=bool(md.custom_property(blessing[0], "blessed")) if blessing else None,
+        baseline_note=str(md.custom_property(blessing[0], "note") or "") if blessing else "",
         model=model_ref(store, inputs["model"][0]),
         baseline=model_ref(store, baseline[0]) if baseline else None,
     )
@@ -118,13 +135,45 @@ def evaluator_execution_for_version(store: mlmd.MetadataStore, version: str):
     return evaluator
 
 
+def evaluator_execution_of_run(store: mlmd.MetadataStore, pipeline_name: str, run_id: str):
+    """The Evaluator execution of one pipeline run (`run_id`: the run context's name, as the run summary prints it)."""
+    run = store.get_context_by_type_and_name(md.PIPELINE_RUN, run_id)
+    if run is None:
+        recent = sorted(store.get_contexts_by_type(md.PIPELINE_RUN), key=lambda c: c.id)[-5:]
+        known = ", ".join(c.name for c in reversed(recent)) or "none"
+        raise UserError(f"no pipeline run {run_id!r} in this metadata store (newest runs: {known})")
+    for execution in store.get_executions_by_context(run.id):
+        finished = md.state_name(execution) in ("COMPLETE", "CACHED")
+        if finished and md.node_id_of(store, execution.id, pipeline_name) == EVALUATOR_NODE:
+            return execution
+    raise UserError(f"pipeline run {run_id!r} has no finished Evaluator execution")
+
+
+def select_evaluator_execution(
+    store: mlmd.MetadataStore, pipeline_name: str = "lexflow", version: Optional[str] = None, run: Optional[str] = None
+) -> tuple[Any, str]:
+    """(Evaluator execution, what it is) for a version, a run (`latest`: the newest, which may have
+    refused its candidate), or by default the model that serves: the newest pushed version."""
+    if version:
+        return evaluator_execution_for_version(store, version), f"the evaluation that let version {version} be pushed"
+    if run == LATEST_RUN:
+        return latest_evaluator_execution(store, pipeline_name), "the latest Evaluator run (LEXFLOW_RUN=latest)"
+    if run:
+        return evaluator_execution_of_run(store, pipeline_name, run), f"the Evaluator run of pipeline run {run}"
+    from lexflow.metadata.lineage import version_lineage
+
+    try:
+        served = version_lineage(store).version
+    except UserError:  # nothing pushed yet: the latest run is all there is
+        return latest_evaluator_execution(store, pipeline_name), "the latest Evaluator run (no version pushed yet)"
+    return evaluator_execution_for_version(store, served), f"the served model: version {served}, the newest pushed"
+
+
 def find_evaluator_run(
-    store: mlmd.MetadataStore, pipeline_name: str = "lexflow", version: Optional[str] = None
+    store: mlmd.MetadataStore, pipeline_name: str = "lexflow", version: Optional[str] = None, run: Optional[str] = None
 ) -> EvaluatorRun:
-    execution = (
-        evaluator_execution_for_version(store, version) if version else latest_evaluator_execution(store, pipeline_name)
-    )
-    return evaluator_run(store, execution)
+    execution, selection = select_evaluator_execution(store, pipeline_name, version, run)
+    return dataclasses.replace(evaluator_run(store, execution), selection=selection)
 
 
 def slice_of(slice_key) -> tuple[str, str]:

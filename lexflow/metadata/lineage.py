@@ -26,6 +26,7 @@ class VersionLineage:
     baseline_model_uri: Optional[str]
     pusher_execution: int
     drift: dict[int, str] = field(default_factory=dict)  # span -> DriftCheck's summary when it was ingested
+    statistics: dict[int, str] = field(default_factory=dict)  # span -> URI of StatisticsGen's statistics of it
     extra: dict = field(default_factory=dict)
 
 
@@ -75,14 +76,17 @@ def version_lineage(store: mlmd.MetadataStore, version: Optional[str] = None) ->
         evaluator = md.producer_of(store, blessings[0].id)
         evaluation = md.output_artifacts(store, evaluator.id, "evaluation")
         evaluation_uri = evaluation[0].uri if evaluation else None
-        baseline = md.input_artifacts(store, evaluator.id, "baseline_model")
+        baseline = md.compared_baseline(md.input_artifacts(store, evaluator.id, "baseline_model"))
         baseline_uri = baseline[0].uri if baseline else None
-    drift = {}
+    drift, statistics = {}, {}
     for example in examples:
+        span = md.span_of(example, store)
         for execution_id in _consumers(store, example.id):
             for report in md.output_artifacts(store, execution_id, "drift_report"):
-                if md.span_of(report) == md.span_of(example):
-                    drift[md.span_of(example) or 0] = str(md.custom_property(report, "summary"))
+                if md.span_of(report, store) == span:
+                    drift[span or 0] = str(md.custom_property(report, "summary"))
+            for stats in md.output_artifacts(store, execution_id, "statistics"):
+                statistics[md.span_of(stats, store) or 0] = stats.uri
     return VersionLineage(
         version=str(md.custom_property(chosen, "pushed_version")),
         served_path=str(md.custom_property(chosen, "pushed_destination")),
@@ -90,13 +94,14 @@ def version_lineage(store: mlmd.MetadataStore, version: Optional[str] = None) ->
         trainer_execution=trainer.id,
         transform_graph_uri=transform_graph.uri,
         schema_uri=schema.uri,
-        spans=sorted({md.span_of(e) or 0 for e in examples}),
+        spans=sorted({md.span_of(e, store) or 0 for e in examples}),
         examples_uris=[e.uri for e in examples],
         evaluation_uri=evaluation_uri,
         blessed=blessed,
         baseline_model_uri=baseline_uri,
         pusher_execution=pusher.id,
         drift=drift,
+        statistics=statistics,
     )
 
 
@@ -110,3 +115,20 @@ def versions_fed_by_span(store: mlmd.MetadataStore, span: int) -> list[str]:
         except (IndexError, UserError):
             continue
     return sorted(versions)
+
+
+def version_pushed_by_run(store: mlmd.MetadataStore, run_id: str, pipeline_name: str = "lexflow") -> str:
+    """The version one pipeline run (its id, or "latest") pushed; an error when it pushed none."""
+    if run_id == md.LATEST_RUN:
+        run = md.latest_run(store, pipeline_name)
+        if run is None:
+            raise UserError(f"pipeline {pipeline_name!r} has no run in this metadata store")
+    else:
+        run = store.get_context_by_type_and_name(md.PIPELINE_RUN, run_id)
+        if run is None:
+            raise UserError(f"no pipeline run {run_id!r} in this metadata store")
+    for execution in store.get_executions_by_context(run.id):
+        for pushed in md.output_artifacts(store, execution.id, "pushed_model"):
+            if md.custom_property(pushed, "pushed"):
+                return str(md.custom_property(pushed, "pushed_version"))
+    raise UserError(f"pipeline run {run.name!r} pushed no model (its candidate was not blessed, or it failed)")

@@ -1,1 +1,1 @@
-"""What a person reads: the run summary, and the evaluation and lineage notebooks' tables."""
+"""What a person reads: the run summary, the notebooks' tables and figures, and drift reports."""

@@ -20,6 +20,7 @@ PIPELINE_ROOT = "LEXFLOW_PIPELINE_ROOT"
 PIPELINE_NAME = "LEXFLOW_PIPELINE_NAME"
 MODEL_VERSION = "LEXFLOW_MODEL_VERSION"
 SPAN = "LEXFLOW_SPAN"
+RUN = "LEXFLOW_RUN"
 
 
 @dataclass(frozen=True)
@@ -27,8 +28,9 @@ class NotebookSettings:
     metadata_path: Path
     pipeline_root: Path
     pipeline_name: str
-    model_version: Optional[str]  # None: the newest pushed version / the latest Evaluator run
+    model_version: Optional[str]  # None: the newest pushed version (the model that serves)
     span: Optional[int]  # None: every span the store knows
+    run: Optional[str] = None  # a pipeline run id, or "latest" (whose candidate may have been refused)
 
     @classmethod
     def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> NotebookSettings:
@@ -41,6 +43,7 @@ class NotebookSettings:
             pipeline_name=env.get(PIPELINE_NAME) or model,
             model_version=env.get(MODEL_VERSION, "").strip() or None,
             span=int(span) if span else None,
+            run=env.get(RUN, "").strip() or None,
         )
 
     def describe(self) -> str:
@@ -49,6 +52,7 @@ class NotebookSettings:
                 f"metadata (MLMD, SQLite): {self.metadata_path}",
                 f"pipeline root:           {self.pipeline_root}",
                 f"pipeline name:           {self.pipeline_name}",
-                f"model version:           {self.model_version or 'latest'}",
+                f"model version:           {self.model_version or 'the served one (newest pushed)'}",
+                f"pipeline run:            {self.run or '-'}",
             ]
         )

@@ -8,6 +8,7 @@ from typing import Any, Optional
 
 from lexflow.metadata import evaluation as ev
 from lexflow.metadata import store as md
+from lexflow.metadata.drift import html_report
 from pipeline.config import PipelineConfig
 
 
@@ -27,6 +28,7 @@ class DriftInfo:
     baseline_span: Optional[int]  # None on the first span
     drifted: bool
     summary: str
+    report: Optional[str] = None  # the HTML report (components/drift_check/report.py), when written
 
 
 @dataclass
@@ -127,6 +129,7 @@ def _read_drift(store: Any, drift_check: Optional[md.ExecutionInfo], summary: Ru
             baseline_span=None if baseline_span in (None, -1) else int(baseline_span),
             drifted=bool(md.custom_property(report, "drifted")),
             summary=str(md.custom_property(report, "summary")),
+            report=html_report(report),
         )
 
 
@@ -179,6 +182,8 @@ def render(summary: RunSummary, console) -> None:
         d = summary.drift
         against = f"span {d.span} vs. span {d.baseline_span}" if d.baseline_span is not None else f"span {d.span}"
         console.print(f"drift ({against}): " + (f"[yellow]{d.summary}[/]" if d.drifted else d.summary), soft_wrap=True)
+        if d.report:
+            console.print(f"drift report: [link=file://{d.report}]{d.report}[/link]", soft_wrap=True)
     m = summary.metrics
     if m is not None:
 

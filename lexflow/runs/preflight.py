@@ -7,8 +7,10 @@ folders, empty files, a CSV without a header we need, an unwritable output locat
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
+import sqlite3
 from pathlib import Path
 
 from core.errors import UserError
@@ -50,6 +52,20 @@ def check_writable_dir(path: Path, what: str) -> None:
         raise UserError(f"{what} {path} is not a writable directory")
 
 
+def check_metadata_store(path: Path) -> None:
+    """An existing MLMD store must be an SQLite file this process can write (TFX's own error names neither)."""
+    if not path.exists():
+        return
+    if not path.is_file():
+        raise UserError(f"metadata store {path} is not a file (give --metadata-path a SQLite file's path)")
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=10)) as db:
+            db.execute("BEGIN IMMEDIATE")  # takes the write lock: fails on a read-only or non-SQLite file
+            db.execute("ROLLBACK")
+    except sqlite3.Error as exc:
+        raise UserError(f"metadata store {path} cannot be written: {exc}") from None
+
+
 def check_run_inputs(config: PipelineConfig) -> list[Path]:
     """Validate the data root and output locations; return the CSV files of the latest span."""
     root = config.local_path("data_root")
@@ -66,5 +82,6 @@ def check_run_inputs(config: PipelineConfig) -> list[Path]:
         check_csv(path)
     check_writable_dir(pipeline_root, "pipeline root")
     check_writable_dir(config.metadata_path.parent, "metadata directory")
+    check_metadata_store(config.metadata_path)
     check_writable_dir(serving_dir, "serving dir")
     return files

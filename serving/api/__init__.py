@@ -1,7 +1,7 @@
 """The gateway's HTTP routes, one module (APIRouter) per resource."""
 
-from serving.api import classify, feedback, health, routing, tfserving
+from serving.api import classify, feedback, health, reports, routing, tfserving
 
-routers = [classify.router, feedback.router, tfserving.router, routing.router, health.router]
+routers = [classify.router, feedback.router, tfserving.router, routing.router, health.router, reports.router]
 
 __all__ = ["routers"]

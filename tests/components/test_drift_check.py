@@ -49,7 +49,7 @@ def test_no_previous_span_is_reported_not_guessed(corpus):
 
 
 def _examples_artifact(root, rows, span):
-    """An Examples artifact laid out as CsvExampleGen writes it (Split-*/ gzipped tf.Examples)."""
+    """An Examples artifact laid out as ExampleGen writes it (Split-*/ gzipped tf.Examples)."""
     import tensorflow as tf
     from tfx.types import standard_artifacts
 
@@ -95,11 +95,17 @@ def test_executor_reads_every_split_and_records_the_report(tmp_path):
     assert report.get_int_custom_property("drifted") == 1
     assert report.get_float_custom_property("vocabulary_jensen_shannon_divergence") > 0.1
     assert "DRIFT" in report.get_string_custom_property("summary")
+    # The HTML report sits next to drift.json, naming both spans and the drifted measure.
+    html = (tmp_path / "report" / "drift.html").read_text(encoding="utf-8")
+    assert "lexflow drift report: span 3 vs. span 2" in html and "DRIFT" in html
+    assert html.count("data:image/png;base64,") == 4
 
 
 def test_executor_without_previous_span_reports_nothing_to_compare(tmp_path):
     _, payload = _run(tmp_path, generate_rows(50, seed=4), None)
     assert payload["baseline_span"] == -1 and payload["drifted"] is False and "no previous span" in payload["note"]
+    html = (tmp_path / "report" / "drift.html").read_text(encoding="utf-8")
+    assert "span 3 vs. no previous span" in html and "not measured" in html
 
 
 def test_fail_on_drift_stops_the_run_naming_the_measure(tmp_path):

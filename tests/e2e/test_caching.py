@@ -1,11 +1,12 @@
 """A component re-runs only when what it uses changes, shown through MLMD's CACHED/COMPLETE states.
 
-One chain of runs on a private copy of the session's pipeline (metadata, pipeline root and
-serving dir): unchanged, retrain-policy and gateway-only changes, a trainer setting, trainer code.
+One chain of runs on a copy of the session's metadata store: unchanged, retrain-policy and
+resource-only changes, a trainer setting, trainer code. The pipeline root and the serving dir
+stay where they are (both are part of the cache keys: outputs' locations, the baseline's model
+base dir); versions the chain pushes are removed afterwards, so later tests see the session's.
 """
 
 import shutil
-import sqlite3
 import time
 
 import pytest
@@ -30,21 +31,13 @@ ALL = (
 
 @pytest.fixture
 def private_copy(pipeline_run, tmp_path):
-    """The session's run, copied: artifact URIs in the copied MLMD point into the copied pipeline root."""
+    """The session's run with a copy of its metadata store; pushes made on it are removed afterwards."""
     config = pipeline_run.config
-    copy = config.model_copy(
-        update={
-            "pipeline_root": tmp_path / "pipeline",
-            "metadata_path": tmp_path / "metadata.sqlite",
-            "serving_dir": tmp_path / "serving",
-        }
-    )
-    shutil.copytree(config.pipeline_root, copy.pipeline_root)
-    shutil.copytree(config.serving_dir, copy.serving_dir)
-    shutil.copy(config.metadata_path, copy.metadata_path)
-    with sqlite3.connect(copy.metadata_path) as db:
-        db.execute("UPDATE Artifact SET uri = replace(uri, ?, ?)", (str(config.pipeline_root), str(copy.pipeline_root)))
-    return copy
+    shutil.copy(config.metadata_path, tmp_path / "metadata.sqlite")
+    served = set(config.model_base_dir.iterdir())
+    yield config.model_copy(update={"metadata_path": tmp_path / "metadata.sqlite"})
+    for pushed in set(config.model_base_dir.iterdir()) - served:
+        shutil.rmtree(pushed)
 
 
 def _states(summary) -> dict[str, str]:

@@ -81,6 +81,7 @@ def test_corrections_on_drifted_data_retrain_bless_and_hot_swap(pipeline_run, tm
     from feedback.store import FeedbackStore
     from lexflow.metadata import lineage as lin
     from lexflow.metadata.store import open_store
+    from lexflow.reports import lineage_report as lr
     from lexflow.runs.retrain import retrain
 
     config = _loop_root(pipeline_run, tmp_path)
@@ -113,6 +114,8 @@ def test_corrections_on_drifted_data_retrain_bless_and_hot_swap(pipeline_run, tm
         assert summary.new_span == 1 and summary.spans == [0, 1]
         # Drift of the new span against the corpus is measured and reported.
         assert summary.drift.span == 1 and summary.drift.baseline_span == 0 and summary.drift.drifted, summary.drift
+        # ... and drawn in the run's HTML report, which the summary links.
+        assert "lexflow drift report: span 1 vs. span 0" in Path(summary.drift.report).read_text(encoding="utf-8")
         # Evaluated against the served model on the same window, and better on it.
         assert summary.metrics.baseline_macro_f1 is not None
         assert summary.metrics.macro_f1 > summary.metrics.baseline_macro_f1, summary.metrics
@@ -126,6 +129,10 @@ def test_corrections_on_drifted_data_retrain_bless_and_hot_swap(pipeline_run, tm
     lineage = lin.version_lineage(store, str(new_version))
     assert lineage.spans == [0, 1] and lineage.blessed is True
     assert lineage.baseline_model_uri is not None and 1 in lineage.drift
+    # Statistics carry their examples' span (StatisticsGen's own typed span is 0 for every span).
+    assert sorted(lineage.statistics) == [0, 1]
+    _, graph = lr.version_graph(store, str(new_version))
+    assert lr.stages(graph).query("stage == 'statistics'")["detail"].tolist() == ["span 1"]
     assert lin.versions_fed_by_span(store, 1) == [str(new_version)]
     assert str(old_version) in lin.versions_fed_by_span(store, 0)
 

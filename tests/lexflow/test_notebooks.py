@@ -2,10 +2,13 @@
 
 Unit tests use hand-built TFMA protos and lineage graphs; the e2e tests read the session's real
 pipeline run (first run: no baseline), then a second run on a copy of its metadata (a baseline
-exists), and execute both notebooks headless against each.
+exists), then a third whose candidate is refused, and execute both notebooks headless against
+them: no error, and their figures are PNG images in the outputs.
 """
 
+import base64
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -218,8 +221,17 @@ def test_notebooks_are_committed_without_outputs(name):
 # --- e2e: the session's pipeline run, then a second run with a baseline --------------------
 
 
-def execute_notebook(name: str, metadata_path: Path, pipeline_root: Path, monkeypatch, **env) -> str:
-    """Run a notebook headless from notebooks/ (as Jupyter would) and return its output text."""
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@dataclass
+class Executed:
+    text: str  # every stream, markdown and plain-text output
+    images: list[bytes]  # every image/png output, decoded, in order
+
+
+def execute_notebook(name: str, metadata_path: Path, pipeline_root: Path, monkeypatch, **env) -> Executed:
+    """Run a notebook headless from notebooks/ (as Jupyter or nbconvert would) and collect its outputs."""
     from nbclient import NotebookClient
 
     monkeypatch.setenv("LEXFLOW_METADATA_PATH", str(metadata_path))
@@ -230,7 +242,7 @@ def execute_notebook(name: str, metadata_path: Path, pipeline_root: Path, monkey
     NotebookClient(
         notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}
     ).execute()
-    texts = []
+    texts, images = [], []
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
             assert output.output_type != "error", output
@@ -238,7 +250,10 @@ def execute_notebook(name: str, metadata_path: Path, pipeline_root: Path, monkey
                 texts.append(output.text)
             elif "data" in output:
                 texts.append(output["data"].get("text/markdown") or output["data"].get("text/plain", ""))
-    return "\n".join(texts)
+                if "image/png" in output["data"]:
+                    images.append(base64.b64decode(output["data"]["image/png"]))
+    assert all(image.startswith(PNG) and len(image) > 10_000 for image in images)  # real figures, not blanks
+    return Executed("\n".join(texts), images)
 
 
 def _labels():
@@ -310,12 +325,16 @@ def test_lineage_graph_of_the_pushed_version(pipeline_run):
 @pytest.mark.e2e
 def test_evaluation_notebook_on_the_first_run(pipeline_run, monkeypatch):
     config = pipeline_run.config
-    text = execute_notebook("evaluation.ipynb", config.metadata_path, config.pipeline_root, monkeypatch)
+    executed = execute_notebook("evaluation.ipynb", config.metadata_path, config.pipeline_root, monkeypatch)
+    text = executed.text
+    # Slices, per class, confusion matrix; no candidate-vs-baseline figure without a baseline.
+    assert len(executed.images) == 3
+    assert f"showing the served model: version {pipeline_run.summary.pushed_version}" in text
     assert f"{pipeline_run.summary.metrics.macro_f1:.4f}" in text
     assert "macro_f1" in text
     for label in _labels():
         assert label in text
-    assert "First run: the Evaluator had no baseline" in text
+    assert "the Evaluator had no baseline" in text and "no version in production yet" in text
     assert "BLESSED" in text and "not under LEXFLOW_PIPELINE_ROOT" not in text
 
 
@@ -323,7 +342,9 @@ def test_evaluation_notebook_on_the_first_run(pipeline_run, monkeypatch):
 def test_lineage_notebook_on_the_first_run(pipeline_run, monkeypatch):
     config = pipeline_run.config
     version = pipeline_run.summary.pushed_version
-    text = execute_notebook("lineage.ipynb", config.metadata_path, config.pipeline_root, monkeypatch)
+    executed = execute_notebook("lineage.ipynb", config.metadata_path, config.pipeline_root, monkeypatch)
+    text = executed.text
+    assert len(executed.images) == 1  # the lineage graph, drawn
     assert f"pushed version {version}" in text
     assert f"span 0 fed versions: {version}" in text
     assert "```mermaid" in text and "flowchart LR" in text
@@ -349,7 +370,7 @@ def second_run(pipeline_run, tmp_path_factory):
 def test_second_run_report_compares_with_the_first_model(pipeline_run, second_run):
     config, summary = second_run
     store = _store(config)
-    report = er.build_report(store)
+    report = er.build_report(store, pipeline_run="latest")
     first_model = er.find_evaluator_run(_store(pipeline_run.config)).model
     assert report.run.baseline is not None and report.run.baseline.uri == first_model.uri
     assert report.run.model.uri != first_model.uri
@@ -419,8 +440,13 @@ def test_version_lineage_of_an_older_version_reports_its_own_evaluation(pipeline
 @pytest.mark.e2e
 def test_evaluation_notebook_with_a_baseline(second_run, monkeypatch):
     config, summary = second_run
-    text = execute_notebook("evaluation.ipynb", config.metadata_path, config.pipeline_root, monkeypatch)
-    report = er.build_report(_store(config))
+    executed = execute_notebook(
+        "evaluation.ipynb", config.metadata_path, config.pipeline_root, monkeypatch, LEXFLOW_RUN="latest"
+    )
+    text = executed.text
+    assert len(executed.images) == 4  # slices, per class, confusion matrix, candidate vs. baseline
+    report = er.build_report(_store(config), pipeline_run="latest")
+    assert "showing the latest Evaluator run" in text
     assert "Compared with the baseline" in text and "f1_diff" in text and "baseline_macro_f1" in text
     assert f"{report.overall.loc['macro_f1', 'diff']:.4f}" in text
     assert ("NOT BLESSED" in text) == (not summary.blessed)
@@ -431,7 +457,7 @@ def test_evaluation_notebook_with_a_baseline(second_run, monkeypatch):
 def test_lineage_notebook_for_a_chosen_version(pipeline_run, second_run, monkeypatch):
     config, _ = second_run
     first_version = pipeline_run.summary.pushed_version
-    text = execute_notebook(
+    executed = execute_notebook(
         "lineage.ipynb",
         config.metadata_path,
         config.pipeline_root,
@@ -439,5 +465,53 @@ def test_lineage_notebook_for_a_chosen_version(pipeline_run, second_run, monkeyp
         LEXFLOW_MODEL_VERSION=first_version,
         LEXFLOW_SPAN="0",
     )
+    text = executed.text
+    assert len(executed.images) == 1
     assert f"pushed version {first_version}" in text
     assert "span 0 fed versions: " in text and first_version in text.split("span 0 fed versions: ")[1]
+
+
+@pytest.fixture(scope="module")
+def refused_run(second_run, tmp_path_factory):
+    """A third run whose thresholds no model passes: the Evaluator refuses the candidate and
+    nothing is pushed, so the latest Evaluator run is not the model that serves."""
+    from lexflow.runs.local_run import run_local
+
+    config, _ = second_run
+    root = tmp_path_factory.mktemp("refused-run")
+    shutil.copy(config.metadata_path, root / "metadata.sqlite")
+    thresholds = config.thresholds.model_copy(update={"min_accuracy": 0.999, "min_macro_f1": 0.999})
+    refused = config.model_copy(
+        update={"metadata_path": root / "metadata.sqlite", "pipeline_root": root / "pipeline", "thresholds": thresholds}
+    )
+    return refused, run_local(refused)
+
+
+@pytest.mark.e2e
+def test_the_evaluation_defaults_to_the_served_model_not_a_refused_candidate(refused_run, monkeypatch):
+    from core.errors import UserError
+    from lexflow.metadata import lineage as lin
+
+    config, summary = refused_run
+    assert summary.blessed is False and summary.pushed_version is None
+    store = _store(config)
+    served = lin.version_lineage(store).version
+    default = er.build_report(store)
+    assert default.run.blessed is True and default.validation_ok
+    assert default.run.selection == f"the served model: version {served}, the newest pushed"
+    refused = er.build_report(store, pipeline_run="latest")
+    assert refused.run.blessed is False and not refused.failures.empty
+    assert refused.run.execution_id != default.run.execution_id
+    # The run id the run summary prints selects the same evaluation; that run pushed nothing.
+    assert er.build_report(store, pipeline_run=summary.run_id).run.execution_id == refused.run.execution_id
+    with pytest.raises(UserError, match="pushed no model"):
+        lin.version_pushed_by_run(store, summary.run_id)
+
+    executed = execute_notebook("evaluation.ipynb", config.metadata_path, config.pipeline_root, monkeypatch)
+    assert f"showing the served model: version {served}" in executed.text
+    assert "NOT BLESSED" not in executed.text and len(executed.images) >= 3
+    executed = execute_notebook(
+        "evaluation.ipynb", config.metadata_path, config.pipeline_root, monkeypatch, LEXFLOW_RUN=summary.run_id
+    )
+    assert f"showing the Evaluator run of pipeline run {summary.run_id}" in executed.text
+    assert "NOT BLESSED" in executed.text and len(executed.images) == 4

@@ -107,3 +107,14 @@ def test_cli_rejects_bad_option_values(tmp_path):
         cwd=tmp_path,
     )
     assert result.returncode == 2 and "train.train_steps" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_metadata_path_that_is_a_folder_or_not_sqlite_is_named(tmp_path):
+    from lexflow.runs.preflight import check_metadata_store
+
+    with pytest.raises(UserError, match=rf"metadata store {tmp_path} is not a file"):
+        check_metadata_store(tmp_path)
+    (tmp_path / "notes.sqlite").write_text("not a database")
+    with pytest.raises(UserError, match=r"notes\.sqlite cannot be written: file is not a database"):
+        check_metadata_store(tmp_path / "notes.sqlite")
+    check_metadata_store(tmp_path / "new.sqlite")  # not there yet: the run creates it

@@ -52,6 +52,7 @@ def test_every_write_needs_the_key_and_a_refused_write_changes_nothing(base_dir,
         writes = [
             ("POST", "/v1/feedback", {"prediction_id": prediction_id, "label": "termination"}),
             ("GET", "/v1/feedback", None),  # stored texts are user data: reading them is guarded too
+            ("GET", "/v1/reports", None),  # drift reports quote live traffic's tokens
             ("POST", "/v1/feedback/export", None),
             ("PUT", "/v1/routing", {"canary_share": 0.5}),
         ]

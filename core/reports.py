@@ -1,0 +1,109 @@
+"""The reports directory: what `lexflow drift` writes there and the gateway serves from it.
+
+Defined once here because both sides need it and neither may import the other: the CLI writes
+self-contained HTML reports and, for the newest live-traffic report, a small JSON verdict; the
+gateway lists and serves the HTML (`/v1/reports`) and exports the verdict as the gauge
+`lexflow_drift_detected`. Names are plain file names in one flat directory, so nothing a client
+sends can reach a path outside it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+LIVE_VERDICT_FILE = "drift-live.json"
+LIVE_PREFIX = "drift-live-"
+RUN_PREFIX = "drift-span-"
+REPORT_SUFFIX = ".html"
+REPORT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.html$")
+
+
+@dataclass(frozen=True)
+class DriftVerdict:
+    """The newest live drift report's outcome (the JSON next to it)."""
+
+    drifted: bool
+    report: str  # file name of the HTML report in the same directory
+    generated_at: str  # ISO 8601, UTC
+    current_rows: int = 0
+    baseline_rows: int = 0
+    measures: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def from_json(cls, data: Any) -> DriftVerdict:
+        if not isinstance(data, dict) or not isinstance(data.get("drifted"), bool):
+            raise ValueError("not a drift verdict: needs a boolean 'drifted'")
+        return cls(
+            drifted=data["drifted"],
+            report=str(data.get("report", "")),
+            generated_at=str(data.get("generated_at", "")),
+            current_rows=int(data.get("current_rows", 0)),
+            baseline_rows=int(data.get("baseline_rows", 0)),
+            measures=list(data.get("measures", [])),
+        )
+
+
+@dataclass(frozen=True)
+class ReportFile:
+    name: str
+    bytes: int
+    modified: float  # seconds since the epoch
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """Readers (the gateway) see the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_verdict(directory: Path, verdict: DriftVerdict) -> Path:
+    path = Path(directory) / LIVE_VERDICT_FILE
+    write_text_atomically(path, json.dumps(asdict(verdict), indent=2))
+    return path
+
+
+def read_verdict(directory: Path) -> Optional[DriftVerdict]:
+    """The newest live verdict, or None when there is none (or it cannot be read)."""
+    try:
+        return DriftVerdict.from_json(json.loads((Path(directory) / LIVE_VERDICT_FILE).read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return None
+
+
+def report_path(directory: Path, name: str) -> Optional[Path]:
+    """The report called `name` in `directory`, or None: a name that is not a plain report file
+    name, or a file (or link) that does not resolve to a regular file inside the directory."""
+    if not REPORT_NAME.match(name):
+        return None
+    root = Path(directory).resolve()
+    path = (root / name).resolve()
+    if path.parent != root or not path.is_file():
+        return None
+    return path
+
+
+def list_reports(directory: Path) -> list[ReportFile]:
+    """Every report in the directory, newest first."""
+    root = Path(directory)
+    if not root.is_dir():
+        return []
+    found = []
+    for entry in root.iterdir():
+        path = report_path(root, entry.name)
+        if path is not None:
+            stat = path.stat()
+            found.append(ReportFile(entry.name, stat.st_size, stat.st_mtime))
+    return sorted(found, key=lambda r: (-r.modified, r.name))
