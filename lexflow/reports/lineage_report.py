@@ -76,6 +76,9 @@ def artifact_detail(type_name: str, artifact, store: Optional[mlmd.MetadataStore
         splits = artifact.custom_properties["blessed"].struct_value.fields
         bad = sorted(name for name, value in splits.items() if value.number_value != 1)
         return f"anomalies in {', '.join(bad)}" if bad else "no anomalies"
+    window = md.spans_of(artifact)
+    if len(window) > 1:
+        return "spans " + ", ".join(str(s) for s in sorted(window))
     span = md.span_of(artifact, store)
     return "" if span is None else f"span {span}"
 
