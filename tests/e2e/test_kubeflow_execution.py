@@ -50,7 +50,8 @@ from tests.e2e.kfp_backend import ForkedPods, KfpRun, image_env, preload_modules
 
 # Two whole pipeline runs (22 tasks, two trainings) in one fixture: pytest.ini's 1800 s per test is not
 # enough on a shared 2-core machine (the first attempt reached the first run's Trainer at 1800 s, load 10).
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(5400)]
+# Two whole pipeline runs in fresh processes per task: too long for `make test` (CI); `make test-kubeflow`.
+pytestmark = [pytest.mark.e2e, pytest.mark.kfp, pytest.mark.timeout(5400)]
 REPO = Path(__file__).resolve().parents[2]
 PIPELINE_ROOT = "minio://mlpipeline/v2/artifacts"  # KFP's default root (config/env.go)
 # Sized for CI: a few hundred rows, few steps; the first model must clear these bars on its own.
