@@ -10,6 +10,12 @@ or raises a `DocumentError` naming the file. Text-file decoding policy, in order
    Latin-1's printable characters), with Latin-1 for the five bytes cp1252 leaves undefined. A legacy
    file thus always decodes, so the last check is on the result:
 4. more than 1 % control characters (other than tab, line and page breaks) means binary content.
+
+`.docx`: each Word paragraph becomes a paragraph (blank-line separated), each table row a line of
+tab-separated cells. Word's automatic list numbering is not text (python-docx does not render it),
+so sections numbered that way arrive without their numbers and split as headings/paragraphs.
+`.pdf`: pypdf's text of each page; a PDF without any text (a scan) is `NoTextLayer`, one with a
+password is `CorruptDocument`.
 """
 
 from __future__ import annotations

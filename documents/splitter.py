@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass, replace
-from typing import Optional
+from dataclasses import dataclass
+from typing import Any, Optional
 
 from documents.errors import NoProvisions
 
@@ -48,6 +48,7 @@ _MARKER = re.compile(
         ]
     )
 )
+_INLINE_HEADING = re.compile(r"([^.]{2,60})\.\s+\S")
 _SMALL_WORDS = frozenset(
     {"a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "of", "on", "or", "the", "to", "under", "upon"}
     | {"with", "without"}
@@ -74,10 +75,13 @@ class Provision:
     @property
     def flat_text(self) -> str:
         """The text on one line (PDF and hard-wrapped lines joined), as the model was trained on."""
-        return " ".join(self.text.split())
+        text = self.text
+        if "\n" not in text and "  " not in text and "\t" not in text and "\r" not in text:
+            return text  # already one line (most provisions): skip the split and join
+        return " ".join(text.split())
 
 
-@dataclass
+@dataclass(slots=True)
 class _Block:
     start: int
     end: int
@@ -85,6 +89,13 @@ class _Block:
     number: Optional[str] = None
     heading: Optional[str] = None
     heading_only: bool = False
+
+    def but(self, **changes: Any) -> _Block:
+        """A copy with `changes` (dataclasses.replace costs several times more, per block)."""
+        copy = _Block(self.start, self.end, self.kind, self.number, self.heading, self.heading_only)
+        for name, value in changes.items():
+            setattr(copy, name, value)
+        return copy
 
 
 def split_provisions(
@@ -164,7 +175,7 @@ def _inline_heading(rest: str) -> tuple[Optional[str], bool]:
         return None, True
     if _is_heading(rest):
         return rest.rstrip(".:"), True
-    match = re.match(r"([^.]{2,60})\.\s+\S", rest)  # "Definitions. In this Agreement ..."
+    match = _INLINE_HEADING.match(rest)  # "Definitions. In this Agreement ..."
     if match and len(match.group(1).split()) <= 6 and _is_heading(match.group(1)):
         return match.group(1).strip(), False
     return None, False
@@ -179,7 +190,8 @@ def _can_start(text: str, spans: list[tuple[int, int]], i: int, heading_line: di
         return True
     if heading_line.get(i - 1, False):
         return True
-    return bool(_SENTENCE_END.search(text[prev_start:prev_end]))
+    # Only the line's end matters (a regex search would try every position of a long line).
+    return bool(_SENTENCE_END.search(text[max(prev_start, prev_end - 8) : prev_end]))
 
 
 def _blocks(text: str) -> list[_Block]:
@@ -208,19 +220,23 @@ def _blocks(text: str) -> list[_Block]:
 def _start_block(text: str, spans: list[tuple[int, int]], i: int, heading_line: dict[int, bool]) -> Optional[_Block]:
     start, end = spans[i]
     line = text[start:end]
+    match = _marker(line)
+    # Most lines are body text: the cheap tests (a regex at the line start, the length) go first.
+    if match is None and not (_is_heading(line) and _has_body_after(spans, i)):
+        return None
     if not _can_start(text, spans, i, heading_line):
         return None
-    match = _marker(line)
-    if match:
-        number = next(group for group in match.groups() if group)
-        heading, heading_only = _inline_heading(line[match.end() :])
-        if match.group("kw") and heading_only and not heading:
-            heading = " ".join(number.split())  # "ARTICLE IV" alone is a heading too
-        return _Block(start, end, "numbered", " ".join(number.split()), heading, heading_only)
-    has_body_after = any(spans[j][0] != spans[j][1] for j in range(i + 1, len(spans)))
-    if _is_heading(line) and has_body_after:
+    if match is None:
         return _Block(start, end, "headed", None, line.rstrip(".:"), True)
-    return None
+    number = " ".join(next(group for group in match.groups() if group).split())
+    heading, heading_only = _inline_heading(line[match.end() :])
+    if match.group("kw") and heading_only and not heading:
+        heading = number  # "ARTICLE IV" alone is a heading too
+    return _Block(start, end, "numbered", number, heading, heading_only)
+
+
+def _has_body_after(spans: list[tuple[int, int]], i: int) -> bool:
+    return any(spans[j][0] != spans[j][1] for j in range(i + 1, len(spans)))
 
 
 def _split_paragraphs(text: str, blocks: list[_Block]) -> list[_Block]:
@@ -231,6 +247,9 @@ def _split_paragraphs(text: str, blocks: list[_Block]) -> list[_Block]:
     """
     out: list[_Block] = []
     for block in blocks:
+        if "\n" not in text[block.start : block.end]:  # one line: one paragraph
+            out.append(block)
+            continue
         offset = block.start
         first = True
         for part in re.split(r"(\n[ \t]*\n\s*)", text[block.start : block.end]):
@@ -239,7 +258,7 @@ def _split_paragraphs(text: str, blocks: list[_Block]) -> list[_Block]:
                 start, end = offset + lead, offset + len(part.rstrip())
                 if first:
                     heading_only = block.heading_only and "\n" not in text[start:end]
-                    out.append(replace(block, start=start, end=end, heading_only=heading_only))
+                    out.append(block.but(start=start, end=end, heading_only=heading_only))
                 else:
                     out.append(_Block(start, end, "plain"))
                 first = False
@@ -254,15 +273,14 @@ def _merge_headings(blocks: list[_Block]) -> list[_Block]:
     for block in blocks:
         if block.heading_only:
             if carried is None:
-                carried = replace(block)
+                carried = block.but()
             else:
                 heading = " ".join(h for h in (carried.heading, block.heading) if h) or None
-                carried = replace(carried, end=block.end, heading=heading, number=carried.number or block.number)
+                carried = carried.but(end=block.end, heading=heading, number=carried.number or block.number)
             continue
         if carried is not None:
             out.append(
-                replace(
-                    block,
+                block.but(
                     start=carried.start,
                     number=block.number or carried.number,
                     heading=block.heading or carried.heading,
@@ -273,9 +291,9 @@ def _merge_headings(blocks: list[_Block]) -> list[_Block]:
             out.append(block)
     if carried is not None:
         if out:
-            out[-1] = replace(out[-1], end=carried.end)
+            out[-1] = out[-1].but(end=carried.end)
         else:
-            out.append(replace(carried, heading_only=False))
+            out.append(carried.but(heading_only=False))
     return out
 
 
@@ -284,12 +302,12 @@ def _merge_small(text: str, blocks: list[_Block], min_chars: int) -> list[_Block
     out: list[_Block] = []
     pending_start: Optional[int] = None
     for original in blocks:
-        block = original if pending_start is None else replace(original, start=pending_start)
+        block = original if pending_start is None else original.but(start=pending_start)
         pending_start = None
-        if len(text[block.start : block.end].strip()) >= min_chars:
+        if block.end - block.start >= min_chars:  # blocks are trimmed: this is their length
             out.append(block)
         elif out:
-            out[-1] = replace(out[-1], end=block.end)
+            out[-1] = out[-1].but(end=block.end)
         else:
             pending_start = block.start
     if pending_start is not None:  # the whole document is one short fragment
@@ -299,8 +317,10 @@ def _merge_small(text: str, blocks: list[_Block], min_chars: int) -> list[_Block
 
 def _split_long(text: str, block: _Block, max_chars: int) -> list[_Block]:
     """A block over max_chars as consecutive pieces of at most max_chars, cut at the gentlest boundary."""
+    if block.end - block.start <= max_chars:
+        return [block]
     spans = _pack(text, [(block.start, block.end)], max_chars, 0)
-    return [replace(block, start=start, end=end) for start, end in spans]
+    return [block.but(start=start, end=end) for start, end in spans]
 
 
 _BOUNDARIES = [re.compile(r"\n[ \t]*\n\s*"), re.compile(r"\n\s*"), _SENTENCE_BREAK, re.compile(r"\s+")]

@@ -79,7 +79,14 @@ def test_pipeline_image_matches_the_runner_and_the_lock_file():
     assert _args(dockerfile, "WORKDIR")[-1] == kubeflow_runner.IMAGE_PROJECT_ROOT
     assert f"COPY . {kubeflow_runner.IMAGE_PROJECT_ROOT}" in [f"COPY {a}" for a in _args(dockerfile, "COPY")]
     assert any("pip install -c requirements/constraints.txt -e ." in run for run in _args(dockerfile, "RUN"))
-    assert _args(dockerfile, "USER")[-1] not in ("root", "0")
+    user = _args(dockerfile, "USER")[-1]
+    assert user not in ("root", "0")
+    # Every task's command: the build proves the image can import it.
+    from lexflow.runs.kubeflow.compile import ENTRYPOINT_MODULE
+
+    assert any(f"import kubeflow_runner, {ENTRYPOINT_MODULE}" in run for run in _args(dockerfile, "RUN"))
+    # KFP's launcher, running as that user, copies artifacts to /minio, /s3, /gcs (2.0-2.2 mount nothing there).
+    assert any(f"mkdir -p /minio /s3 /gcs && chown {user} /minio /s3 /gcs" in run for run in _args(dockerfile, "RUN"))
 
 
 def test_gateway_image_runs_uvicorn_as_non_root_with_locked_versions():
