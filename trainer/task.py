@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import core.tf_env  # noqa: F401
 
+import dataclasses
+import json
 import math
 from typing import Optional
 
@@ -14,9 +16,12 @@ from tfx import v1 as tfx
 from tfx_bsl.public import tfxio
 
 from trainer import features as F
+from trainer.calibration import calibrate, calibrated
 from trainer.model import build_model, class_weights, uses_sample_weights
 from trainer.params import TrainParams, TransformParams
 from trainer.signatures import make_signatures
+
+CALIBRATION_FILE = "calibration.json"  # in the ModelRun artifact: the fitted temperature and eval log-loss
 
 
 def read_label_counts(tf_transform_output: tft.TFTransformOutput) -> dict[str, int]:
@@ -141,4 +146,12 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
         callbacks=[tf.keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir, update_freq="epoch")],
         verbose=2,
     )
-    tf.saved_model.save(model, fn_args.serving_model_dir, signatures=make_signatures(model, tf_transform_output))
+    # Scores the gateway can read as confidences, for every model family (trainer/calibration.py).
+    one_pass = _batches(fn_args, fn_args.eval_files, tf_transform_output, params.batch_size, params.seed, num_epochs=1)
+    calibration = calibrate(model, one_pass)
+    absl.logging.info("calibration: %s", calibration.describe())
+    tf.io.gfile.makedirs(fn_args.model_run_dir)
+    with tf.io.gfile.GFile(f"{fn_args.model_run_dir}/{CALIBRATION_FILE}", "w") as handle:
+        handle.write(json.dumps(dataclasses.asdict(calibration)))
+    served = calibrated(model, calibration)
+    tf.saved_model.save(served, fn_args.serving_model_dir, signatures=make_signatures(served, tf_transform_output))
