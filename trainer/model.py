@@ -9,9 +9,10 @@ layer, which matters on small legal datasets with long-tailed label distribution
 `hidden_units: 0` makes it a linear model over the TF-IDF n-grams, and `loss: squared_hinge`
 trains it as a one-vs-rest linear SVM (with `l2`; what scikit-learn's LinearSVC fits): on the
 real legal benchmarks (BENCHMARKS.md) that beat the MLP, which overfits the rare classes, and
-it trains in a fraction of the time. Scores are softmax probabilities for cross-entropy and
-sigmoid(margin) per class for the SVM (one-vs-rest: they need not sum to 1); the label is
-the argmax either way, so serving and evaluation treat both alike.
+it trains in a fraction of the time. While training, scores are softmax probabilities for
+cross-entropy and sigmoid(margin) per class for the SVM (one-vs-rest: they need not sum to 1);
+the exported model serves softmax(logits / T) for both (trainer/calibration.py), and the label is
+the argmax either way.
 """
 
 from __future__ import annotations

@@ -67,8 +67,8 @@ class TrainParams(StrictModel):
     )
     loss: Literal["crossentropy", "squared_hinge"] = Field(
         "crossentropy",
-        description="squared_hinge: a one-vs-rest linear SVM (with hidden_units 0 and l2 > 0); scores are then "
-        "sigmoid(margin).",
+        description="squared_hinge: a one-vs-rest linear SVM (with hidden_units 0 and l2 > 0); its margins are "
+        "served as calibrated softmax probabilities, like the MLP's logits (trainer/calibration.py).",
     )
     l2: float = Field(0.0, ge=0.0, description="L2 penalty on the n-gram weights, added to the mean example loss.")
     seed: int = 42
