@@ -168,7 +168,7 @@ def image_env(dockerfile: Path = REPO / "Dockerfile") -> dict[str, str]:
     return env
 
 
-def _mlmd_value(value: Any) -> Any:
+def mlmd_value(value: Any) -> Any:
     """A metadata value after toMLMDArtifact + toRuntimeArtifact (metadata/converter.go)."""
     if value is None:
         raise ValueError("unknown/unsupported value type (null metadata value)")  # StructValueToMLMDValue
@@ -432,7 +432,7 @@ class KfpRun:
             if local.is_file():
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(local, target)
-            properties = {k: _mlmd_value(v) for k, v in artifact.get("metadata", {}).items()}
+            properties = {k: mlmd_value(v) for k, v in artifact.get("metadata", {}).items()}
             properties.setdefault("display_name", key)  # RecordArtifact
             if self.release >= (2, 3):
                 properties.setdefault("store_session_info", json.dumps({"Provider": self.scheme, "Params": {}}))
