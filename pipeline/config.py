@@ -4,8 +4,9 @@ Everything a run can vary lives here: paths, data layout, text preprocessing, mo
 hyper-parameters, evaluation thresholds and Beam options. Runners build a
 `PipelineConfig` (defaults < config file < command-line overrides) and hand it to
 `pipeline.create_pipeline`. Each component gets only the part it uses, so only that part is in
-its cache key: Transform its `transform` section, the Trainer `transform` and `train`
-(`trainer/params.py`), the Evaluator the thresholds; retrain-policy settings reach no component.
+its cache key: Transform its `transform` section, the ModelSearch `transform`, `train` and
+`tuning`, the Trainer `transform` and `train` (`trainer/params.py`), the Evaluator the
+thresholds; retrain-policy settings reach no component.
 Relative paths follow the workspace rule (`core/workspace.py`).
 """
 
@@ -21,7 +22,7 @@ from core import workspace
 from core.errors import UserError
 from core.strict import StrictModel
 from core.workspace import Location
-from trainer.params import TrainParams, TransformParams
+from trainer.params import TrainParams, TransformParams, TuningParams
 
 
 class EvalThresholds(StrictModel):
@@ -118,9 +119,9 @@ class ResourceParams(StrictModel):
     evaluator: TaskResources = Field(default_factory=_heavy)
 
     def for_node(self, node_id: str) -> TaskResources:
-        return {"Transform": self.transform, "Trainer": self.trainer, "Evaluator": self.evaluator}.get(
-            node_id, self.default
-        )
+        # The model search trains models as the Trainer does: it gets the Trainer's resources.
+        heavy = {"Transform": self.transform, "ModelSearch": self.trainer, "Trainer": self.trainer}
+        return {**heavy, "Evaluator": self.evaluator}.get(node_id, self.default)
 
 
 class PipelineConfig(StrictModel):
@@ -152,6 +153,7 @@ class PipelineConfig(StrictModel):
     enable_cache: bool = True
     transform: TransformParams = Field(default_factory=TransformParams)
     train: TrainParams = Field(default_factory=TrainParams)
+    tuning: TuningParams = Field(default_factory=TuningParams)
     thresholds: EvalThresholds = Field(default_factory=EvalThresholds)
     beam: BeamParams = Field(default_factory=BeamParams)
     spans: SpanParams = Field(default_factory=SpanParams)
@@ -216,6 +218,10 @@ class PipelineConfig(StrictModel):
     def trainer_custom_config(self) -> dict[str, Any]:
         """What `run_fn` receives (JSON; the Trainer's cache key): the Transform settings it reads back too."""
         return {"transform": self.transform.model_dump(mode="json"), "train": self.train.model_dump(mode="json")}
+
+    def search_custom_config(self) -> dict[str, Any]:
+        """What `tuner_fn` receives (JSON; the ModelSearch's cache key): the Trainer's settings and the search's."""
+        return {**self.trainer_custom_config(), "tuning": self.tuning.model_dump(mode="json")}
 
     @classmethod
     def load(cls, path: Optional[Path] = None, **overrides: Any) -> PipelineConfig:

@@ -29,7 +29,18 @@ def run(
     ),
     input_pattern: Optional[str] = typer.Option(None, help="Glob under the data root, e.g. 'train.csv'."),
     model_name: Optional[str] = typer.Option(None, help="Model name under the serving dir."),
-    train_steps: Optional[int] = typer.Option(None, help="Training steps."),
+    train_steps: Optional[int] = typer.Option(
+        None, help="Training steps when the model search is off (`tuning: {enabled: false}`); the search sizes its own."
+    ),
+    search: Optional[bool] = typer.Option(
+        None,
+        "--search/--no-search",
+        help="Model search before training (default on): family and regularisation chosen on the eval split. "
+        "--no-search trains the `train` settings as given.",
+    ),
+    search_budget: Optional[float] = typer.Option(
+        None, help="Upper bound of the model search's wall time, in seconds (tuning.time_budget_seconds)."
+    ),
     eval_steps: Optional[int] = typer.Option(None, help="Validation steps during training."),
     min_accuracy: Optional[float] = typer.Option(None, help="Blessing: absolute accuracy threshold."),
     min_macro_f1: Optional[float] = typer.Option(None, help="Blessing: absolute macro-F1 threshold."),
@@ -57,6 +68,8 @@ def run(
         **{
             "train.train_steps": train_steps,
             "train.eval_steps": eval_steps,
+            "tuning.enabled": search,
+            "tuning.time_budget_seconds": search_budget,
             "thresholds.min_accuracy": min_accuracy,
             "thresholds.min_macro_f1": min_macro_f1,
             "beam.extra_args": beam_arg or None,
