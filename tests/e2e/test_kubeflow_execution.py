@@ -63,8 +63,14 @@ SMALL = {
     # has cores, and here two runs' tasks already share the cores.
     "beam": {"direct_num_workers": 1},
 }
-# One step and no absolute bar: only the comparison with the model in production can refuse it.
-WORSE = {**SMALL, "train": {**SMALL["train"], "train_steps": 1}, "thresholds": {"min_accuracy": 0, "min_macro_f1": 0}}
+# One step and no absolute bar: only the comparison with the model in production can refuse it. No model
+# search, which would choose its own steps.
+WORSE = {
+    **SMALL,
+    "train": {**SMALL["train"], "train_steps": 1},
+    "thresholds": {"min_accuracy": 0, "min_macro_f1": 0},
+    "tuning": {"enabled": False},
+}
 
 
 def documented_compile_command(doc: Path = REPO / "docs/kubeflow.md") -> list[str]:
