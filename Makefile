@@ -16,7 +16,7 @@ test:             ## the full test suite (unit + end-to-end pipeline), except th
 test-fast:        ## unit tests only
 	$(PY) -m pytest -m "not e2e"
 
-test-kubeflow:    ## the compiled spec executed task by task, as open-source KFP runs it (40+ minutes)
+test-kubeflow:    ## the compiled spec executed task by task, as open-source KFP runs it (about 5 minutes on 2 cores)
 	$(PY) -m pytest -m kfp
 
 lint:             ## ruff (lint + format check), mypy, import-linter's layer contracts: zero findings

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from google.protobuf import json_format
 from ml_metadata.proto import metadata_store_pb2
 
 # Input keys through which a copied span leads back to the artifact that really carries it:
@@ -12,6 +13,10 @@ from ml_metadata.proto import metadata_store_pb2
 _SPAN_SOURCES = ("examples", "statistics")
 _INPUT_EVENTS = (metadata_store_pb2.Event.INPUT, metadata_store_pb2.Event.DECLARED_INPUT)
 _OUTPUT_EVENTS = (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)
+# TFX's key for a custom property named like a property of the artifact's type (Examples' `span`) when it
+# writes artifacts as JSON metadata (tfx.types.artifact.CUSTOM_PROPERTIES_PREFIX).
+_CUSTOM_PREFIX = "custom:"
+_JSON_SINGLE_VALUE_KEY = "__value__"  # how TFX wraps a scalar in a struct (tfx.types.artifact)
 
 
 def _proto(artifact: Any) -> metadata_store_pb2.Artifact:
@@ -19,11 +24,45 @@ def _proto(artifact: Any) -> metadata_store_pb2.Artifact:
     return getattr(artifact, "mlmd_artifact", artifact)
 
 
+def custom_value(artifact: Any, name: str) -> Any:
+    """The value of a custom property however it is stored; None when the artifact has none.
+
+    On Kubeflow (Vertex AI and open-source KFP alike) an executor never sees the MLMD values its upstream
+    wrote: TFX's entry point turns each input artifact's JSON metadata into custom properties that are all
+    JSON structs, numbers as floats (kubeflow_v2_entrypoint_utils `_parse_raw_artifact`), and a custom
+    property named like a property of the type (Examples' `span`) travels as "custom:span". The raw proto
+    then has no int/string value to read, and TFX's own `get_custom_property` returns None for a struct
+    holding 0 or "". KFP's ML Metadata records the metadata keys as they are, "custom:span" included.
+    """
+    proto = _proto(artifact)
+    for key in (_CUSTOM_PREFIX + name, name):
+        if key not in proto.custom_properties:
+            continue
+        value = proto.custom_properties[key]
+        kind = value.WhichOneof("value")
+        if kind == "struct_value":
+            decoded = json_format.MessageToDict(value.struct_value)
+            return decoded.get(_JSON_SINGLE_VALUE_KEY, decoded)
+        return getattr(value, kind) if kind else None
+    return None
+
+
+def int_custom_value(artifact: Any, name: str) -> Optional[int]:
+    """An int custom property (1.0 after Kubeflow's round trip is 1); None when absent or not a number."""
+    value = custom_value(artifact, name)
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            return None
+    return int(value) if isinstance(value, (bool, int, float)) else None
+
+
 def copy_custom_property(source: Any, target: Any, name: str) -> None:
     """Copy one custom property between TFX Artifacts (when the source has it)."""
-    if not source.has_custom_property(name):
+    value = custom_value(source, name)
+    if value is None:
         return
-    value = source.get_custom_property(name)
     if isinstance(value, (bool, int)):
         target.set_int_custom_property(name, int(value))
     elif isinstance(value, float):
@@ -35,10 +74,9 @@ def copy_custom_property(source: Any, target: Any, name: str) -> None:
 def spans_of(artifact: Any) -> list[int]:
     """Every span an Examples artifact holds, newest first: SpanExampleGen's `spans` ("3,2,1") for a
     window, else the one span it records (empty when it records none)."""
-    proto = _proto(artifact)
-    if "spans" in proto.custom_properties:
-        text = proto.custom_properties["spans"].string_value
-        return [int(s) for s in text.split(",") if s.strip()]
+    text = custom_value(artifact, "spans")
+    if text is not None:
+        return [int(s) for s in str(text).split(",") if s.strip()]
     span = span_of(artifact)
     return [] if span is None else [span]
 
@@ -46,17 +84,15 @@ def spans_of(artifact: Any) -> list[int]:
 def span_of(artifact: Any, store: Any = None) -> Optional[int]:
     """The data span of an artifact, or None when it has none.
 
-    ExampleGen writes `span` as a custom property and leaves the typed `span` property at 0.
+    ExampleGen writes `span` as a custom property (-1: none) and the typed `span` property as max(span, 0).
     StatisticsGen and ExampleValidator copy that typed 0 onto their outputs, so a typed span
     is not a fact: with an MLMD `store`, such an artifact's span is that of the single
     artifact it was computed from (statistics <- examples, anomalies <- statistics <- examples).
     Without a store (inside an executor) the typed value is all there is.
     """
     proto = _proto(artifact)
-    if "span" in proto.custom_properties:
-        value = proto.custom_properties["span"]
-        kind = value.WhichOneof("value")
-        return int(getattr(value, kind)) if kind in ("int_value", "string_value", "double_value") else None
+    if custom_value(proto, "span") is not None:
+        return int_custom_value(proto, "span")
     if "span" not in proto.properties:
         return None
     source = _computed_from(store, proto) if store is not None and proto.id else None

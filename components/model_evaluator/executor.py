@@ -8,7 +8,7 @@ from tfx import types
 from tfx.components.evaluator import executor as evaluator_executor
 from tfx.types import artifact_utils, standard_component_specs
 
-from components.artifacts import copy_custom_property
+from components.artifacts import copy_custom_property, int_custom_value
 
 BASELINE = standard_component_specs.BASELINE_MODEL_KEY
 # Copied from the baseline onto the blessing: what the run summary and the Pusher read.
@@ -24,7 +24,7 @@ class Executor(evaluator_executor.Executor):
     ) -> None:
         baselines = input_dict.get(BASELINE) or []
         inputs = dict(input_dict)
-        if baselines and not baselines[0].get_int_custom_property("found"):
+        if baselines and not int_custom_value(baselines[0], "found"):
             inputs[BASELINE] = []  # TFX's Evaluator then drops the change thresholds
         super().Do(inputs, output_dict, exec_properties)
         if baselines:

@@ -30,6 +30,7 @@ from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import io_utils, proto_utils
 
 from components import gfile
+from components.artifacts import custom_value, int_custom_value
 from components.production_baseline.production import describe_change, versions
 
 # Written inside each version (assets.extra is the folder TF Serving reserves for extras).
@@ -194,17 +195,15 @@ class Executor(pusher_executor.Executor):
 def _label_change_refusal(input_dict: dict[str, list[types.Artifact]], exec_properties: dict[str, Any]) -> str:
     """Why a candidate with another label set than production must not be published, or ''."""
     blessing = artifact_utils.get_single_instance(input_dict[standard_component_specs.MODEL_BLESSING_KEY])
-    if not blessing.has_custom_property("label_change"):
+    label_change = custom_value(blessing, "label_change")  # read as TFX hands it over on Kubeflow too
+    if label_change is None:
         return ""
     custom = json.loads(exec_properties.get(standard_component_specs.CUSTOM_CONFIG_KEY) or "null") or {}
     if custom.get(ALLOW_LABEL_CHANGE):
         return ""
-    change = json.loads(str(blessing.get_custom_property("label_change")) or "{}")
-    version = (
-        blessing.get_custom_property("production_version")
-        if blessing.has_custom_property("production_version")
-        else "?"
-    )
+    change = json.loads(str(label_change) or "{}")
+    production_version = int_custom_value(blessing, "production_version")
+    version = "?" if production_version is None else production_version
     return (
         f"the label set differs from version {version} in production ({describe_change(change)}); "
         "publish it with --allow-label-change (pipeline config: allow_label_change: true)"

@@ -12,7 +12,7 @@ from typing import Optional
 import ml_metadata as mlmd
 from ml_metadata.proto import metadata_store_pb2
 
-from components.artifacts import span_of, spans_of
+from components.artifacts import custom_value, span_of, spans_of
 from core.errors import UserError
 
 __all__ = ["span_of", "spans_of"]  # re-exported: the one reader of an artifact's span
@@ -134,11 +134,8 @@ def producer_of(store: mlmd.MetadataStore, artifact_id: int) -> metadata_store_p
 
 
 def custom_property(artifact: metadata_store_pb2.Artifact, name: str):
-    if name not in artifact.custom_properties:
-        return None
-    value = artifact.custom_properties[name]
-    kind = value.WhichOneof("value")
-    return getattr(value, kind) if kind else None
+    # The components' reader: also the JSON structs and "custom:" keys of Kubeflow's ML Metadata.
+    return custom_value(artifact, name)
 
 
 def state_name(execution: metadata_store_pb2.Execution) -> str:

@@ -78,3 +78,24 @@ def test_a_cached_execution_reusing_the_statistics_does_not_change_their_source(
     _execution(store, "StatisticsGen", {"examples": [examples]}, [statistics])
     _execution(store, "StatisticsGen", {}, [statistics])  # cached: outputs recorded, inputs not
     assert span_of(statistics, store) == 4
+
+
+def test_kubeflow_encodings_read_as_written():
+    """How Kubeflow hands values over: TFX's entry point gives an executor JSON structs (numbers as floats),
+    KFP's ML Metadata keeps the key "custom:span" that TFX wrote for Examples' custom `span` next to the typed
+    copy it records under "span"."""
+    from google.protobuf import json_format
+
+    from components.artifacts import custom_value, int_custom_value, spans_of
+
+    in_a_pod = pb.Artifact()
+    json_format.ParseDict({"__value__": -1.0}, in_a_pod.custom_properties["span"].struct_value)
+    json_format.ParseDict({"__value__": ""}, in_a_pod.custom_properties["note"].struct_value)
+    json_format.ParseDict({"__value__": "1,0"}, in_a_pod.custom_properties["spans"].struct_value)
+    assert span_of(in_a_pod) == -1 and int_custom_value(in_a_pod, "span") == -1
+    assert custom_value(in_a_pod, "note") == "" and spans_of(in_a_pod) == [1, 0]
+    in_kfp_mlmd = pb.Artifact()
+    in_kfp_mlmd.custom_properties["span"].double_value = 0.0  # the typed max(span, 0)
+    in_kfp_mlmd.custom_properties["custom:span"].double_value = -1.0
+    assert span_of(in_kfp_mlmd) == -1
+    assert custom_value(pb.Artifact(), "span") is None and span_of(pb.Artifact()) is None

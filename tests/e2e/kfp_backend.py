@@ -102,9 +102,13 @@ class ExecPods:
         pass
 
 
+# What every task imports first: TF's Keras choice and TFX's entry point (most of a task's import time).
+BASE_MODULES = ["core.tf_env", "tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor"]
+
+
 def preload_modules(spec: dict[str, Any]) -> list[str]:
     """What a ForkedPods zygote imports for `spec`: TF's Keras choice, TFX's entry point, every executor."""
-    modules = ["core.tf_env", "tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor"]
+    modules = list(BASE_MODULES)
     for executor in spec["deploymentSpec"]["executors"].values():
         args = executor["container"]["args"]
         modules.append(args[args.index("--executor_class_path") + 1].rsplit(".", 1)[0])
@@ -113,7 +117,10 @@ def preload_modules(spec: dict[str, Any]) -> list[str]:
 
 class ForkedPods:
     """`python -m MODULE ARGS` commands run in children forked from a zygote that has imported the image's
-    stack once (tests/e2e/pod_zygote.py); any other command, and the tasks in `exec_tasks`, are exec'd."""
+    stack once (tests/e2e/pod_zygote.py); any other command, and the tasks in `exec_tasks`, are exec'd.
+
+    The zygote imports `preload` in the background; `preload()` adds modules before the first task starts
+    (e.g. a spec's executors once it is compiled)."""
 
     def __init__(self, env: dict[str, str], preload: list[str]):
         self._process = subprocess.Popen(
@@ -125,10 +132,22 @@ class ForkedPods:
             text=True,
             bufsize=1,
         )
-        ready = json.loads(self._process.stdout.readline())
-        assert ready.get("ready") and ready["threads"] == ["MainThread"], ready  # nothing to break at fork
+        self._readies = 1  # "ready" answers still to read: one per import step
         self._lock = threading.Lock()
         self._waiting: dict[str, tuple[threading.Event, list[int]]] = {}
+        self._reader: threading.Thread | None = None
+
+    def preload(self, modules: list[str]) -> None:
+        with self._lock:
+            assert self._reader is None, "preload before the first task"
+            self._process.stdin.write(json.dumps({"preload": modules}) + "\n")
+            self._process.stdin.flush()
+            self._readies += 1
+
+    def _start(self) -> None:
+        for _ in range(self._readies):
+            ready = json.loads(self._process.stdout.readline())
+            assert ready.get("ready") and ready["threads"] == ["MainThread"], ready  # nothing to break at fork
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
@@ -145,6 +164,8 @@ class ForkedPods:
         self._waiting[request_id] = (event, result)
         request = {"id": request_id, "module": command[2], "argv": command[3:], "cwd": str(cwd), "env": env}
         with self._lock:
+            if self._reader is None:
+                self._start()
             self._process.stdin.write(json.dumps({**request, "log": str(log)}) + "\n")
             self._process.stdin.flush()
         if not event.wait(timeout_s):
@@ -168,7 +189,7 @@ def image_env(dockerfile: Path = REPO / "Dockerfile") -> dict[str, str]:
     return env
 
 
-def _mlmd_value(value: Any) -> Any:
+def mlmd_value(value: Any) -> Any:
     """A metadata value after toMLMDArtifact + toRuntimeArtifact (metadata/converter.go)."""
     if value is None:
         raise ValueError("unknown/unsupported value type (null metadata value)")  # StructValueToMLMDValue
@@ -432,7 +453,7 @@ class KfpRun:
             if local.is_file():
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(local, target)
-            properties = {k: _mlmd_value(v) for k, v in artifact.get("metadata", {}).items()}
+            properties = {k: mlmd_value(v) for k, v in artifact.get("metadata", {}).items()}
             properties.setdefault("display_name", key)  # RecordArtifact
             if self.release >= (2, 3):
                 properties.setdefault("store_session_info", json.dumps({"Provider": self.scheme, "Params": {}}))

@@ -8,9 +8,11 @@ the launcher stand-in copies through the object store. The only difference from 
 imports are already done, so import-time behaviour is the zygote's; tests/e2e/kfp_backend.py still
 `exec`s some tasks to cover the real start.
 
-Protocol (one JSON object per line): the parent writes {"id", "module", "argv", "cwd", "env", "log"};
-the zygote answers {"id", "returncode"} when that child exits. Single-threaded, so no lock is held
-across fork.
+Protocol (one JSON object per line): the zygote writes {"ready", "threads"} once it has imported the
+modules it was started with, and again after each {"preload": [modules]} the parent writes (so it can
+start importing the stack before it knows every executor); the parent writes {"id", "module", "argv",
+"cwd", "env", "log"} per task and the zygote answers {"id", "returncode"} when that child exits.
+Single-threaded, so no lock is held across fork.
 
     python tests/e2e/pod_zygote.py MODULE_TO_PRELOAD...
 """
@@ -55,15 +57,19 @@ def _child(request: dict) -> int:
         return 1
 
 
-def main() -> None:
-    for module in sys.argv[1:]:
-        importlib.import_module(module)
-    out = sys.stdout
+def _import(modules: list[str], out) -> None:
     import threading
 
+    for module in modules:
+        importlib.import_module(module)
     # Threads do not survive fork; one holding a lock would hang the child. Reported for the test to check.
     out.write(json.dumps({"ready": True, "threads": [t.name for t in threading.enumerate()]}) + "\n")
     out.flush()
+
+
+def main() -> None:
+    out = sys.stdout
+    _import(sys.argv[1:], out)
     children: dict[int, str] = {}
     selector = selectors.DefaultSelector()
     selector.register(sys.stdin, selectors.EVENT_READ)
@@ -75,6 +81,9 @@ def main() -> None:
                 stdin_open = False
                 continue
             request = json.loads(line)
+            if "preload" in request:
+                _import(request["preload"], out)
+                continue
             pid = os.fork()
             if pid == 0:
                 code = 1

@@ -46,7 +46,7 @@ import pytest
 import yaml
 
 from datagen import generate_rows, write_csv
-from tests.e2e.kfp_backend import ForkedPods, KfpRun, image_env, preload_modules
+from tests.e2e.kfp_backend import BASE_MODULES, ForkedPods, KfpRun, image_env, preload_modules
 
 # Two whole pipeline runs (22 tasks, two trainings) in one fixture: pytest.ini's 1800 s per test is not
 # enough on a shared 2-core machine (the first attempt reached the first run's Trainer at 1800 s, load 10).
@@ -59,9 +59,18 @@ SMALL = {
     "transform": {"vocab_size": 5000},
     "train": {"train_steps": 150, "eval_steps": 5, "hidden_units": 64},
     "thresholds": {"min_accuracy": 0.5, "min_macro_f1": 0.4},
+    # One Beam worker per task: a pod's Beam otherwise splits each stage over as many threads as the node
+    # has cores, and here two runs' tasks already share the cores.
+    "beam": {"direct_num_workers": 1},
 }
-# One step and no absolute bar: only the comparison with the model in production can refuse it.
-WORSE = {**SMALL, "train": {**SMALL["train"], "train_steps": 1}, "thresholds": {"min_accuracy": 0, "min_macro_f1": 0}}
+# One step and no absolute bar: only the comparison with the model in production can refuse it. No model
+# search, which would choose its own steps.
+WORSE = {
+    **SMALL,
+    "train": {**SMALL["train"], "train_steps": 1},
+    "thresholds": {"min_accuracy": 0, "min_macro_f1": 0},
+    "tuning": {"enabled": False},
+}
 
 
 def documented_compile_command(doc: Path = REPO / "docs/kubeflow.md") -> list[str]:
@@ -103,35 +112,42 @@ def two_runs(tmp_path_factory):
     data, serving = root / "data" / "demo", root / "serving"
     write_csv(data / "span-0" / "corpus.csv", generate_rows(400, seed=11))
     started = time.monotonic()
-    with ThreadPoolExecutor(2) as pool:
-        specs = list(
-            pool.map(lambda a: compile_as_documented(root / a[0], data, serving, a[1]), [("c1", SMALL), ("c2", WORSE)])
-        )
-    compiled_s = time.monotonic() - started
     cache: dict = {}
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)}  # the image: the project importable
     (root / "zygote").mkdir()
-    pods = ForkedPods({**image_env(), **env, "HOME": str(root / "zygote")}, preload_modules(specs[0]))
-    # Most tasks start forked from a process that imported the stack once; one task of each run is exec'd
-    # exactly as the container command says, to cover a real start too.
-    first = KfpRun(
-        specs[0], pipeline_root=PIPELINE_ROOT, workdir=root, cache=cache, pods=pods, exec_tasks=("DataGate",)
-    )
-    second = KfpRun(
-        specs[1], pipeline_root=PIPELINE_ROOT, workdir=root, cache=cache, pods=pods, exec_tasks=("ProductionBaseline",)
-    )
+    # Most tasks start forked from a process that imported the stack once (it starts importing while the
+    # YAML compiles); one task of each run is exec'd exactly as the container command says, to cover a real
+    # start too (in the second run one that runs alongside others: its last tasks wait for the first run).
+    pods = ForkedPods({**image_env(), **env, "HOME": str(root / "zygote")}, BASE_MODULES)
+    compiler = ThreadPoolExecutor(1)
+    # The second run's YAML is needed only once the first run has begun.
+    worse_spec = compiler.submit(compile_as_documented, root / "c2", data, serving, WORSE)
+    compiler.shutdown(wait=False)
+    try:
+        spec = compile_as_documented(root / "c1", data, serving, SMALL)
+    except BaseException:
+        pods.close()
+        raise
+    compiled_s = time.monotonic() - started
+    pods.preload(preload_modules(spec))
+    first = KfpRun(spec, pipeline_root=PIPELINE_ROOT, workdir=root, cache=cache, pods=pods, exec_tasks=("DataGate",))
     first_done = threading.Event()
 
     def hold_baseline(name: str) -> None:
         if name == "ProductionBaseline":
             first_done.wait()  # the model in production is the first run's, once pushed
 
-    def run_second() -> None:
+    def run_second() -> KfpRun:
+        spec = worse_spec.result()
+        second = KfpRun(
+            spec, pipeline_root=PIPELINE_ROOT, workdir=root, cache=cache, pods=pods, exec_tasks=("DriftCheck",)
+        )
         while not {"ExampleGen", "ImportSchemaGen"} <= set(first.tasks):
             time.sleep(1)
         # New feedback arrives after the first run read its data.
         write_csv(data / "span-1" / "corpus.csv", generate_rows(150, seed=5))
         second.execute(env, before=hold_baseline)
+        return second
 
     with ThreadPoolExecutor(1) as pool:
         later = pool.submit(run_second)
@@ -139,7 +155,7 @@ def two_runs(tmp_path_factory):
             first.execute(env)
         finally:
             first_done.set()
-        later.result()
+        second = later.result()
     pods.close()
     seconds = {
         f"{run}:{t.name}{'(exec)' if t.exec else ''}{'(cached)' if t.cached else ''}": round(t.seconds, 1)
@@ -164,7 +180,7 @@ def test_every_task_ran_as_kfp_runs_it(two_runs):
     assert {a["artifacts"][0]["type"]["instanceSchema"] for a in evaluator["inputs"]["artifacts"].values()} == {""}
     assert "executor-logs" in evaluator["outputs"]["artifacts"]
     assert first.tasks["Evaluator"].command[:3] == ["python", "-m", "lexflow.runs.kubeflow.entrypoint"]
-    assert first.tasks["DataGate"].exec and second.tasks["ProductionBaseline"].exec  # `python -m ...` as given
+    assert first.tasks["DataGate"].exec and second.tasks["DriftCheck"].exec  # `python -m ...` as given
     for task in first.tasks.values():
         for key, artifact in task.outputs.items():
             assert artifact.uri.startswith(f"{first.run_root}/{task.name}/"), (task.name, key, artifact.uri)

@@ -161,3 +161,82 @@ def test_custom_artifact_types_import_by_their_type_name():
     from components.drift_check.spec import DriftReport
 
     assert import_utils.import_class_by_path(DriftReport.TYPE_NAME) is DriftReport
+
+
+def _downstream(artifact):
+    """`artifact`, as an upstream executor left it, the way a downstream executor gets it on open-source KFP:
+    TFX's entry point writes it into the ExecutorOutput (as JSON metadata), the image's entry point restores
+    bucket URIs, the launcher records the metadata in ML Metadata and the driver reads it back (numbers as
+    doubles; tests/e2e/kfp_backend.py mirrors both), then the image's entry point adapts it and TFX parses it."""
+    from tfx.orchestration.kubeflow.v2.container import kubeflow_v2_entrypoint_utils as utils
+
+    from tests.e2e.kfp_backend import mlmd_value
+
+    written = json_format.MessageToDict(utils.translate_executor_output({"out": [artifact]}, {})["out"])
+    restored = restore_output({"artifacts": {"out": written}}, {})["artifacts"]["out"]["artifacts"][0]
+    metadata = {key: mlmd_value(value) for key, value in restored["metadata"].items()}
+    metadata |= {"display_name": "out", "store_session_info": "{}"}  # what the launcher adds
+    upstream = {"name": "84085", "type": {"instanceSchema": ""}, "uri": f"{ROOT}/x", "metadata": metadata}
+    executor_input = {
+        "inputs": {"artifacts": {"in": {"artifacts": [upstream]}}},
+        "outputs": {"artifacts": {}, "outputFile": "/tmp/kfp_outputs/output_metadata.json"},
+    }
+    schema = f"title: tfx.{artifact.TYPE_NAME}\ntype: object\n"
+    adapted = adapt(executor_input, {"artifacts": {"in": {"artifactType": {"instanceSchema": schema}}}}, "/pod")
+    inputs, _, _ = _tfx_parse(adapted.executor_input, {"artifacts": {}})
+    [parsed] = inputs["in"]
+    assert type(parsed) is type(artifact)
+    return parsed
+
+
+def test_what_downstream_executors_read_survives_the_metadata_round_trip(tmp_path):
+    """The custom properties one task writes and the next one's executor reads, through the round trip above:
+    TFX hands every one over as a JSON struct (ints as floats; Examples' custom `span`, named like its typed
+    property, as "custom:span"), so a reader of the raw int value got nothing (DriftCheck recorded span -1)."""
+    from tfx.components.util import model_utils
+    from tfx.types import standard_artifacts
+
+    from components.artifacts import copy_custom_property, int_custom_value, spans_of
+    from components.drift_check.executor import _span
+    from components.model_evaluator.executor import CARRIED
+    from components.model_pusher.executor import _label_change_refusal
+    from components.production_baseline.executor import _no_baseline
+    from components.span_example_gen import window as w
+    from components.span_example_gen.executor import Executor as SpanExampleGen
+    from components.span_example_gen.spec import EXAMPLES_KEY, NEWEST_KEY, PREVIOUS_KEY
+
+    def example_gen(files):  # SpanExampleGen's own recording of what it read
+        outputs = {key: standard_artifacts.Examples() for key in (EXAMPLES_KEY, NEWEST_KEY, PREVIOUS_KEY)}
+        (tmp_path / "counts.json").write_text(json.dumps([["nda", "train", 3], ["nda", "eval", 1]]))
+        SpanExampleGen._record(outputs, w.select_window(files, 0), str(tmp_path / "counts.json"))
+        return {key: _downstream(artifact) for key, artifact in outputs.items()}
+
+    first, second = example_gen({0: ["span-0/a.csv"]}), example_gen({0: ["span-0/a.csv"], 1: ["span-1/b.csv"]})
+    # DriftCheck: the new span against the one before it; none before the first.
+    assert (_span([first[NEWEST_KEY]]), _span([first[PREVIOUS_KEY]])) == (0, -1)
+    assert (_span([second[NEWEST_KEY]]), _span([second[PREVIOUS_KEY]])) == (1, 0)
+    assert second[NEWEST_KEY].mlmd_artifact.custom_properties["span"].WhichOneof("value") == "struct_value"
+    assert spans_of(second[EXAMPLES_KEY]) == [1, 0] and int_custom_value(second[EXAMPLES_KEY], "rows") == 4
+
+    # ProductionBaseline -> ModelEvaluator: `found` decides the comparison; 0 and "" survive too.
+    missing, found = standard_artifacts.Model(), standard_artifacts.Model()
+    _no_baseline(missing, "")
+    found.set_int_custom_property("found", 1)
+    found.set_int_custom_property("production_version", 3)
+    found.set_string_custom_property("label_change", json.dumps({"added": ["lease"]}))
+    missing, found = _downstream(missing), _downstream(found)
+    assert (int_custom_value(missing, "found"), int_custom_value(found, "found")) == (0, 1)
+    assert missing.get_custom_property("note") is None  # TFX's own getter loses a falsy value
+    # ModelEvaluator copies CARRIED onto the blessing; the Pusher reads the blessing and those.
+    blessings = []
+    for blessed, baseline in ((0, missing), (1, found)):
+        blessing = standard_artifacts.ModelBlessing()
+        blessing.set_int_custom_property("blessed", blessed)
+        for name in CARRIED:
+            copy_custom_property(baseline, blessing, name)
+        blessings.append(_downstream(blessing))
+    assert [model_utils.is_model_blessed(b) for b in blessings] == [False, True]
+    assert blessings[0].get_string_custom_property("note") == ""
+    refusal = _label_change_refusal({"model_blessing": [blessings[1]]}, {})
+    assert "differs from version 3 in production" in refusal, refusal
+    assert _label_change_refusal({"model_blessing": [blessings[0]]}, {}) == ""
