@@ -10,8 +10,8 @@ setup:            ## create .venv (Python 3.10) and install the project with pin
 demo:             ## run the whole pipeline on the embedded demo data
 	$(PY) local_runner.py
 
-test:             ## the full test suite (unit + end-to-end pipeline), except the Kubeflow execution
-	$(PY) -m pytest -m "not kfp"
+test:             ## the full test suite: unit, end-to-end (pipeline, servers, browser, Kubeflow execution)
+	$(PY) -m pytest
 
 test-fast:        ## unit tests only
 	$(PY) -m pytest -m "not e2e"
