@@ -86,8 +86,8 @@ def create_components(config: PipelineConfig) -> list[BaseNode]:
         examples=transform.outputs["transformed_examples"],
         transform_graph=transform.outputs["transform_graph"],
         schema=schema_gen.outputs["schema"],
-        train_args=tfx.proto.TrainArgs(num_steps=config.train.train_steps),
-        eval_args=tfx.proto.EvalArgs(num_steps=config.train.eval_steps),
+        train_args=tfx.proto.TrainArgs(num_steps=config.train_and_eval_steps()[0]),
+        eval_args=tfx.proto.EvalArgs(num_steps=config.train_and_eval_steps()[1]),
         custom_config={**config.trainer_custom_config(), "code_version": fingerprint},
     )
     baseline = ProductionBaseline(model=trainer.outputs["model"], model_base_dir=str(config.model_base_dir)).with_id(

@@ -30,7 +30,8 @@ def _raw_feature_from_strings(spec, text: tf.Tensor):
 
 
 def _outputs(model: tf.keras.Model, transformed: dict, labels: tf.Tensor) -> dict[str, tf.Tensor]:
-    scores = model({F.TERM_IDS: transformed[F.TERM_IDS], F.TERM_WEIGHTS: transformed[F.TERM_WEIGHTS]})
+    # The transformed features the model takes: the TF-IDF bags, or the wordpiece ids of an encoder.
+    scores = model({name: transformed[name] for name in model.input})
     batch = tf.shape(scores)[0]
     return {
         F.OUT_SCORES: scores,

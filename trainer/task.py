@@ -13,6 +13,7 @@ from tfx import v1 as tfx
 from tfx_bsl.public import tfxio
 
 from trainer import features as F
+from trainer.encoder import params as encoder_params
 from trainer.model import build_model, class_weights, uses_sample_weights
 from trainer.params import TrainParams, TransformParams
 from trainer.signatures import make_signatures
@@ -56,6 +57,10 @@ def _dataset(fn_args, files, tf_transform_output, batch_size: int, weights: list
 
 def run_fn(fn_args: tfx.components.FnArgs) -> None:
     custom_config = fn_args.custom_config or {}
+    if encoder_params.from_custom_config(custom_config) is not None:  # a pretrained encoder (trainer/encoder/)
+        from trainer.encoder.task import run_encoder_fn
+
+        return run_encoder_fn(fn_args)
     params = TrainParams.model_validate(custom_config.get("train", {}))
     tf.keras.utils.set_random_seed(params.seed)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)

@@ -29,8 +29,13 @@ def run(
     ),
     input_pattern: Optional[str] = typer.Option(None, help="Glob under the data root, e.g. 'train.csv'."),
     model_name: Optional[str] = typer.Option(None, help="Model name under the serving dir."),
-    train_steps: Optional[int] = typer.Option(None, help="Training steps."),
+    train_steps: Optional[int] = typer.Option(None, help="Training steps (the encoder's, with an encoder)."),
     eval_steps: Optional[int] = typer.Option(None, help="Validation steps during training."),
+    encoder: Optional[Path] = typer.Option(
+        None,
+        help="A local BERT checkpoint directory (config.json, vocab.txt, model.safetensors) to fine-tune "
+        "instead of the TF-IDF model; settings under `encoder:` in --config.",
+    ),
     min_accuracy: Optional[float] = typer.Option(None, help="Blessing: absolute accuracy threshold."),
     min_macro_f1: Optional[float] = typer.Option(None, help="Blessing: absolute macro-F1 threshold."),
     beam_arg: list[str] = typer.Option([], help="Extra Beam pipeline argument (repeatable)."),
@@ -55,6 +60,7 @@ def run(
         input_pattern=input_pattern,
         model_name=model_name,
         **{
+            "encoder.checkpoint": str(encoder) if encoder is not None else None,
             "train.train_steps": train_steps,
             "train.eval_steps": eval_steps,
             "thresholds.min_accuracy": min_accuracy,
@@ -64,6 +70,9 @@ def run(
             "allow_label_change": True if allow_label_change else None,
         },
     )
+    if config.encoder is not None:  # the step options count the encoder's steps (validated as train's were)
+        config.encoder.train_steps = train_steps or config.encoder.train_steps
+        config.encoder.eval_steps = eval_steps or config.encoder.eval_steps
     quiet_logs(verbose)
     try:
         with console.status("running the lexflow pipeline (ExampleGen -> ... -> Pusher)"):

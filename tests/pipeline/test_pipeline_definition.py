@@ -118,3 +118,7 @@ def test_code_fingerprint_changes_with_model_code(tmp_path, monkeypatch):
     with (tmp_path / "trainer" / "model.py").open("a") as handle:
         handle.write("\n# changed\n")
     assert cv.code_version() != before
+    edited = cv.code_version()
+    with (tmp_path / "trainer" / "encoder" / "model.py").open("a") as handle:  # a subpackage counts too
+        handle.write("\n# changed\n")
+    assert cv.code_version() != edited
