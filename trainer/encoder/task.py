@@ -74,8 +74,13 @@ def bucketed_dataset(examples: tf.data.Dataset, params: EncoderParams, weights: 
     """(features, label) batches -> ({token_ids: sparse}, label[, weight]) batches of similar length."""
     bounds = length_buckets(params.max_tokens)
 
-    def ragged(features, label):
-        return tf.RaggedTensor.from_sparse(features[F.TOKEN_IDS]), tf.reshape(label, [-1])
+    def row(ids, label):
+        # One unbatched VarLen row is a 1-D SparseTensor whose values are the ids in order
+        # (unbatching a RaggedTensor would give ragged elements, which bucketing cannot pad).
+        return ids.values, label
+
+    def split(features, label):
+        return features[F.TOKEN_IDS], tf.cast(tf.reshape(label, [-1]), tf.int64)
 
     def to_model(ids, label):
         inputs = {F.TOKEN_IDS: tf.RaggedTensor.from_tensor(ids, padding=PAD_VALUE).to_sparse()}
@@ -84,8 +89,9 @@ def bucketed_dataset(examples: tf.data.Dataset, params: EncoderParams, weights: 
         return inputs, label, tf.gather(tf.constant(weights, tf.float32), label)
 
     return (
-        examples.map(ragged, num_parallel_calls=tf.data.AUTOTUNE)
+        examples.map(split, num_parallel_calls=tf.data.AUTOTUNE)
         .unbatch()
+        .map(row, num_parallel_calls=tf.data.AUTOTUNE)
         .bucket_by_sequence_length(
             lambda ids, _: tf.shape(ids)[0],
             bucket_boundaries=[b + 1 for b in bounds[:-1]],
