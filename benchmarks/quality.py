@@ -339,7 +339,7 @@ def run_dataset(
 
     echo(
         f"[{dataset}] pipeline: run_local in {work_dir} "
-        f"(train_steps={config.train.train_steps}, thresholds={config.thresholds.model_dump()})"
+        f"(train_steps={config.train_and_eval_steps()[0]}, thresholds={config.thresholds.model_dump()})"
     )
     start = time.perf_counter()
     error = None
