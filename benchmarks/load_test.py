@@ -87,14 +87,21 @@ def wait_ready(url: str, process: Optional[subprocess.Popen] = None, timeout: fl
 
 
 def spawn_gateway(
-    model_base_dir: Path, database: Path, log: Path, api_key: Optional[str] = None, port: Optional[int] = None
+    model_base_dir: Path,
+    database: Path,
+    log: Path,
+    api_key: Optional[str] = None,
+    port: Optional[int] = None,
+    database_url: Optional[str] = None,
+    env: Optional[dict[str, str]] = None,
 ) -> Gateway:
-    """`lexflow serve` in a subprocess (the way it runs in production: its own process, real sockets)."""
+    """`lexflow serve` in a subprocess (the way it runs in production: its own process, real sockets).
+    The store is the SQLite file `database`, or `database_url` (PostgreSQL); `env` adds LEXFLOW_* settings."""
     port = port or free_port()
-    env = {**os.environ, "LEXFLOW_POLL_SECONDS": "1"}
-    env.pop("LEXFLOW_API_KEY", None)
+    environment = {**os.environ, "LEXFLOW_POLL_SECONDS": "1", **(env or {})}
+    environment.pop("LEXFLOW_API_KEY", None)
     if api_key:
-        env["LEXFLOW_API_KEY"] = api_key
+        environment["LEXFLOW_API_KEY"] = api_key
     command = [
         sys.executable,
         "-m",
@@ -105,10 +112,10 @@ def spawn_gateway(
         "--model-base-dir",
         str(Path(model_base_dir).absolute()),
         "--database-url",
-        f"sqlite:///{database}",
+        database_url or f"sqlite:///{database}",
     ]
     handle = log.open("ab")
-    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=handle, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(command, cwd=REPO, env=environment, stdout=handle, stderr=subprocess.STDOUT)
     handle.close()
     return Gateway(process, f"http://127.0.0.1:{port}", database, log)
 

@@ -1,99 +1,151 @@
-"""Feedback -> a new data span that ExampleGen reads (`<data root>/span-<N>/feedback.csv`).
+"""Feedback -> a new data span that ExampleGen reads (`<data root>/span-<N>/feedback.csv`), exactly once.
 
-Idempotent: each export records the feedback ids it covered, so the next one continues after
-them and exporting twice never duplicates a row. The export record is written first (not yet
-completed); the CSV is written to a temporary file and renamed into place; only then is the
-record completed. A crash in between leaves an incomplete record that the next export
-finishes with the same span and the same rows.
+Every acknowledged feedback row lands in exactly one span, whatever the number of replicas and
+concurrent exporters, on SQLite and PostgreSQL:
+
+1. Under the export lock (`export_lock.py`: one exporter at a time, held through all steps), an
+   export record is created with the next span number, allocated from the store (one above the
+   highest recorded span and above every `span-<N>/` folder), and every feedback row no export
+   has claimed yet is claimed by setting its `export_id`, in the same transaction. Rows are
+   claimed by what they are, not by an id range: PostgreSQL sequence ids commit out of order,
+   so a row with a smaller id can become visible after a larger one was exported.
+2. The CSV is written to a temporary file with a unique name, fsync'd and renamed into place.
+3. The record is completed.
+
+A crash between 1 and 3 leaves an incomplete record; the next export finishes it first, with the
+same span and the same rows. Within one export the latest correction of a prediction wins: an
+earlier correction it superseded is claimed but not written. (A correction that arrives after its
+predecessor was exported goes to a later span; a written span is never rewritten.)
 """
 
 from __future__ import annotations
 
 import csv
 import os
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from core.spans import next_span, span_dir
+from feedback.export_lock import ExportBusy, export_lock
 from feedback.store import FeedbackStore
 from feedback.tables import ExportRow, FeedbackRow
 
 FEEDBACK_FILE = "feedback.csv"
 SOURCE = "feedback"
+WAIT_SECONDS = 60.0
+
+__all__ = ["ExportBusy", "ExportResult", "export_feedback", "pending_feedback"]
 
 
 @dataclass(frozen=True)
 class ExportResult:
     span: Optional[int]
-    rows: int
+    rows: int  # rows written to the span's CSV
     path: Optional[Path]
-    first_feedback_id: Optional[int] = None
+    first_feedback_id: Optional[int] = None  # smallest and largest claimed id (not a contiguous range)
     last_feedback_id: Optional[int] = None
+    claimed: int = 0  # rows claimed: `rows` plus corrections superseded within this export
+    resumed: bool = False  # finished an export that an earlier (crashed) call started
 
 
 def _write_span(path: Path, rows: list[FeedbackRow]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".csv.tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["text", "label", "source"])
-        for row in rows:
-            # One record per physical line, like the corpus: newlines inside a text become spaces.
-            writer.writerow([" ".join(row.text.split()), row.label, SOURCE])
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    # Unique temporary name: even a second writer of the same span could not clobber this one's file.
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        with tmp.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(["text", "label", "source"])
+            for row in rows:
+                # One record per physical line, like the corpus: newlines inside a text become spaces.
+                writer.writerow([" ".join(row.text.split()), row.label, SOURCE])
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)  # the rename itself survives a power cut
+    finally:
+        os.close(directory)
 
 
 def pending_feedback(store: FeedbackStore) -> list[FeedbackRow]:
-    """Feedback no completed export has covered yet (what the next export will write), oldest first."""
+    """Feedback the next export will write (unclaimed, latest correction of each prediction), oldest first."""
     with store.session() as session:
-        done_up_to = (
-            session.scalar(select(func.max(ExportRow.last_feedback_id)).where(ExportRow.completed.is_(True))) or 0
+        query = (
+            select(FeedbackRow)
+            .where(FeedbackRow.export_id.is_(None), FeedbackRow.superseded_by.is_(None))
+            .order_by(FeedbackRow.id)
         )
-        return list(session.scalars(select(FeedbackRow).where(FeedbackRow.id > done_up_to).order_by(FeedbackRow.id)))
+        return list(session.scalars(query))
 
 
-def export_feedback(store: FeedbackStore, data_root: Path, min_rows: int = 1) -> ExportResult:
+def export_feedback(
+    store: FeedbackStore, data_root: Path, min_rows: int = 1, wait_seconds: float = WAIT_SECONDS
+) -> ExportResult:
+    """Write the unclaimed feedback as the next span (or finish an interrupted export first).
+
+    Waits up to `wait_seconds` for a concurrent export to finish, then raises ExportBusy."""
     data_root = Path(data_root)
-    with store.session() as session, session.begin():
-        pending = session.scalars(
-            select(ExportRow).where(ExportRow.completed.is_(False)).order_by(ExportRow.id)
-        ).first()
-        if pending is None:
-            done_up_to = session.scalar(select(func.max(ExportRow.last_feedback_id))) or 0
-            rows = list(
-                session.scalars(select(FeedbackRow).where(FeedbackRow.id > done_up_to).order_by(FeedbackRow.id))
-            )
-            if len(rows) < max(min_rows, 1):
-                return ExportResult(span=None, rows=0, path=None)
-            span = next_span(data_root)
-            pending = ExportRow(
-                span=span,
-                first_feedback_id=rows[0].id,
-                last_feedback_id=rows[-1].id,
-                rows=len(rows),
-                path=str(span_dir(data_root, span) / FEEDBACK_FILE),
-            )
-            session.add(pending)
-    with store.session() as session, session.begin():
-        pending = session.get_one(ExportRow, pending.id)
-        rows = list(
-            session.scalars(
-                select(FeedbackRow)
-                .where(FeedbackRow.id >= pending.first_feedback_id, FeedbackRow.id <= pending.last_feedback_id)
-                .order_by(FeedbackRow.id)
-            )
-        )
-        _write_span(Path(pending.path), rows)
-        pending.completed = True
+    with export_lock(store.engine, wait_seconds):
+        claimed = _resume_or_claim(store, data_root, min_rows)
+        if claimed is None:
+            return ExportResult(span=None, rows=0, path=None)
+        export, resumed = claimed
+        rows = _rows_to_write(store, export.id)
+        _write_span(Path(export.path), rows)  # outside any transaction: SQLite writers are not held up
+        with store.write_session() as session, session.begin():
+            record = session.get_one(ExportRow, export.id)
+            record.rows, record.completed = len(rows), True
         return ExportResult(
-            span=pending.span,
+            span=export.span,
             rows=len(rows),
-            path=Path(pending.path),
-            first_feedback_id=pending.first_feedback_id,
-            last_feedback_id=pending.last_feedback_id,
+            path=Path(export.path),
+            first_feedback_id=export.first_feedback_id,
+            last_feedback_id=export.last_feedback_id,
+            claimed=export.claimed,
+            resumed=resumed,
         )
+
+
+def _resume_or_claim(store: FeedbackStore, data_root: Path, min_rows: int) -> Optional[tuple[ExportRow, bool]]:
+    """(export, resumed): an incomplete export, else a new one that claimed every unclaimed row."""
+    with store.write_session() as session, session.begin():
+        unfinished = session.scalars(
+            select(ExportRow).where(ExportRow.completed.is_(False)).order_by(ExportRow.id).limit(1)
+        ).first()
+        if unfinished is not None:
+            return unfinished, True
+        unclaimed = session.scalar(select(func.count()).where(FeedbackRow.export_id.is_(None))) or 0
+        if unclaimed < max(min_rows, 1):
+            return None
+        highest = session.scalar(select(func.max(ExportRow.span)))
+        span = max(next_span(data_root), highest + 1 if highest is not None else 0)
+        path = span_dir(data_root, span) / FEEDBACK_FILE
+        export = ExportRow(span=span, first_feedback_id=0, last_feedback_id=0, rows=0, claimed=0, path=str(path))
+        session.add(export)
+        session.flush()
+        session.execute(update(FeedbackRow).where(FeedbackRow.export_id.is_(None)).values(export_id=export.id))
+        first, last, count = session.execute(
+            select(func.min(FeedbackRow.id), func.max(FeedbackRow.id), func.count()).where(
+                FeedbackRow.export_id == export.id
+            )
+        ).one()
+        export.first_feedback_id, export.last_feedback_id, export.claimed = first, last, count
+        return export, False
+
+
+def _rows_to_write(store: FeedbackStore, export_id: int) -> list[FeedbackRow]:
+    """The export's rows, oldest first, without corrections superseded by another row of the same export."""
+    with store.session() as session:
+        rows = list(
+            session.scalars(select(FeedbackRow).where(FeedbackRow.export_id == export_id).order_by(FeedbackRow.id))
+        )
+    claimed = {row.id for row in rows}
+    return [row for row in rows if row.superseded_by not in claimed]

@@ -23,6 +23,7 @@ from serving.errors import install_error_handlers
 from serving.fast_path import FastPath
 from serving.limits import BodySizeLimit
 from serving.metrics import GatewayMetrics, ObserveRequests
+from serving.quotas import ClientQuotas
 from serving.settings import ServingSettings
 from serving.state import Gateway, quiet_access_log
 
@@ -47,10 +48,19 @@ def create_app(
         app.include_router(router)
     app.state.classify_route = next(r for r in api.classify.router.routes if getattr(r, "path", None) == CLASSIFY_PATH)
     install_error_handlers(app)
-    # Added innermost first: FastPath sits inside the size limit (which bounds what it reads) and
-    # inside the request metrics and CORS, so they see its requests too.
+    # Added innermost first: FastPath sits inside the size limit (which bounds what it reads),
+    # the quotas (which count before anything is read) and the request metrics and CORS, so
+    # they see its requests too.
     app.add_middleware(FastPath, method="POST", path=CLASSIFY_PATH, handler=fast_classify)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    if settings.quota_requests_per_minute or settings.quota_bytes_per_minute:
+        app.add_middleware(
+            ClientQuotas,
+            requests_per_minute=settings.quota_requests_per_minute,
+            bytes_per_minute=settings.quota_bytes_per_minute,
+            api_key=settings.api_key,
+            client_ip_header=settings.client_ip_header,
+        )
     if settings.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated, Optional
 
 from fastapi import Depends, Header, Request
 
 from feedback import FeedbackStore
+from serving.auth import key_matches, presented_key
 from serving.backends import ModelBackend
 from serving.errors import ApiError
 from serving.metrics import GatewayMetrics
@@ -15,6 +15,7 @@ from serving.routing import Router
 from serving.service import ClassificationService
 from serving.settings import ServingSettings
 from serving.state import Gateway
+from serving.store_health import StoreHealth
 
 
 def get_gateway(request: Request) -> Gateway:
@@ -47,6 +48,10 @@ def get_router(gateway: GatewayDep) -> Router:
     return gateway.router
 
 
+def get_store_health(gateway: GatewayDep) -> StoreHealth:
+    return gateway.store_health
+
+
 def get_metrics(request: Request) -> GatewayMetrics:
     metrics: GatewayMetrics = request.app.state.metrics
     return metrics
@@ -57,6 +62,7 @@ StoreDep = Annotated[FeedbackStore, Depends(get_store)]
 BackendDep = Annotated[ModelBackend, Depends(get_backend)]
 RouterDep = Annotated[Router, Depends(get_router)]
 MetricsDep = Annotated[GatewayMetrics, Depends(get_metrics)]
+StoreHealthDep = Annotated[StoreHealth, Depends(get_store_health)]
 
 
 def require_api_key(
@@ -67,11 +73,35 @@ def require_api_key(
     """Write endpoints: `X-API-Key` (or `Authorization: Bearer`) must match LEXFLOW_API_KEY when it is set."""
     if settings.api_key is None:
         return
-    bearer = authorization[7:] if authorization and authorization.lower().startswith("bearer ") else None
-    given = x_api_key or bearer
-    expected = settings.api_key.get_secret_value()
-    if given is None or not secrets.compare_digest(given.encode(), expected.encode()):
+    if not key_matches(settings.api_key, presented_key(x_api_key, authorization)):
         raise ApiError(401, "missing or invalid API key (X-API-Key header)")
+
+
+def allow_text_listing(settings: SettingsDep) -> None:
+    """Endpoints that list stored texts: behind the API key, or refused when none is configured
+    (unless LEXFLOW_ALLOW_UNAUTHENTICATED_TEXT_LISTING says otherwise). `require_api_key` runs too."""
+    if settings.api_key is None and not settings.allow_unauthenticated_text_listing:
+        raise ApiError(
+            403,
+            "listing stored texts needs an API key: set LEXFLOW_API_KEY "
+            "(or LEXFLOW_ALLOW_UNAUTHENTICATED_TEXT_LISTING=true to allow it without one)",
+        )
+
+
+def client_description(
+    request: Request,
+    settings: SettingsDep,
+    x_api_key: Annotated[Optional[str], Header()] = None,
+    authorization: Annotated[Optional[str], Header()] = None,
+    user_agent: Annotated[Optional[str], Header()] = None,
+) -> str:
+    """Who made a change, for the audit trail: address, whether the API key was used, user agent."""
+    address = request.client.host if request.client else "unknown"
+    if settings.client_ip_header:
+        forwarded = request.headers.get(settings.client_ip_header)
+        address = forwarded.split(",")[0].strip()[:64] if forwarded else address
+    keyed = "API key" if key_matches(settings.api_key, presented_key(x_api_key, authorization)) else "no API key"
+    return f"http {address} ({keyed}; {(user_agent or '-')[:100]})"
 
 
 def served_model(name: str, settings: SettingsDep) -> str:
@@ -82,4 +112,6 @@ def served_model(name: str, settings: SettingsDep) -> str:
 
 
 ApiKey = Depends(require_api_key)
+TextListing = Depends(allow_text_listing)
+ClientDep = Annotated[str, Depends(client_description)]
 ServedModel = Annotated[str, Depends(served_model)]

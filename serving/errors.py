@@ -1,19 +1,27 @@
 """Every error the gateway answers is JSON `{"error": "..."}` (TF Serving's shape too), never a
-stack trace: client errors are 4xx with the reason, a failing model server is 503."""
+stack trace: client errors are 4xx with the reason, a failing model server or an unreachable
+store is 503, a concurrent export that holds the lock too long is 409."""
 
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from feedback import InvalidFeedback, UnknownPrediction
+from feedback import ExportBusy, InvalidFeedback, StoreUnavailable, UnknownPrediction, is_unavailable
 from serving.backends.base import BackendError, UnknownVersion
 from serving.service import InvalidInput
+from serving.store_health import describe
+
+log = logging.getLogger("lexflow.gateway")
+STORE_DOWN = "feedback store unavailable; retry later"
 
 
 class ApiError(Exception):
@@ -47,6 +55,15 @@ def as_api_error(exc: Exception) -> ApiError:
         return ApiError(503, str(exc))
     if isinstance(exc, InvalidFeedback):
         return ApiError(422, str(exc))
+    if isinstance(exc, StoreUnavailable):
+        return ApiError(503, str(exc))
+    if isinstance(exc, ExportBusy):
+        return ApiError(409, str(exc))
+    if is_unavailable(exc):
+        return ApiError(503, STORE_DOWN)
+    if isinstance(exc, DBAPIError):  # a statement the database refused: a bug, not the client's fault
+        log.error("feedback store refused a statement: %s", describe(exc))
+        return ApiError(500, "internal error in the feedback store")
     raise exc
 
 
@@ -56,6 +73,13 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(exc.message, exc.status)
 
     async def lower_layer_error(_request: Request, exc: Exception) -> Response:
+        error = as_api_error(exc)
+        return error_response(error.message, error.status)
+
+    async def database_error(request: Request, exc: Exception) -> Response:
+        gateway = getattr(request.app.state, "gateway", None)
+        if gateway is not None and is_unavailable(exc):
+            gateway.store_health.failed(exc)
         error = as_api_error(exc)
         return error_response(error.message, error.status)
 
@@ -69,8 +93,18 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(str(exc.detail), exc.status_code)
 
     app.add_exception_handler(ApiError, api_error)
-    for error_type in (InvalidInput, UnknownVersion, UnknownPrediction, InvalidFeedback, BackendError):
+    for error_type in (
+        InvalidInput,
+        UnknownVersion,
+        UnknownPrediction,
+        InvalidFeedback,
+        BackendError,
+        StoreUnavailable,
+        ExportBusy,
+    ):
         app.add_exception_handler(error_type, lower_layer_error)
+    app.add_exception_handler(DBAPIError, database_error)
+    app.add_exception_handler(PoolTimeout, database_error)
     app.add_exception_handler(RequestValidationError, request_validation)
     app.add_exception_handler(StarletteHTTPException, http_error)
 

@@ -1,9 +1,10 @@
 """TF Serving's gRPC API (PredictionService + ModelService) served from the gateway process.
 
 With the in-process backend this is how "serving via gRPC" works on one machine; clients use
-the official `tensorflow-serving-api` stubs unchanged. Predict, Classify, GetModelMetadata and
-GetModelStatus are implemented; every prediction goes through ClassificationService, so it is
-validated, routed and logged exactly like a REST one.
+the official `tensorflow-serving-api` stubs unchanged. Predict (with `output_filter`), Classify,
+GetModelMetadata (every signature of the SavedModel) and GetModelStatus are implemented; every
+prediction goes through ClassificationService, so it is validated, routed and logged exactly like
+a REST one. Remaining differences from TF Serving, and why: serving/README.md.
 """
 
 from __future__ import annotations
@@ -25,11 +26,13 @@ from tensorflow_serving.apis import (
 )
 from tensorflow_serving.apis.model_pb2 import ModelSpec
 
+from feedback import StoreUnavailable
 from serving.backends.base import BackendError, UnknownVersion
 from serving.service import ClassificationService, Classified, InvalidInput
 
 log = logging.getLogger(__name__)
 SIGNATURE = "serving_default"
+OUTPUTS = ("scores", "classes", "label")
 
 
 def _string_tensor(values: list[str], shape: list[int]) -> tensor_pb2.TensorProto:
@@ -82,7 +85,7 @@ class _Servicer(prediction_service_pb2_grpc.PredictionServiceServicer, model_ser
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         except UnknownVersion as exc:
             context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
-        except BackendError as exc:
+        except (BackendError, StoreUnavailable) as exc:
             context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
         raise AssertionError("context.abort raises")  # for the type checker: abort never returns
 
@@ -101,17 +104,22 @@ class _Servicer(prediction_service_pb2_grpc.PredictionServiceServicer, model_ser
             texts = [value.decode("utf-8") for value in tensor.string_val]
         except UnicodeDecodeError:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "input 'text' is not valid UTF-8")
+        wanted = _output_filter(list(request.output_filter), context)
         result = self._classify(texts, version, label, context)
         p = result.prediction
         response = predict_pb2.PredictResponse()
         response.model_spec.name = self.service.settings.model_name
         response.model_spec.version.value = p.version
         response.model_spec.signature_name = SIGNATURE
-        response.outputs["scores"].CopyFrom(_float_tensor(p.scores))
-        response.outputs["classes"].CopyFrom(
-            _string_tensor([c for _ in p.labels for c in p.classes], [len(p.labels), len(p.classes)])
-        )
-        response.outputs["label"].CopyFrom(_string_tensor(p.labels, [len(p.labels)]))
+        outputs = {
+            "scores": lambda: _float_tensor(p.scores),
+            "classes": lambda: _string_tensor(
+                [c for _ in p.labels for c in p.classes], [len(p.labels), len(p.classes)]
+            ),
+            "label": lambda: _string_tensor(p.labels, [len(p.labels)]),
+        }
+        for name in wanted:
+            response.outputs[name].CopyFrom(outputs[name]())
         context.set_trailing_metadata((("x-prediction-ids", ",".join(result.ids)),))
         return response
 
@@ -146,44 +154,29 @@ class _Servicer(prediction_service_pb2_grpc.PredictionServiceServicer, model_ser
         self, request: get_model_metadata_pb2.GetModelMetadataRequest, context: grpc.ServicerContext
     ) -> get_model_metadata_pb2.GetModelMetadataResponse:
         version, label = self._route(request.model_spec, context)
-        if list(request.metadata_field) != ["signature_def"]:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "metadata_field must be ['signature_def']")
+        # TF Serving's checks and messages (get_model_metadata_impl.cc): repeats are fine.
+        if not request.metadata_field:
+            context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT, "GetModelMetadataRequest must specify at least one metadata_field"
+            )
+        for field in request.metadata_field:
+            if field != "signature_def":
+                context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"Metadata field {field} is not supported")
         try:
-            chosen = version if version is not None else self.service.router.choose(None, label).version
-            classes = self.service.backend.classes(chosen)
-            chosen = chosen if chosen is not None else max(self.service.backend.versions())
-        except (UnknownVersion, BackendError, ValueError) as exc:
+            chosen = version if version is not None else self.service.router.resolve_label(label or "production")
+            if chosen not in self.service.backend.versions():
+                raise UnknownVersion(f"Servable not found for request: Specific({request.model_spec.name}, {chosen})")
+            signatures = self.service.backend.signature_defs(chosen)
+        except UnknownVersion as exc:
             context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
-        from tensorflow.core.protobuf import meta_graph_pb2
+        except BackendError as exc:
+            context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
+        from serving.signatures import signature_map_message
 
-        signature = meta_graph_pb2.SignatureDef(method_name="tensorflow/serving/predict")
-        signature.inputs["text"].CopyFrom(
-            meta_graph_pb2.TensorInfo(
-                name="serving_default_text:0",
-                dtype=types_pb2.DT_STRING,
-                tensor_shape=tensor_shape_pb2.TensorShapeProto(dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=-1)]),
-            )
-        )
-        for name, dtype, dims in (
-            ("scores", types_pb2.DT_FLOAT, [-1, len(classes)]),
-            ("classes", types_pb2.DT_STRING, [-1, len(classes)]),
-            ("label", types_pb2.DT_STRING, [-1]),
-        ):
-            signature.outputs[name].CopyFrom(
-                meta_graph_pb2.TensorInfo(
-                    name=f"StatefulPartitionedCall:{name}",
-                    dtype=dtype,
-                    tensor_shape=tensor_shape_pb2.TensorShapeProto(
-                        dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=d) for d in dims]
-                    ),
-                )
-            )
-        signature_map = get_model_metadata_pb2.SignatureDefMap()
-        signature_map.signature_def[SIGNATURE].CopyFrom(signature)
         response = get_model_metadata_pb2.GetModelMetadataResponse()
         response.model_spec.name = self.service.settings.model_name
         response.model_spec.version.value = chosen
-        response.metadata["signature_def"].Pack(signature_map)
+        response.metadata["signature_def"].Pack(signature_map_message(signatures))
         return response
 
     def GetModelStatus(
@@ -200,6 +193,24 @@ class _Servicer(prediction_service_pb2_grpc.PredictionServiceServicer, model_ser
             status = response.model_version_status.add(version=v)
             status.state = get_model_status_pb2.ModelVersionStatus.AVAILABLE
         return response
+
+
+def _output_filter(aliases: list[str], context: grpc.ServicerContext) -> list[str]:
+    """The outputs to return: all when none are named; TF Serving's errors (predict_util.cc) otherwise."""
+    if not aliases:
+        return list(OUTPUTS)
+    seen: set[str] = set()
+    for alias in aliases:
+        if alias not in OUTPUTS:
+            context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"output tensor alias not found in signature: {alias} "
+                f"Outputs expected to be in the set {{{','.join(sorted(OUTPUTS))}}}.",
+            )
+        if alias in seen:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"duplicate output tensor alias: {alias}")
+        seen.add(alias)
+    return aliases
 
 
 @dataclass

@@ -1,9 +1,18 @@
-"""Prometheus metrics of the gateway (exposed at /metrics)."""
+"""Prometheus metrics of the gateway (exposed at /metrics).
+
+Counted as requests happen: lexflow_requests_total{route,status}, lexflow_request_seconds{route},
+lexflow_predictions_total{version,label}, lexflow_feedback_total{version,correct},
+lexflow_model_errors_total{version}. Computed on every scrape (serving/collector.py, registered
+by the gateway at start; the store-backed ones cached for `metrics_cache_seconds`):
+lexflow_live_accuracy{version}, lexflow_model_ready, lexflow_model_versions_loaded,
+lexflow_feedback_pending, lexflow_shadow_agreement{version,shadow_version}, lexflow_store_up.
+"""
 
 import time
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -31,13 +40,14 @@ class GatewayMetrics:
             registry=self.registry,
         )
         self.errors = Counter("lexflow_model_errors_total", "Backend failures", ["version"], registry=self.registry)
-        self.live_accuracy = Gauge(
-            "lexflow_live_accuracy",
-            "Share of feedback agreeing with the prediction",
-            ["version"],
-            registry=self.registry,
-        )
         self._children: dict = {}
+
+    def attach(self, collector: Collector) -> None:
+        """Metrics computed at scrape time (the gateway's state and store); `detach` at shutdown."""
+        self.registry.register(collector)
+
+    def detach(self, collector: Collector) -> None:
+        self.registry.unregister(collector)
 
     def error_count(self) -> int:
         """Backend failures counted so far, over every version."""

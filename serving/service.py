@@ -8,11 +8,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from feedback.store import FeedbackStore
+from feedback import FeedbackStore, StoreUnavailable, is_unavailable
 from serving.backends.base import BackendError, ModelBackend, Prediction, UnknownVersion
 from serving.metrics import GatewayMetrics
 from serving.routing import Route, Router
 from serving.settings import ServingSettings
+from serving.store_health import StoreHealth
 
 log = logging.getLogger("lexflow.gateway")
 
@@ -41,8 +42,10 @@ class ClassificationService:
         store: FeedbackStore,
         router: Router,
         metrics: GatewayMetrics,
+        store_health: StoreHealth | None = None,
     ):
         self.settings, self.backend, self.store, self.router, self.metrics = settings, backend, store, router, metrics
+        self.store_health = store_health or StoreHealth()
 
     def check_texts(self, texts: Sequence[Any]) -> list[str]:
         limits = self.settings
@@ -68,14 +71,13 @@ class ClassificationService:
         return list(texts)
 
     def classify(self, texts: Sequence[Any], version: Optional[int] = None, label: Optional[str] = None) -> Classified:
-        """Raises InvalidInput, UnknownVersion (404) or BackendError (503). Blocks the calling thread."""
+        """Raises InvalidInput, UnknownVersion (404), BackendError or StoreUnavailable (503). Blocks the thread."""
         texts = self.check_texts(texts)
         route = self.router.choose(version, label)
         try:
             prediction = self.backend.predict(texts, route.version)
-        except BackendError:
-            self.metrics.errors.labels(str(route.version)).inc()
-            raise
+        except (BackendError, UnknownVersion) as exc:
+            raise self._failed(route, exc) from None
         shadow_version, shadow_labels = self._shadow_version(prediction), None
         if shadow_version is not None:
             try:  # a failing candidate must never affect the answer
@@ -85,16 +87,21 @@ class ClassificationService:
                 shadow_version = None
         scores = [dict(zip(prediction.classes, row, strict=True)) for row in prediction.scores]
         # Committed before the caller answers: a prediction id a client holds is always stored.
-        ids = self.store.log_predictions(
-            self.settings.model_name,
-            prediction.version,
-            route.name,
-            texts,
-            prediction.labels,
-            scores,
-            shadow_version,
-            shadow_labels,
-        )
+        try:
+            ids = self.store.log_predictions(
+                self.settings.model_name,
+                prediction.version,
+                route.name,
+                texts,
+                prediction.labels,
+                scores,
+                shadow_version,
+                shadow_labels,
+            )
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            raise self._store_unavailable(exc) from None
         return self._counted(Classified(prediction, route, scores, ids))
 
     async def classify_async(
@@ -106,9 +113,8 @@ class ClassificationService:
         route = self.router.choose(version, label)
         try:
             prediction = await self.backend.predict_async(texts, route.version)
-        except BackendError:
-            self.metrics.errors.labels(str(route.version)).inc()
-            raise
+        except (BackendError, UnknownVersion) as exc:
+            raise self._failed(route, exc) from None
         shadow_version, shadow_labels = self._shadow_version(prediction), None
         if shadow_version is not None:
             try:  # a failing candidate must never affect the answer
@@ -118,17 +124,36 @@ class ClassificationService:
                 shadow_version = None
         scores = [dict(zip(prediction.classes, row, strict=True)) for row in prediction.scores]
         # Committed (fsync'd) before the caller answers: a prediction id a client holds is always stored.
-        ids = await self.store.log_predictions_async(
-            self.settings.model_name,
-            prediction.version,
-            route.name,
-            texts,
-            prediction.labels,
-            scores,
-            shadow_version,
-            shadow_labels,
-        )
+        try:
+            ids = await self.store.log_predictions_async(
+                self.settings.model_name,
+                prediction.version,
+                route.name,
+                texts,
+                prediction.labels,
+                scores,
+                shadow_version,
+                shadow_labels,
+            )
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            raise self._store_unavailable(exc) from None
         return self._counted(Classified(prediction, route, scores, ids))
+
+    def _failed(self, route: Route, exc: Exception) -> Exception:
+        """A version the client named is its problem (404); one routing chose is ours (503)."""
+        if not (isinstance(exc, UnknownVersion) and route.name == "pinned"):
+            self.metrics.errors.labels(str(route.version)).inc()
+        if isinstance(exc, UnknownVersion) and route.name == "pinned":
+            return exc
+        if isinstance(exc, UnknownVersion):
+            return BackendError(f"{route.name} version {route.version} is not being served right now: {exc}")
+        return exc
+
+    def _store_unavailable(self, exc: Exception) -> StoreUnavailable:
+        self.store_health.failed(exc)
+        return StoreUnavailable("feedback store unavailable; nothing was logged, retry later")
 
     def _shadow_version(self, prediction: Prediction) -> Optional[int]:
         shadow = self.router.table.shadow

@@ -31,13 +31,58 @@ class ServingSettings(BaseSettings):
     )
     api_key: Optional[SecretStr] = Field(None, description="Required on write endpoints when set.")
     store_text: bool = Field(True, description="Keep prediction texts (else only their SHA-256).")
+    allow_unauthenticated_text_listing: bool = Field(
+        False,
+        description="Without an API key, endpoints that list stored texts (GET /v1/feedback, correction "
+        "histories) are refused unless this is true.",
+    )
+    quota_requests_per_minute: Optional[int] = Field(
+        None, ge=1, description="Per-client request quota for calls without a valid API key (429 + Retry-After)."
+    )
+    quota_bytes_per_minute: Optional[int] = Field(
+        None, ge=1024, description="Per-client request-body byte quota for calls without a valid API key."
+    )
+    client_ip_header: Optional[str] = Field(
+        None,
+        description="Header naming the client behind a proxy (e.g. x-forwarded-for, first address); "
+        "unset: the peer address. Set it only behind a proxy that overwrites it.",
+    )
     max_text_chars: int = Field(100_000, ge=1)
     max_batch: int = Field(64, ge=1)
     max_body_bytes: int = Field(
         16 * 1024 * 1024, ge=1024, description="Larger request bodies get a 413 before they are read."
     )
-    canary_share: float = Field(0.0, ge=0.0, le=1.0, description="Share of unpinned traffic sent to staging.")
+    canary_share: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="Initial share of unpinned traffic sent to staging (before any routing change).",
+    )
     poll_seconds: float = Field(2.0, gt=0.0, description="How often the in-process backend looks for new versions.")
+    keep_versions: int = Field(
+        3, ge=1, description="In-process backend: newest versions kept loaded (plus every version routing names)."
+    )
+    routing_refresh_seconds: float = Field(
+        1.0, gt=0.0, description="How often a replica reads the shared routing state (and checks the store)."
+    )
+    metrics_cache_seconds: float = Field(
+        5.0, ge=0.0, description="Store-backed gauges are recomputed at most this often, whatever the scrape rate."
+    )
+    export_wait_seconds: float = Field(
+        10.0, ge=0.0, description="POST /v1/feedback/export waits this long for a concurrent export, then 409."
+    )
+    store_startup_seconds: float = Field(
+        60.0, ge=0.0, description="At start, retry an unreachable store this long before giving up."
+    )
+    tfserving_config_path: Optional[Path] = Field(
+        None,
+        description="Keep a TF Serving model config here (shared volume): the routed versions plus the newest "
+        "tfserving_keep_versions, as `specific` versions, so TF Serving never unloads a routed version.",
+    )
+    tfserving_base_path: Optional[str] = Field(
+        None, description="The model's base_path as TF Serving sees it (default: <model_base_dir>/<model_name>)."
+    )
+    tfserving_keep_versions: int = Field(2, ge=1, description="Newest versions TF Serving keeps besides routed ones.")
     export_data_root: Path = Field(workspace.DEFAULT_DATA_ROOT, description="Feedback exports become span-<N>/ here.")
     reports_dir: Path = Field(
         Path(""),
@@ -55,10 +100,10 @@ class ServingSettings(BaseSettings):
         "route and status, errors are logged, and the line costs ~15-20% of the gateway's CPU under load.",
     )
 
-    @field_validator("model_base_dir", "export_data_root")
+    @field_validator("model_base_dir", "export_data_root", "tfserving_config_path")
     @classmethod
-    def _workspace_path(cls, value: Path) -> Path:
-        return workspace.resolve(value)
+    def _workspace_path(cls, value: Optional[Path]) -> Optional[Path]:
+        return workspace.resolve(value) if value is not None else None
 
     @field_validator("reports_dir")
     @classmethod

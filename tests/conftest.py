@@ -2,6 +2,7 @@
 
 import core.tf_env  # noqa: F401
 
+import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,17 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 SCHEMA = REPO / "schema" / "demo" / "schema.pbtxt"
+
+
+@pytest.fixture(autouse=True)
+def _root_logger_at_warning():
+    """An in-process pipeline run (session fixtures) quiets the root logger to ERROR, as the CLI
+    does; a test's own warnings must still reach caplog, whatever ran before it."""
+    root = logging.getLogger()
+    saved = root.level
+    root.setLevel(logging.WARNING)
+    yield
+    root.setLevel(saved)
 
 
 @pytest.fixture
@@ -27,6 +39,7 @@ def small_pipeline_config(root: Path):
     return PipelineConfig.model_validate(
         {
             "data_root": root / "data",
+            "model_name": "lexflow",  # the gateway tests serve <serving_dir>/lexflow
             "schema_path": SCHEMA,
             "pipeline_root": root / "pipeline",
             "metadata_path": root / "metadata.sqlite",

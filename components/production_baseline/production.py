@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Optional
 
-ROUTING_FILE = "routing.json"  # written by the gateway and `lexflow promote` beside the versions
+from core.routing_file import FILE_NAME as ROUTING_FILE  # noqa: F401  (re-exported: written by the gateways)
+
 MAX_VERSION = 2**63 - 1
 
 

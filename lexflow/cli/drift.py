@@ -26,6 +26,7 @@ def drift(
         None, help="Where reports go. Default: LEXFLOW_REPORTS_DIR, else artifacts/<model>/reports."
     ),
     data_root: Optional[Path] = typer.Option(None, help="--live: the training data's spans. Default: data/demo."),
+    model_name: Optional[str] = typer.Option(None, help="The model (default: named after the data root, as runs do)."),
     metadata_path: Optional[Path] = typer.Option(
         None, help="MLMD SQLite file. Default: artifacts/<model>/metadata.sqlite."
     ),
@@ -41,7 +42,7 @@ def drift(
         raise fail("--span names a pipeline run's report; --live measures live traffic: use one of them")
     from lexflow.reports import drift_reports
 
-    config = load_config(config_file, data_root=data_root, metadata_path=metadata_path)
+    config = load_config(config_file, data_root=data_root, metadata_path=metadata_path, model_name=model_name)
     # The gateway's settings (LEXFLOW_*) for this model: the CLI writes where its gateway serves from.
     settings = _gateway_settings(config.model_name)
     target = workspace.resolve(reports_dir) if reports_dir else settings.reports_dir

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Optional
 
 import ml_metadata as mlmd
@@ -53,8 +54,9 @@ class EvaluatorRun:
     evaluation_uri: str
     blessed: Optional[bool]
     model: ModelRef
-    baseline: Optional[ModelRef]  # None: no blessed model existed yet (the first run)
+    baseline: Optional[ModelRef]  # None: nothing comparable was in production (e.g. the first run)
     selection: str = ""  # why this run was chosen (select_evaluator_execution)
+    baseline_note: str = ""  # what ProductionBaseline found (on the blessing), e.g. a label-set change
 
 
 def label_vocabulary(transform_graph_uri: str) -> list[str]:
@@ -69,8 +71,19 @@ def label_vocabulary(transform_graph_uri: str) -> list[str]:
 def model_ref(store: mlmd.MetadataStore, model) -> ModelRef:
     trainer = md.producer_execution(store, model.id)
     graphs = md.input_artifacts(store, trainer.id, "transform_graph") if trainer is not None else []
-    labels = label_vocabulary(graphs[0].uri) if graphs else []
+    if graphs:
+        labels = label_vocabulary(graphs[0].uri)
+    else:  # a copy of a served model (ProductionBaseline): its own assets hold the label vocabulary
+        labels = saved_model_labels(f"{model.uri}/Format-Serving")
     return ModelRef(artifact_id=model.id, uri=model.uri, label_names=labels)
+
+
+def saved_model_labels(model_dir: str) -> list[str]:
+    """A SavedModel's label names, from its copy of the Transform label vocabulary."""
+    from trainer import features as F
+
+    path = Path(model_dir) / "assets" / F.LABEL_VOCAB
+    return [line for line in path.read_text(encoding="utf-8").splitlines() if line] if path.is_file() else []
 
 
 def evaluator_run(store: mlmd.MetadataStore, execution) -> EvaluatorRun:
@@ -86,12 +99,13 @@ def evaluator_run(store: mlmd.MetadataStore, execution) -> EvaluatorRun:
     blessing = md.output_artifacts(store, execution.id, "blessing")
     if not evaluation or not inputs.get("model"):
         raise UserError(f"Evaluator execution {execution.id} has no evaluation or no model recorded")
-    baseline = inputs.get("baseline_model") or []
+    baseline = md.compared_baseline(inputs.get("baseline_model") or [])
     return EvaluatorRun(
         execution_id=execution.id,
         state=md.state_name(execution),
         evaluation_uri=evaluation[0].uri,
         blessed=bool(md.custom_property(blessing[0], "blessed")) if blessing else None,
+        baseline_note=str(md.custom_property(blessing[0], "note") or "") if blessing else "",
         model=model_ref(store, inputs["model"][0]),
         baseline=model_ref(store, baseline[0]) if baseline else None,
     )

@@ -76,7 +76,7 @@ def version_lineage(store: mlmd.MetadataStore, version: Optional[str] = None) ->
         evaluator = md.producer_of(store, blessings[0].id)
         evaluation = md.output_artifacts(store, evaluator.id, "evaluation")
         evaluation_uri = evaluation[0].uri if evaluation else None
-        baseline = md.input_artifacts(store, evaluator.id, "baseline_model")
+        baseline = md.compared_baseline(md.input_artifacts(store, evaluator.id, "baseline_model"))
         baseline_uri = baseline[0].uri if baseline else None
     drift, statistics = {}, {}
     for example in examples:
@@ -94,7 +94,7 @@ def version_lineage(store: mlmd.MetadataStore, version: Optional[str] = None) ->
         trainer_execution=trainer.id,
         transform_graph_uri=transform_graph.uri,
         schema_uri=schema.uri,
-        spans=sorted({md.span_of(e, store) or 0 for e in examples}),
+        spans=sorted({span for e in examples for span in (md.spans_of(e) or [md.span_of(e, store) or 0])}),
         examples_uris=[e.uri for e in examples],
         evaluation_uri=evaluation_uri,
         blessed=blessed,

@@ -45,8 +45,17 @@ class ExecutionInfo:
         return max(0, self.updated_ms - self.started_ms) / 1000.0
 
 
+def pipeline_name_in(store: mlmd.MetadataStore, pipeline_name: str) -> str:
+    """`pipeline_name`, or the store's only pipeline when it holds no other: each model has its own
+    store (artifacts/<model>/metadata.sqlite), so a reader pointed at it needs no name."""
+    if store.get_context_by_type_and_name("pipeline", pipeline_name) is not None:
+        return pipeline_name
+    names = [c.name for c in store.get_contexts_by_type("pipeline")]
+    return names[0] if len(names) == 1 else pipeline_name
+
+
 def latest_run(store: mlmd.MetadataStore, pipeline_name: str) -> Optional[metadata_store_pb2.Context]:
-    pipeline = store.get_context_by_type_and_name("pipeline", pipeline_name)
+    pipeline = store.get_context_by_type_and_name("pipeline", pipeline_name_in(store, pipeline_name))
     runs = store.get_contexts_by_type(PIPELINE_RUN)
     if pipeline is not None:
         # Run contexts are associated with the executions of their pipeline's nodes.
@@ -142,7 +151,7 @@ def artifact_type_name(store: mlmd.MetadataStore, artifact: metadata_store_pb2.A
 
 def node_executions(store: mlmd.MetadataStore, pipeline_name: str, node_id: str) -> list[metadata_store_pb2.Execution]:
     """Every execution of one pipeline node across runs, oldest first (cached ones included)."""
-    node = store.get_context_by_type_and_name(NODE, f"{pipeline_name}.{node_id}")
+    node = store.get_context_by_type_and_name(NODE, f"{pipeline_name_in(store, pipeline_name)}.{node_id}")
     if node is None:
         return []
     return sorted(store.get_executions_by_context(node.id), key=lambda e: (e.create_time_since_epoch, e.id))
@@ -181,3 +190,10 @@ def execution_run(store: mlmd.MetadataStore, execution_id: int) -> Optional[meta
     """The pipeline run an execution belongs to (cached executions belong to the run that re-used them)."""
     runs = [c for c in store.get_contexts_by_execution(execution_id) if c.type == PIPELINE_RUN]
     return runs[0] if runs else None
+
+
+def compared_baseline(artifacts: list[metadata_store_pb2.Artifact]) -> list[metadata_store_pb2.Artifact]:
+    """The Evaluator's `baseline_model` inputs it actually compared with: ProductionBaseline always
+    outputs a Model, with `found` 0 when nothing comparable was in production (older stores, whose
+    baseline came from a resolver, have no `found` and were always compared)."""
+    return [a for a in artifacts if custom_property(a, "found") in (None, 1)]

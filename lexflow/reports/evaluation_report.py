@@ -233,13 +233,14 @@ class EvaluationReport:
 
     def baseline_note(self) -> str:
         if self.run.baseline is None:
+            why = self.run.baseline_note or "no version in production yet"
             return (
-                "First run: the Evaluator had no baseline (no blessed model existed yet), so the model "
-                "was judged on the absolute thresholds alone and there is nothing to compare with."
+                f"First run or nothing comparable in production ({why}): the Evaluator had no baseline, so "
+                "the model was judged on the absolute thresholds alone and there is nothing to compare with."
             )
         return (
-            f"Compared with the baseline (the latest blessed model, artifact {self.run.baseline.artifact_id}: "
-            f"{self.run.baseline.uri}). `diff` = candidate - baseline."
+            f"Compared with the model in production ({self.run.baseline_note or 'baseline'}; artifact "
+            f"{self.run.baseline.artifact_id}: {self.run.baseline.uri}). `diff` = candidate - baseline."
         )
 
     def verdict(self) -> str:

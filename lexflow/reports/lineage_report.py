@@ -76,6 +76,9 @@ def artifact_detail(type_name: str, artifact, store: Optional[mlmd.MetadataStore
         splits = artifact.custom_properties["blessed"].struct_value.fields
         bad = sorted(name for name, value in splits.items() if value.number_value != 1)
         return f"anomalies in {', '.join(bad)}" if bad else "no anomalies"
+    window = md.spans_of(artifact)
+    if len(window) > 1:
+        return "spans " + ", ".join(str(s) for s in sorted(window))
     span = md.span_of(artifact, store)
     return "" if span is None else f"span {span}"
 
@@ -130,7 +133,8 @@ def _walk_upstream(store, graph: LineageGraph, start, pipeline_name: str) -> Non
             graph.nodes.setdefault(f"a{output.id}", _artifact_node(store, output, pipeline_name))
             graph.add_edge(f"e{producer.id}", f"a{output.id}", "output")
         for role, inputs in md.input_artifacts_by_key(store, producer.id).items():
-            for source in inputs:
+            # A baseline the Evaluator did not compare with (nothing comparable in production) is not drawn.
+            for source in md.compared_baseline(inputs) if role in NOT_EXPANDED_ROLES else inputs:
                 graph.add_edge(f"a{source.id}", f"e{producer.id}", role)
                 if role in NOT_EXPANDED_ROLES:
                     graph.nodes.setdefault(f"a{source.id}", _artifact_node(store, source, pipeline_name))
@@ -330,7 +334,7 @@ def _baseline_of_push(store, pusher_execution_id: int) -> Optional[str]:
     """The baseline of the Evaluator whose blessing the Pusher consumed (that exact evaluation)."""
     blessings = md.input_artifacts(store, pusher_execution_id, "model_blessing")
     evaluator = md.producer_execution(store, blessings[0].id) if blessings else None
-    baseline = md.input_artifacts(store, evaluator.id, "baseline_model") if evaluator else []
+    baseline = md.compared_baseline(md.input_artifacts(store, evaluator.id, "baseline_model")) if evaluator else []
     return baseline[0].uri if baseline else None
 
 
@@ -338,9 +342,12 @@ def spans(store: mlmd.MetadataStore, only: Optional[int] = None) -> pd.DataFrame
     """Each data span ExampleGen ingested, its Examples artifacts, and the versions it fed."""
     by_span: dict[int, list] = {}
     for artifact in store.get_artifacts_by_type("Examples"):
-        span = md.span_of(artifact, store)  # raw ExampleGen output; transformed examples have none
-        if span is not None and (only is None or span == only):
-            by_span.setdefault(span, []).append(artifact)
+        # ExampleGen's outputs record their spans (a window holds several); transformed examples do not.
+        if "spans" not in artifact.custom_properties and "span" not in artifact.custom_properties:
+            continue
+        for span in md.spans_of(artifact):
+            if span >= 0 and (only is None or span == only):
+                by_span.setdefault(span, []).append(artifact)
     rows = []
     for span, artifacts in sorted(by_span.items()):
         rows.append(

@@ -9,13 +9,24 @@ gateway's CPU per request).
 
 from __future__ import annotations
 
-from typing import Annotated, Optional, Union
+from typing import Annotated, Any, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, TypeAdapter, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictStr, TypeAdapter, field_validator
 from typing_extensions import TypedDict
 
+from serving.versions import MAX_VERSION
+
+
+def _version_digits(value: Any) -> Any:
+    # Query and path parameters arrive as text: digits only (no sign, spaces, "_" or exponent),
+    # at most 19 of them, checked before anything converts a 4,300-digit string to an int.
+    if isinstance(value, str) and not (value.isascii() and value.isdigit() and len(value) <= 19):
+        raise ValueError("a version is a whole number from 0 to 2^63-1, in digits")
+    return value
+
+
 # Versions are 64-bit everywhere (the Pusher names them by UNIX time).
-Version = Annotated[int, Field(ge=0, le=2**63 - 1)]
+Version = Annotated[int, BeforeValidator(_version_digits), Field(ge=0, le=MAX_VERSION)]
 
 
 class _Body(BaseModel):
@@ -64,6 +75,14 @@ class FeedbackItem(BaseModel):
     predicted_label: Optional[str]
     model_version: Optional[int]
     created_at: str
+    superseded_by: Optional[int] = Field(None, description="The later correction of the same prediction that counts.")
+    exported: bool = Field(False, description="Claimed by a feedback export (in a span, or superseded there).")
+
+
+class CorrectionHistory(BaseModel):
+    prediction_id: str
+    current: Optional[FeedbackItem] = Field(description="The correction that counts (the latest).")
+    history: list[FeedbackItem] = Field(description="Every correction of the prediction, oldest first.")
 
 
 class FeedbackList(BaseModel):
@@ -79,6 +98,14 @@ class VersionHealthOut(BaseModel):
     live_accuracy: Optional[float]
 
 
+class ShadowAgreementOut(BaseModel):
+    version: int
+    shadow_version: int
+    predictions: int
+    agreements: int
+    agreement: Optional[float]
+
+
 class HealthResponse(BaseModel):
     model_name: str
     serving_versions: list[int]
@@ -86,13 +113,20 @@ class HealthResponse(BaseModel):
     feedback: int
     errors: int
     versions: list[VersionHealthOut]
+    shadow: list[ShadowAgreementOut] = Field(default_factory=list)
+
+
+class ShadowResponse(BaseModel):
+    model_name: str
+    shadow_version: Optional[int] = Field(description="The version shadowing now (routing).")
+    pairs: list[ShadowAgreementOut]
 
 
 class RoutingUpdate(_Body):
-    production: Optional[int] = Field(None, description="Stable version; null = always the newest.")
-    staging: Optional[int] = Field(None, description="Canary version; null = none.")
+    production: Optional[Version] = Field(None, description="Stable version; null = always the newest.")
+    staging: Optional[Version] = Field(None, description="Canary version; null = none.")
     canary_share: Optional[float] = Field(None, ge=0.0, le=1.0, description="Omit to keep it; 0 turns the canary off.")
-    shadow: Optional[int] = Field(None, description="Scored and logged alongside, never returned.")
+    shadow: Optional[Version] = Field(None, description="Scored and logged alongside, never returned.")
 
     @field_validator("canary_share")
     @classmethod
@@ -109,11 +143,32 @@ class RoutingOut(BaseModel):
     staging: Optional[int]
     canary_share: float
     shadow: Optional[int]
+    revision: int = Field(description="Increments on every change; 0: never changed.")
+    updated_at: Optional[str]
+    updated_by: str
+    in_effect: bool = Field(description="False while this replica still loads a version the change names.")
+    pending_versions: list[int] = Field(description="Versions named but not loaded on this replica yet.")
+
+
+class RoutingChangeOut(BaseModel):
+    id: int
+    revision: int
+    at: str
+    client: str
+    action: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+class RoutingHistory(BaseModel):
+    changes: list[RoutingChangeOut] = Field(description="Newest first.")
+    next_before_id: Optional[int]
 
 
 class ExportOut(BaseModel):
     span: Optional[int] = Field(None, description="The span written; null when there was nothing new.")
-    rows: int
+    rows: int = Field(description="Rows written to the span.")
     path: Optional[str]
     first_feedback_id: Optional[int]
     last_feedback_id: Optional[int]
+    claimed: int = Field(0, description="Feedback rows this export claimed: `rows` plus superseded corrections.")

@@ -17,7 +17,9 @@ def build_backend(settings: ServingSettings) -> ModelBackend:
     if settings.backend == "inprocess":
         from serving.backends.inprocess import InProcessBackend
 
-        return InProcessBackend(settings.model_base_dir, settings.model_name, settings.poll_seconds)
+        return InProcessBackend(
+            settings.model_base_dir, settings.model_name, settings.poll_seconds, settings.keep_versions
+        )
     if settings.backend == "rest":
         from serving.backends.tfserving_rest import TFServingRestBackend
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 
 class BackendError(RuntimeError):
@@ -28,7 +28,8 @@ class ModelBackend(abc.ABC):
     """A source of predictions for one model name, by version.
 
     `predict` blocks the calling thread (gRPC handlers, scripts); `predict_async` is for the
-    event loop and must not block it. `versions()` lists what is ready to answer, ascending.
+    event loop and must not block it. `versions()` lists what is ready to answer, ascending; it
+    is called on the event loop for every request (routing), so it answers from memory.
     """
 
     model_name: str
@@ -43,7 +44,7 @@ class ModelBackend(abc.ABC):
 
     @abc.abstractmethod
     def versions(self) -> list[int]:
-        """Versions ready to answer, ascending."""
+        """Versions ready to answer, ascending (from memory: no I/O)."""
 
     @abc.abstractmethod
     def classes(self, version: Optional[int] = None) -> list[str]:
@@ -56,6 +57,16 @@ class ModelBackend(abc.ABC):
     @abc.abstractmethod
     async def predict_async(self, texts: Sequence[str], version: Optional[int] = None) -> Prediction:
         """`predict` for a coroutine."""
+
+    @abc.abstractmethod
+    def signature_defs(self, version: int) -> dict[str, Any]:
+        """Every signature of `version`'s SavedModel, as TF Serving's REST metadata writes the
+        SignatureDefMap (`{"signature_def": {name: {"inputs": ..., "outputs": ..., "method_name": ...}}}`)."""
+
+    @abc.abstractmethod
+    def retain(self, versions: set[int]) -> None:
+        """Versions that routing names: keep them loaded while they are on disk (load them if they
+        are not). Backends whose model server decides what is loaded (TF Serving) ignore it."""
 
     def ready(self) -> bool:
         return bool(self.versions())

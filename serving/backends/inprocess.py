@@ -1,10 +1,13 @@
 """In-process backend: loads SavedModels from the model base dir and hot-swaps new versions.
 
-A poller thread looks for new `<base>/<model>/<version>/` directories. A new version is
+A poller thread looks for new `<base>/<model>/<version>/` directories (serving/versions.py says
+which names are versions). A new version is
 loaded and must answer a warm-up request before it is published; until then (and if it
 never does: partial or corrupt directory) the previous versions keep serving. Publishing is
 one reference swap, so a request never sees a half-loaded model. A version directory that
 disappears is dropped from the set and traffic falls back to the newest remaining one.
+The newest `keep_versions` are kept loaded, and so is every version routing names (`retain`),
+however old: a pinned production version is never unloaded while it is on disk.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ import logging
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from serving.backends.base import BackendError, ModelBackend, Prediction, UnknownVersion
+from serving.versions import VersionDirectory
 
 log = logging.getLogger(__name__)
 WARMUP_TEXT = "This Agreement shall be governed by the laws of the State of New York."
@@ -38,6 +42,7 @@ class LoadedModel:
         from serving.backends.batching import MicroBatcher
 
         self._batcher = MicroBatcher(self._predict_now, name=f"batcher-v{version}")
+        self._signatures: Optional[dict[str, Any]] = None
 
     def predict(self, texts: Sequence[str]) -> Prediction:
         return self._batcher.predict(texts)
@@ -47,6 +52,14 @@ class LoadedModel:
 
     def close(self) -> None:
         self._batcher.close()
+
+    def signature_defs(self) -> dict[str, Any]:
+        """Every signature of the SavedModel, as TF Serving reports them (read from saved_model.pb)."""
+        if self._signatures is None:
+            from serving.signatures import saved_model_signatures
+
+            self._signatures = saved_model_signatures(self.path)
+        return self._signatures
 
     def _predict_now(self, texts: Sequence[str]) -> Prediction:
         out = self._serve(text=self._tf.constant(list(texts), dtype=self._tf.string))
@@ -58,27 +71,20 @@ class LoadedModel:
         )
 
 
-def _version_dirs(model_dir: Path) -> dict[int, Path]:
-    if not model_dir.is_dir():
-        return {}
-    found = {}
-    for path in model_dir.iterdir():
-        # Only complete versions: staging dirs are hidden, and Pusher copies saved_model.pb last.
-        if path.name.isdigit() and (path / "saved_model.pb").is_file():
-            found[int(path.name)] = path
-    return found
-
-
 class InProcessBackend(ModelBackend):
     def __init__(self, model_base_dir: Path, model_name: str, poll_seconds: float = 2.0, keep_versions: int = 3):
         self.model_name = model_name
         self.model_dir = Path(model_base_dir) / model_name
         self.poll_seconds = poll_seconds
         self.keep_versions = keep_versions
+        self._dirs = VersionDirectory(self.model_dir)
         self._models: dict[int, LoadedModel] = {}
         self._failed: dict[int, float] = {}  # version -> mtime of the dir when it failed to load
+        self._retained: set[int] = set()  # versions routing names: never unloaded while on disk
         self._lock = threading.Lock()
+        self._refreshing = threading.Lock()  # the poller and a retain() wake-up never load at once
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: Optional[threading.Thread] = None
         self.refresh()
 
@@ -90,58 +96,82 @@ class InProcessBackend(ModelBackend):
 
     def close(self) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=self.poll_seconds + 5)
             self._thread = None
 
     def _poll(self) -> None:
-        while not self._stop.wait(self.poll_seconds):
+        while True:
+            self._wake.wait(self.poll_seconds)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
             try:
                 self.refresh()
             except Exception:  # the poller must survive anything a filesystem can do
                 log.exception("refreshing model versions failed")
 
-    def refresh(self) -> None:
-        """Load new versions (newest first), drop vanished ones, keep the newest few."""
-        on_disk = _version_dirs(self.model_dir)
+    def retain(self, versions: set[int]) -> None:
         with self._lock:
-            loaded = dict(self._models)
+            changed, self._retained = versions != self._retained, set(versions)
+            missing = versions - set(self._models)
+        if changed and missing:
+            self._wake.set()  # load a newly routed version now, not at the next poll
+
+    def refresh(self) -> None:
+        """Load new versions (newest first) and routed ones, drop vanished ones, keep the newest few
+        plus every version routing names."""
+        with self._refreshing:
+            on_disk = self._dirs.scan()
+            with self._lock:
+                loaded, retained = dict(self._models), set(self._retained)
+            self._load_missing(on_disk, loaded, retained)
+            for version in list(loaded):
+                if version not in on_disk:
+                    log.warning("%s version %d was removed from disk; no longer served", self.model_name, version)
+                    del loaded[version]
+            keep = set(sorted(loaded, reverse=True)[: self.keep_versions]) | (retained & set(loaded))
+            with self._lock:
+                before = max(self._models, default=None)
+                dropped = [m for v, m in self._models.items() if v not in keep]
+                self._models = {v: loaded[v] for v in sorted(keep)}
+                after = max(self._models, default=None)
+            for model in dropped:
+                log.info(
+                    "unloaded %s version %d (not among the newest %d, not routed)",
+                    self.model_name,
+                    model.version,
+                    self.keep_versions,
+                )
+                model.close()  # requests already queued on it are still answered (FIFO)
+            if after != before:
+                log.info("%s version %s is now the newest loaded version (was %s)", self.model_name, after, before)
+
+    def _load_missing(self, on_disk: dict[int, Path], loaded: dict[int, LoadedModel], retained: set[int]) -> None:
         # Refused versions take no slot: a run of broken pushes must not push the last good
         # version out of the served set (or, on a restart, leave nothing to serve).
         slots = self.keep_versions
         for version in sorted(on_disk, reverse=True):
-            if slots == 0:
-                break
+            newest = slots > 0
             if version in loaded:
-                slots -= 1
+                slots -= newest
+                continue
+            if not newest and version not in retained:
                 continue
             mtime = on_disk[version].stat().st_mtime
             if self._failed.get(version) == mtime:
                 continue
             try:
                 loaded[version] = LoadedModel(version, on_disk[version])
-                slots -= 1
-                log.info("loaded %s version %d", self.model_name, version)
-                self._failed.pop(version, None)
             except Exception as exc:
                 self._failed[version] = mtime
-                log.error(
-                    "refusing %s version %d at %s: %s",
-                    self.model_name,
-                    version,
-                    on_disk[version],
-                    str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
-                )
-        for version in list(loaded):
-            if version not in on_disk:
-                log.warning("%s version %d was removed from disk; no longer served", self.model_name, version)
-                del loaded[version]
-        keep = sorted(loaded, reverse=True)[: self.keep_versions]
-        with self._lock:
-            dropped = [m for v, m in self._models.items() if v not in keep]
-            self._models = {v: loaded[v] for v in keep}
-        for model in dropped:
-            model.close()  # requests already queued on it are still answered (FIFO)
+                first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                log.error("refusing %s version %d at %s: %s", self.model_name, version, on_disk[version], first_line)
+                continue
+            slots -= newest
+            log.info("loaded %s version %d", self.model_name, version)
+            self._failed.pop(version, None)
 
     # -- ModelBackend ----------------------------------------------------------------------
     def versions(self) -> list[int]:
@@ -168,3 +198,6 @@ class InProcessBackend(ModelBackend):
 
     def classes(self, version: Optional[int] = None) -> list[str]:
         return self.get(version).classes
+
+    def signature_defs(self, version: int) -> dict[str, Any]:
+        return self.get(version).signature_defs()

@@ -254,14 +254,35 @@ def model_config():
     )
 
 
-def test_models_config_serves_lexflow_with_labels_on_listed_versions(model_config):
+def test_shipped_models_config_starts_tf_serving(model_config):
     (config,) = model_config.model_config_list.config
     assert (config.name, config.base_path, config.model_platform) == (MODEL, f"/models/{MODEL}", "tensorflow")
-    versions = set(config.model_version_policy.specific.versions)
-    assert versions, "model_version_policy must list specific versions"
-    assert set(config.version_labels) == {"stable", "canary"}
-    # TF Serving rejects a label on a version it does not serve.
-    assert set(config.version_labels.values()) <= versions
+    policy = config.model_version_policy.WhichOneof("policy_choice")
+    assert policy in ("latest", "specific")
+    # TF Serving 2.16 validates labels before it loads anything: a label in the start-up config stops it
+    # (unless --allow_version_labels_for_unavailable_models). The gateway resolves labels itself.
+    assert not config.version_labels
+
+
+def test_the_config_the_gateway_keeps_is_the_shipped_one_with_explicit_versions(model_config):
+    from google.protobuf import text_format
+    from tensorflow_serving.config import model_server_config_pb2
+
+    from serving.tfserving_config import render
+
+    (shipped,) = model_config.model_config_list.config
+    kept = text_format.Parse(
+        render(MODEL, shipped.base_path, [1763856000, 1763942400], revision=3),
+        model_server_config_pb2.ModelServerConfig(),
+    )
+    (config,) = kept.model_config_list.config
+    assert (config.name, config.base_path, config.model_platform) == (
+        shipped.name,
+        shipped.base_path,
+        shipped.model_platform,
+    )
+    assert list(config.model_version_policy.specific.versions) == [1763856000, 1763942400]
+    assert not config.version_labels
 
 
 def _monitoring_config():
@@ -287,40 +308,98 @@ def _flags(args: list[str]) -> dict[str, str]:
     return dict(arg[2:].split("=", 1) for arg in args if arg.startswith("--") and "=" in arg)
 
 
-def test_compose_tfserving_reads_the_config_files_it_mounts(compose):
-    tfserving = compose["services"]["tfserving"]
+def _mounts(service, base: Path = DEPLOY) -> dict:
+    """Container path -> named volume, or the resolved host path of a bind mount."""
+    mounts = {}
+    for volume in service.get("volumes", []):
+        source, target = volume.split(":")[:2]
+        mounts[target] = (base / source).resolve() if source.startswith((".", "/")) else source
+    return mounts
+
+
+def _on_volume(service, path: str):
+    """(volume, path inside it) of a container path, via the longest mount point above it."""
+    mounts = _mounts(service)
+    point = max((m for m in mounts if path == m or path.startswith(m.rstrip("/") + "/")), key=len)
+    return mounts[point], path[len(point) :].lstrip("/")
+
+
+def _gateways(compose) -> dict:
+    return {name: s for name, s in compose["services"].items() if name.startswith("gateway")}
+
+
+def _flag_values(command: str, flag: str) -> set[str]:
+    return set(re.findall(rf"{flag}[ =](\S+)", command))
+
+
+def test_compose_tfserving_starts_with_the_shipped_config_in_the_shared_volume(compose):
+    services = compose["services"]
+    tfserving, init = services["tfserving"], services["init"]
     assert tfserving["image"] == "tensorflow/serving:2.16.1"
     flags = _flags(tfserving["command"])
     assert {"model_config_file", "monitoring_config_file", "model_config_file_poll_wait_seconds"} <= set(flags)
     assert int(flags["model_config_file_poll_wait_seconds"]) > 0
-    mounts = {target: DEPLOY / source for source, target, *_ in (v.split(":") for v in tfserving["volumes"])}
-    for flag in ("model_config_file", "monitoring_config_file"):
-        directory, name = flags[flag].rsplit("/", 1)
-        assert (mounts[directory] / name).is_file(), flag  # the file exists where compose mounts it from
-    # TF Serving's /models is the local runner's serving dir, which holds <model>/<version>/.
-    assert mounts["/models"].resolve() == (REPO / "artifacts/serving").resolve()
+    assert flags["allow_version_labels_for_unavailable_models"] == "true"
+    directory, name = flags["monitoring_config_file"].rsplit("/", 1)
+    assert (_mounts(tfserving)[directory] / name).is_file()
+    # `init` copies the shipped models.config to the path TF Serving reads, on the same volume.
+    volume, inside = _on_volume(tfserving, flags["model_config_file"])
+    assert _on_volume(init, flags["model_config_file"]) == (volume, inside)
+    copy = re.search(r"cp (\S+) ([^\s)]+)", init["command"][0])
+    assert copy.group(2) == flags["model_config_file"]
+    source_dir, source_name = copy.group(1).rsplit("/", 1)
+    assert _mounts(init)[source_dir] / source_name == (DEPLOY / "tfserving/models.config").resolve()
+    assert tfserving["depends_on"]["init"] == {"condition": "service_completed_successfully"}
     published = {p.split(":")[1].split("/")[0] for p in tfserving["ports"]}
     assert published == {flags["port"], flags["rest_api_port"]} == {"8500", "8501"}
 
 
-def test_compose_gateway_points_at_its_sibling_services(compose):
+def test_compose_gateways_point_at_their_sibling_services(compose):
     services = compose["services"]
-    gateway = services["gateway"]
-    env = gateway["environment"]
-    rest = urlsplit(env["LEXFLOW_TF_SERVING_URL"])
+    gateways = _gateways(compose)
+    assert len(gateways) >= 2  # replicas share everything through PostgreSQL and the volumes
     tfserving_flags = _flags(services["tfserving"]["command"])
-    assert (rest.hostname, str(rest.port)) == ("tfserving", tfserving_flags["rest_api_port"])
-    assert env["LEXFLOW_TF_SERVING_GRPC"] == f"tfserving:{tfserving_flags['port']}"
-    database = urlsplit(env["LEXFLOW_DATABASE_URL"])
     postgres = services["postgres"]["environment"]
-    assert database.scheme == "postgresql+psycopg" and database.hostname == "postgres" and database.port == 5432
-    assert (database.username, database.path.lstrip("/")) == (postgres["POSTGRES_USER"], postgres["POSTGRES_DB"])
-    assert env["LEXFLOW_API_KEY"].startswith("${LEXFLOW_API_KEY")  # from the caller's environment, never a literal
-    build = gateway["build"]
-    assert (DEPLOY / build["context"] / build["dockerfile"]).resolve() == (REPO / "serving.Dockerfile").resolve()
-    # Start order waits on health, so every dependency needs a healthcheck.
-    for name, condition in gateway["depends_on"].items():
-        assert condition == {"condition": "service_healthy"} and "healthcheck" in services[name], name
+    for name, gateway in gateways.items():
+        env = gateway["environment"]
+        rest = urlsplit(env["LEXFLOW_TF_SERVING_URL"])
+        assert (rest.hostname, str(rest.port)) == ("tfserving", tfserving_flags["rest_api_port"]), name
+        assert env["LEXFLOW_TF_SERVING_GRPC"] == f"tfserving:{tfserving_flags['port']}"
+        database = urlsplit(env["LEXFLOW_DATABASE_URL"])
+        assert database.scheme == "postgresql+psycopg" and database.hostname == "postgres" and database.port == 5432
+        assert (database.username, database.path.lstrip("/")) == (postgres["POSTGRES_USER"], postgres["POSTGRES_DB"])
+        assert env["LEXFLOW_API_KEY"].startswith("${LEXFLOW_API_KEY")  # from the caller's environment, never a literal
+        build = gateway["build"]
+        assert (DEPLOY / build["context"] / build["dockerfile"]).resolve() == (REPO / "serving.Dockerfile").resolve()
+        # The TF Serving config the gateway keeps is the file TF Serving reads, on the same volume.
+        assert _on_volume(gateway, env["LEXFLOW_TFSERVING_CONFIG_PATH"]) == _on_volume(
+            services["tfserving"], tfserving_flags["model_config_file"]
+        )
+        assert env["LEXFLOW_TFSERVING_BASE_PATH"] == f"{env['LEXFLOW_MODEL_BASE_DIR']}/{MODEL}"
+        # Start order waits on health (or completion), so every dependency has it.
+        for dependency, condition in gateway["depends_on"].items():
+            expected = "service_completed_successfully" if dependency == "init" else "service_healthy"
+            assert condition == {"condition": expected}, (name, dependency)
+            assert expected != "service_healthy" or "healthcheck" in services[dependency]
+
+
+def test_compose_retraining_shares_the_store_data_root_and_model_dir_with_the_gateways(compose):
+    retrain = compose["services"]["retrain"]
+    assert (DEPLOY / retrain["build"]["context"] / retrain["build"]["dockerfile"]).resolve() == REPO / "Dockerfile"
+    command = retrain["command"][0]
+    assert "lexflow retrain" in command
+    (data_root,) = _flag_values(command, "--data-root")
+    (serving_dir,) = _flag_values(command, "--serving-dir")
+    for gateway in _gateways(compose).values():
+        env = gateway["environment"]
+        assert env["LEXFLOW_DATABASE_URL"] == retrain["environment"]["LEXFLOW_DATABASE_URL"]
+        assert _on_volume(gateway, env["LEXFLOW_EXPORT_DATA_ROOT"]) == _on_volume(retrain, data_root)
+        assert _on_volume(gateway, env["LEXFLOW_MODEL_BASE_DIR"]) == _on_volume(retrain, serving_dir)
+    assert _on_volume(compose["services"]["tfserving"], f"/models/{MODEL}") == _on_volume(
+        retrain, f"{serving_dir}/{MODEL}"
+    )
+    # The data root's name selects its curated schema.
+    assert (REPO / "schema" / PurePosixPath(data_root).name / "schema.pbtxt").is_file()
 
 
 def test_compose_volumes_are_declared_and_postgres_persists(compose):
@@ -425,24 +504,88 @@ def test_services_select_deployments_and_target_declared_ports(manifests):
     assert tfserving_ports == {8500, 8501}  # the gateway's LEXFLOW_TF_SERVING_* point here
 
 
-def test_tfserving_reads_configmap_and_model_volume(manifests):
+def _pod_mounts(pod, container) -> dict:
+    """Container path -> ('configMap' | 'pvc' | 'emptyDir', name)."""
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    found = {}
+    for mount in container["volumeMounts"]:
+        volume = volumes[mount["name"]]
+        if "configMap" in volume:
+            found[mount["mountPath"]] = ("configMap", volume["configMap"]["name"])
+        elif "persistentVolumeClaim" in volume:
+            found[mount["mountPath"]] = ("pvc", volume["persistentVolumeClaim"]["claimName"])
+        else:
+            found[mount["mountPath"]] = ("emptyDir", mount["name"])
+    return found
+
+
+def _k8s_on_volume(pod, container, path: str):
+    mounts = _pod_mounts(pod, container)
+    point = max((m for m in mounts if path == m or path.startswith(m.rstrip("/") + "/")), key=len)
+    return mounts[point], path[len(point) :].lstrip("/")
+
+
+def test_tfserving_starts_with_the_configmap_and_reads_the_copy_the_gateways_keep(manifests):
     deployment = _kind(manifests, "Deployment")["tfserving"]
     pod = deployment["spec"]["template"]["spec"]
     (container,) = pod["containers"]
+    (seed,) = pod["initContainers"]
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
-    assert container["image"] == compose["services"]["tfserving"]["image"]  # one TF Serving release
+    assert container["image"] == seed["image"] == compose["services"]["tfserving"]["image"]  # one TF Serving release
     flags = _flags(container["args"])
-    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
-    volumes = {v["name"]: v for v in pod["volumes"]}
-    config_volume = volumes[mounts[flags["model_config_file"].rsplit("/", 1)[0]]]
-    configmap = _kind(manifests, "ConfigMap")[config_volume["configMap"]["name"]]
-    assert "items" not in config_volume["configMap"]  # whole directory, so kubelet updates the files
-    for flag in ("model_config_file", "monitoring_config_file"):
-        assert flags[flag].rsplit("/", 1)[1] in configmap["data"], flag
-    model_volume = volumes[mounts["/models"]]
-    assert model_volume["persistentVolumeClaim"]["claimName"] in _kind(manifests, "PersistentVolumeClaim")
+    assert flags["allow_version_labels_for_unavailable_models"] == "true"
+    configmap = _kind(manifests, "ConfigMap")["tfserving-config"]
+    # The monitoring config straight from the ConfigMap; the model config copied from it into the PVC.
+    kind, name = _k8s_on_volume(pod, container, flags["monitoring_config_file"])[0]
+    assert (kind, name) == ("configMap", "tfserving-config")
+    assert flags["monitoring_config_file"].rsplit("/", 1)[1] in configmap["data"]
+    target = _k8s_on_volume(pod, container, flags["model_config_file"])
+    assert target[0][0] == "pvc" and _k8s_on_volume(pod, seed, flags["model_config_file"]) == target
+    copy = re.search(r"cp (\S+) ([^\s)]+)", seed["args"][0])
+    assert copy.group(2) == flags["model_config_file"]
+    source = _k8s_on_volume(pod, seed, copy.group(1))
+    assert source == (("configMap", "tfserving-config"), "models.config")
+    model_volume = _pod_mounts(pod, container)["/models"]
+    assert model_volume[1] in _kind(manifests, "PersistentVolumeClaim")
     service = _kind(manifests, "Service")["tfserving"]
     assert service["metadata"]["annotations"]["prometheus.io/path"] == _monitoring_config().prometheus_config.path
+
+
+def _env(container) -> dict:
+    return {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
+
+
+def test_gateway_replicas_keep_the_config_tf_serving_reads_and_export_where_retraining_reads(manifests):
+    gateway = _kind(manifests, "Deployment")["gateway"]
+    assert gateway["spec"]["replicas"] >= 2
+    gateway_pod = gateway["spec"]["template"]["spec"]
+    (gateway_container,) = gateway_pod["containers"]
+    env = _env(gateway_container)
+    tfserving_pod = _kind(manifests, "Deployment")["tfserving"]["spec"]["template"]["spec"]
+    (tfserving,) = tfserving_pod["containers"]
+    assert _k8s_on_volume(gateway_pod, gateway_container, env["LEXFLOW_TFSERVING_CONFIG_PATH"]) == _k8s_on_volume(
+        tfserving_pod, tfserving, _flags(tfserving["args"])["model_config_file"]
+    )
+    assert env["LEXFLOW_TFSERVING_BASE_PATH"] == f"{env['LEXFLOW_MODEL_BASE_DIR']}/{MODEL}"
+
+    (cronjob,) = _kind(manifests, "CronJob").values()
+    job_pod = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    (job,) = job_pod["containers"]
+    assert job["image"].split(":")[0] == "lexflow" and cronjob["spec"]["concurrencyPolicy"] == "Forbid"
+    command = job["args"][0]
+    assert "lexflow retrain" in command
+    (data_root,) = _flag_values(command, "--data-root")
+    (serving_dir,) = _flag_values(command, "--serving-dir")
+    assert _k8s_on_volume(job_pod, job, data_root) == _k8s_on_volume(
+        gateway_pod, gateway_container, env["LEXFLOW_EXPORT_DATA_ROOT"]
+    )
+    assert _k8s_on_volume(job_pod, job, serving_dir) == _k8s_on_volume(
+        gateway_pod, gateway_container, env["LEXFLOW_MODEL_BASE_DIR"]
+    )
+    assert _env(job)["LEXFLOW_DATABASE_URL"] == env["LEXFLOW_DATABASE_URL"]  # the same Secret key
+    assert job_pod["securityContext"]["runAsNonRoot"] is True
+    claims = _kind(manifests, "PersistentVolumeClaim")
+    assert all(claims[name]["spec"]["accessModes"] == ["ReadWriteMany"] for name in claims)
 
 
 def test_configmap_is_the_tfserving_config_files(manifests):

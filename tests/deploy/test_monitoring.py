@@ -20,15 +20,6 @@ RULES = PROMETHEUS / "alerts.yml"
 DASHBOARD = DEPLOY / "grafana" / "lexflow-dashboard.json"
 K8S_MONITORING = DEPLOY / "k8s" / "monitoring"
 
-# Gauges the serving engineer is adding to serving/metrics.py in parallel (not on this branch yet).
-# Remove each name once it is merged: test_pending_metrics_are_not_exported_yet fails to say so.
-PENDING_GATEWAY_METRICS = {
-    "lexflow_model_ready",
-    "lexflow_model_versions_loaded",
-    "lexflow_feedback_pending",
-    "lexflow_shadow_agreement",
-    "lexflow_store_up",
-}
 # Series Prometheus itself makes for each scrape target.
 PROMETHEUS_SERIES = {"up"}
 REQUIRED_ALERTS = {
@@ -94,7 +85,7 @@ def exported(tmp_path_factory) -> set[str]:
 
 def test_every_series_the_rules_and_dashboard_name_is_exported(exported):
     assert {"lexflow_requests_total", "lexflow_request_seconds_bucket", "lexflow_drift_detected"} <= exported
-    known = exported | PENDING_GATEWAY_METRICS
+    known = exported
     for source, exprs in (("alerts.yml", [r["expr"] for r in _rules()]), ("dashboard", _dashboard_exprs())):
         assert exprs, source
         for expr in exprs:
@@ -104,14 +95,9 @@ def test_every_series_the_rules_and_dashboard_name_is_exported(exported):
             assert not unknown, f"{source}: {expr!r} uses {sorted(unknown)}, which the gateway does not export"
 
 
-def test_pending_metrics_are_not_exported_yet(exported):
-    merged = PENDING_GATEWAY_METRICS & exported
-    assert not merged, f"{sorted(merged)} are exported now: remove them from PENDING_GATEWAY_METRICS"
-
-
 def test_the_dashboard_shows_every_metric_the_gateway_exports(exported):
     shown = set().union(*(_named_series(e) for e in _dashboard_exprs()))
-    bases = {re.sub(r"_(total|bucket|count|sum)$", "", n) for n in exported | PENDING_GATEWAY_METRICS}
+    bases = {re.sub(r"_(total|bucket|count|sum)$", "", n) for n in exported}
     missing = {b for b in bases if not any(s.startswith(b) for s in shown)}
     assert not missing, f"not on the dashboard: {sorted(missing)}"
 
@@ -184,8 +170,10 @@ def test_dashboard_panels_query_the_chosen_prometheus():
 def test_compose_monitoring_adds_prometheus_and_grafana_to_the_serving_stack():
     base = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
     extra = yaml.safe_load((DEPLOY / "compose.monitoring.yaml").read_text())
-    assert set(extra["services"]) == {"gateway", "prometheus", "grafana"}  # gateway: additions only
-    assert "gateway" in base["services"]
+    replicas = sorted(name for name, service in base["services"].items() if name.startswith("gateway"))
+    assert len(replicas) >= 2
+    # Additions only: every gateway replica gets the reports folder, nothing else is redefined.
+    assert set(extra["services"]) == {*replicas, "prometheus", "grafana"}
     for name, service in extra["services"].items():
         for volume in service.get("volumes", []):
             source = volume.split(":")[0]
@@ -193,15 +181,17 @@ def test_compose_monitoring_adds_prometheus_and_grafana_to_the_serving_stack():
                 assert (DEPLOY / source).exists() or source == "../artifacts/lexflow/reports", (name, source)
             else:
                 assert source in extra["volumes"], (name, source)
-    gateway = extra["services"]["gateway"]
-    reports_mount = next(v.split(":")[1] for v in gateway["volumes"] if v.startswith("../artifacts/lexflow/reports:"))
-    assert gateway["environment"]["LEXFLOW_REPORTS_DIR"] == reports_mount
-    # Prometheus scrapes the gateway service on the port it serves.
+    for name in replicas:
+        gateway = extra["services"][name]
+        reports = next(v.split(":")[1] for v in gateway["volumes"] if v.startswith("../artifacts/lexflow/reports:"))
+        assert gateway["environment"]["LEXFLOW_REPORTS_DIR"] == reports, name
+    # Prometheus scrapes every replica on the port it listens on inside the network (not a balancer).
     config = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text())
     job = next(j for j in config["scrape_configs"] if j["job_name"] == "lexflow-gateway")
-    (sd,) = job["dns_sd_configs"]
-    published = {int(p.split(":")[-1]) for p in base["services"]["gateway"]["ports"]}
-    assert sd["names"] == ["gateway"] and sd["port"] in published and job["metrics_path"] == "/metrics"
+    (static,) = job["static_configs"]
+    listening = {name: int(base["services"][name]["ports"][0].split(":")[-1]) for name in replicas}
+    assert sorted(static["targets"]) == sorted(f"{name}:{port}" for name, port in listening.items())
+    assert job["metrics_path"] == "/metrics"
     assert "/etc/prometheus" in [v.split(":")[1] for v in extra["services"]["prometheus"]["volumes"]]
     assert "--config.file=/etc/prometheus/prometheus.yml" in extra["services"]["prometheus"]["command"]
 

@@ -50,7 +50,7 @@ def test_classify_batch_logs_every_prediction(base_dir, tmp_path):
 
 
 def test_feedback_updates_live_accuracy_and_rejects_bad_feedback(base_dir, tmp_path):
-    with _client(base_dir, tmp_path) as client:
+    with _client(base_dir, tmp_path, allow_unauthenticated_text_listing=True) as client:
         ids = [
             p["prediction_id"]
             for p in client.post("/v1/classify", json={"texts": [GOVERNING, GOVERNING]}).json()["predictions"]

@@ -67,3 +67,100 @@ def test_crash_during_write_is_finished_by_the_next_export(store, tmp_path, monk
     assert resumed.span == 0 and [r["text"] for r in _rows(resumed.path)] == ["Row one."]
     following = export_feedback(store, data_root)
     assert following.span == 1 and [r["text"] for r in _rows(following.path)] == ["Arrived after the crash."]
+
+
+def _all_span_rows(data_root: Path) -> list[tuple[int, str]]:
+    found = []
+    for path in sorted(data_root.glob("span-*/*.csv")):
+        span = int(path.parent.name.split("-")[1])
+        found.extend((span, row["text"]) for row in _rows(path))
+    return found
+
+
+def test_concurrent_writers_and_exporters_on_two_stores_export_every_row_exactly_once(store_url, tmp_path):
+    """16 writers and 4 exporters on two store objects (two replicas) sharing one database."""
+    import threading
+
+    from sqlalchemy import select
+
+    from feedback.tables import ExportRow
+
+    replicas = [FeedbackStore(store_url), FeedbackStore(store_url)]
+    data_root = tmp_path / "data"
+    acked: list[tuple[int, str]] = []
+    failures: list[BaseException] = []
+    writing = threading.Event()
+    writing.set()
+
+    def write(n: int) -> None:
+        store = replicas[n % 2]
+        for i in range(25):
+            text = f"writer {n} row {i}"
+            try:
+                acked.append((store.add_feedback("a", text=text).id, text))
+            except BaseException as exc:  # collected and asserted below
+                failures.append(exc)
+
+    def export(n: int) -> None:
+        while writing.is_set():
+            try:
+                export_feedback(replicas[n % 2], data_root, wait_seconds=30)
+            except BaseException as exc:
+                failures.append(exc)
+
+    writers = [threading.Thread(target=write, args=(n,)) for n in range(16)]
+    exporters = [threading.Thread(target=export, args=(n,)) for n in range(4)]
+    for thread in exporters + writers:
+        thread.start()
+    for thread in writers:
+        thread.join()
+    writing.clear()
+    for thread in exporters:
+        thread.join()
+    export_feedback(replicas[0], data_root)  # what was left
+
+    assert not failures, failures[:3]
+    exported = _all_span_rows(data_root)
+    assert len(acked) == 16 * 25
+    assert sorted(text for _, text in exported) == sorted(text for _, text in acked)  # each exactly once
+    with replicas[0].session() as session:
+        exports = list(session.scalars(select(ExportRow)))
+    assert all(e.completed for e in exports) and len({e.span for e in exports}) == len(exports)
+    assert sum(e.rows for e in exports) == len(acked)
+    assert {e.span for e in exports} == {span for span, _ in exported}  # no export without its span, or twice
+    assert replicas[1].pending_count() == 0
+    assert not list(data_root.rglob("*.tmp"))
+
+
+def test_spans_come_from_the_store_and_never_reuse_a_number(store, tmp_path):
+    data_root = tmp_path / "data"
+    store.add_feedback("a", text="First.")
+    first = export_feedback(store, data_root)
+    import shutil
+
+    shutil.rmtree(data_root / f"span-{first.span}")  # someone deleted (or moved) the folder
+    store.add_feedback("a", text="Second.")
+    assert export_feedback(store, data_root).span == first.span + 1
+
+
+def test_a_busy_export_lock_is_an_error_after_the_wait(store, tmp_path):
+    from feedback.export import ExportBusy
+    from feedback.export_lock import export_lock
+
+    store.add_feedback("a", text="Row.")
+    with export_lock(store.engine, 0), pytest.raises(ExportBusy, match="another export is in progress"):
+        export_feedback(store, tmp_path / "data", wait_seconds=0.2)
+    assert export_feedback(store, tmp_path / "data", wait_seconds=0.2).rows == 1
+
+
+def test_within_one_export_the_latest_correction_of_a_prediction_wins(store, tmp_path):
+    (prediction_id,) = store.log_predictions("lexflow", 7, "production", ["Clause."], ["a"], [{}])
+    store.add_feedback("b", prediction_id=prediction_id)
+    store.add_feedback("c", prediction_id=prediction_id)
+    result = export_feedback(store, tmp_path / "data")
+    assert (result.claimed, result.rows) == (2, 1)
+    assert _rows(result.path) == [{"text": "Clause.", "label": "c", "source": "feedback"}]
+    store.add_feedback("a", prediction_id=prediction_id)  # after the export: the next span has it
+    assert _rows(export_feedback(store, tmp_path / "data").path) == [
+        {"text": "Clause.", "label": "a", "source": "feedback"}
+    ]

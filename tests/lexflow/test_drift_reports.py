@@ -117,8 +117,9 @@ def test_cli_writes_the_live_report_where_the_gateway_reads_it(workspace, tmp_pa
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
-    # Default directory: the gateway's LEXFLOW_REPORTS_DIR default under the workspace, for this model.
-    directory = tmp_path / "artifacts" / config.model_name / "reports"
+    # Default directory: the gateway's LEXFLOW_REPORTS_DIR default under the workspace, for the model
+    # this data root trains (named after the data root's folder, "data", as every dataset is isolated).
+    directory = tmp_path / "artifacts" / config.data_root.name / "reports"
     verdict = json.loads((directory / reports.LIVE_VERDICT_FILE).read_text())
     assert verdict["drifted"] is True and (directory / verdict["report"]).is_file()
     assert f"wrote {directory / verdict['report']}" in result.stdout.replace("\n", "")

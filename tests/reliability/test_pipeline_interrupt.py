@@ -26,6 +26,7 @@ def _config(root: Path) -> Path:
     """The conftest's small pipeline, as a --config file (JSON is valid YAML)."""
     config = {
         "data_root": str(root / "data"),
+        "model_name": "lexflow",
         "schema_path": str(SCHEMA),
         "pipeline_root": str(root / "pipeline"),
         "metadata_path": str(root / "metadata.sqlite"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Sequence
-from typing import Optional
+from typing import Any, Optional
 
 import anyio.to_thread
 
@@ -42,6 +42,7 @@ class StandInBackend(ModelBackend):
         self.model_name = model_name
         self.threaded = threaded
         self.started = self.closed = False
+        self.retained: set[int] = set()
         self._lock = threading.Lock()
         self._batchers: dict[int, MicroBatcher] = {}
         for version in versions:
@@ -82,6 +83,13 @@ class StandInBackend(ModelBackend):
             return await anyio.to_thread.run_sync(functools.partial(batcher.predict, list(texts)))
         return await batcher.predict_async(texts)
 
+    def retain(self, versions: set[int]) -> None:
+        self.retained = set(versions)
+
+    def signature_defs(self, version: int) -> dict[str, Any]:
+        self._batcher(version)
+        return signature_defs(len(LABELS))
+
     def _batcher(self, version: Optional[int]) -> MicroBatcher:
         with self._lock:
             batchers = dict(self._batchers)
@@ -98,3 +106,49 @@ class StandInBackend(ModelBackend):
         scores = [score(t) for t in texts]
         labels = [LABELS[row.index(max(row))] for row in scores]
         return Prediction(version=version, classes=list(LABELS), scores=scores, labels=labels)
+
+
+def _tensor(name: str, dtype: str, *dims: int) -> dict[str, Any]:
+    return {
+        "name": name,
+        "dtype": dtype,
+        "tensor_shape": {"dim": [{"size": str(d), "name": ""} for d in dims], "unknown_rank": False},
+    }
+
+
+def signature_defs(classes: int) -> dict[str, Any]:
+    """What the real SavedModel's signatures look like in TF Serving's metadata JSON (a subset of them)."""
+    outputs = {
+        "scores": _tensor("StatefulPartitionedCall:2", "DT_FLOAT", -1, classes),
+        "classes": _tensor("StatefulPartitionedCall:0", "DT_STRING", -1, classes),
+        "label": _tensor("StatefulPartitionedCall:1", "DT_STRING", -1),
+    }
+    predict = "tensorflow/serving/predict"
+    return {
+        "signature_def": {
+            "serving_default": {
+                "inputs": {"text": _tensor("serving_default_text:0", "DT_STRING", -1)},
+                "outputs": outputs,
+                "method_name": predict,
+                "defaults": {},
+            },
+            "serving_tf_example": {
+                "inputs": {"examples": _tensor("serving_tf_example_examples:0", "DT_STRING", -1)},
+                "outputs": outputs,
+                "method_name": predict,
+                "defaults": {},
+            },
+            "__saved_model_init_op": {
+                "inputs": {},
+                "outputs": {
+                    "__saved_model_init_op": {
+                        "name": "NoOp",
+                        "dtype": "DT_INVALID",
+                        "tensor_shape": {"dim": [], "unknown_rank": True},
+                    }
+                },
+                "method_name": "",
+                "defaults": {},
+            },
+        }
+    }

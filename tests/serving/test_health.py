@@ -28,3 +28,56 @@ def test_health_counts_and_metrics(client):
     assert 'lexflow_predictions_total{label="governing_law",version="7"} 2.0' in text
     assert 'lexflow_request_seconds_bucket{le="0.005",route="/v1/classify"}' in text
     assert client.get("/nope").status_code == 404 and client.get("/nope").json() == {"error": "Not Found"}
+
+
+def _gauge(text: str, name: str) -> dict[str, float]:
+    found = {}
+    for line in text.splitlines():
+        if line.startswith((name + "{", name + " ")):
+            key, value = line.rsplit(" ", 1)
+            found[key] = float(value)
+    return found
+
+
+def test_gauges_are_current_on_every_scrape_without_calling_health(tmp_path):
+    backend = StandInBackend(versions=(7, 9))
+    with gateway(tmp_path, backend, metrics_cache_seconds=0) as client:
+        text = client.get("/metrics").text
+        assert _gauge(text, "lexflow_model_ready") == {"lexflow_model_ready": 1.0}
+        assert _gauge(text, "lexflow_model_versions_loaded") == {"lexflow_model_versions_loaded": 2.0}
+        assert _gauge(text, "lexflow_store_up") == {"lexflow_store_up": 1.0}
+        assert _gauge(text, "lexflow_live_accuracy") == {}
+        client.put("/v1/routing", json={"shadow": 7})
+        ids = [
+            p["prediction_id"]
+            for p in client.post("/v1/classify", json={"texts": [GOVERNING, GOVERNING]}).json()["predictions"]
+        ]
+        client.post("/v1/feedback", json={"prediction_id": ids[0], "label": "governing_law"})
+        client.post("/v1/feedback", json={"prediction_id": ids[1], "label": "termination"})
+        text = client.get("/metrics").text  # no /v1/health call in between
+        assert _gauge(text, "lexflow_live_accuracy") == {'lexflow_live_accuracy{version="9"}': 0.5}
+        assert _gauge(text, "lexflow_feedback_pending") == {"lexflow_feedback_pending": 2.0}
+        assert _gauge(text, "lexflow_shadow_agreement") == {
+            'lexflow_shadow_agreement{shadow_version="7",version="9"}': 1.0
+        }
+        client.post("/v1/feedback", json={"prediction_id": ids[1], "label": "governing_law"})  # corrected again
+        assert _gauge(client.get("/metrics").text, "lexflow_live_accuracy") == {
+            'lexflow_live_accuracy{version="9"}': 1.0
+        }
+        shadow = client.get("/v1/shadow").json()
+        assert shadow["shadow_version"] == 7
+        assert shadow["pairs"] == [
+            {"version": 9, "shadow_version": 7, "predictions": 2, "agreements": 2, "agreement": 1.0}
+        ]
+        assert client.get("/v1/health").json()["shadow"] == shadow["pairs"]
+
+
+def test_store_backed_gauges_are_cached_between_scrapes(tmp_path):
+    with gateway(tmp_path, metrics_cache_seconds=3600) as client:
+        store = client.app.state.gateway.store
+        calls = []
+        original = store.health
+        store.health = lambda: calls.append(1) or original()
+        for _ in range(5):
+            client.get("/metrics")
+        assert len(calls) <= 1  # one snapshot for the hour, whatever the scrape rate

@@ -1,0 +1,190 @@
+"""`lexflow promote`, `lexflow rollback`, `lexflow routing`: which versions the gateways serve.
+
+The routing state lives in the feedback store, shared by every gateway replica (each applies a
+change within LEXFLOW_ROUTING_REFRESH_SECONDS, once the versions it names are loaded there); these
+commands change it through the same code as `PUT /v1/routing` (serving/promotion.py), with an
+audit record naming this user and host, and rewrite `<model_base_dir>/<model>/routing.json`.
+Settings as the gateway reads them (LEXFLOW_DATABASE_URL, LEXFLOW_MODEL_BASE_DIR,
+LEXFLOW_MODEL_NAME), overridable here. Where the model volume is not mounted (a workstation that
+reaches only the database), a version cannot be checked; that is safe, because a gateway adopts a
+routing change only once it has loaded every version the change names.
+"""
+
+from __future__ import annotations
+
+import getpass
+import socket
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional
+
+import typer
+from pydantic import ValidationError
+
+from lexflow.cli.common import console, fail, validation_message
+
+if TYPE_CHECKING:
+    from feedback import FeedbackStore, RoutingState
+    from serving.settings import ServingSettings
+
+DATABASE_HELP = "Feedback store (SQLAlchemy URL). Default: LEXFLOW_DATABASE_URL / the gateway's default."
+BASE_DIR_HELP = "Model base dir holding <model>/<version>/. Default: LEXFLOW_MODEL_BASE_DIR / artifacts/serving."
+
+
+def promote(
+    version: str = typer.Argument(..., help="The version (a directory name under <model base dir>/<model>/)."),
+    to: str = typer.Option(..., "--to", help="staging (the canary) or production."),
+    canary_share: Optional[float] = typer.Option(
+        None, min=0.0, max=1.0, help="With --to staging: share of unpinned traffic for the canary."
+    ),
+    model_name: Optional[str] = typer.Option(None, help="Default: LEXFLOW_MODEL_NAME / lexflow."),
+    model_base_dir: Optional[Path] = typer.Option(None, help=BASE_DIR_HELP),
+    database_url: Optional[str] = typer.Option(None, help=DATABASE_HELP),
+) -> None:
+    """Point staging or production at VERSION (for every gateway replica), like a registry alias."""
+    from serving.promotion import promotion, versions_on_disk
+    from serving.versions import parse_version
+
+    if to not in ("staging", "production"):
+        raise fail(f"--to: must be staging or production, not '{to}'")
+    number = parse_version(version)
+    if number is None:
+        raise fail(f"version '{version}': a version is a whole number from 0 to 2^63-1, in digits")
+    settings = _settings(model_name, model_base_dir, database_url)
+    model_dir = settings.model_base_dir / settings.model_name
+    if model_dir.is_dir():
+        on_disk = versions_on_disk(settings.model_base_dir, settings.model_name)
+        if number not in on_disk:
+            raise fail(f"version {number} is not under {model_dir} (versions there: {sorted(on_disk) or 'none'})")
+    else:  # e.g. promoting from a workstation that reaches the database but not the model volume
+        console.print(
+            f"note: {model_dir} is not reachable from here, so version {number} is not checked; "
+            "each gateway applies the change only once it has loaded that version"
+        )
+        on_disk = {number}
+    store = _open_store(settings)
+    current = store.routing(settings.model_name, settings.canary_share)
+    changes = promotion(current, number, to, canary_share)
+    _apply(store, settings, current, changes, on_disk, f"promote to {to}")
+
+
+def rollback(
+    to: Optional[str] = typer.Option(None, "--to", help="Version to pin production to (default: the previous one)."),
+    model_name: Optional[str] = typer.Option(None, help="Default: LEXFLOW_MODEL_NAME / lexflow."),
+    model_base_dir: Optional[Path] = typer.Option(None, help=BASE_DIR_HELP),
+    database_url: Optional[str] = typer.Option(None, help=DATABASE_HELP),
+) -> None:
+    """Pin production back to the version that served before the current one (from the audit trail)."""
+    from serving.promotion import rollback_target, versions_on_disk
+    from serving.versions import parse_version
+
+    settings = _settings(model_name, model_base_dir, database_url)
+    on_disk = versions_on_disk(settings.model_base_dir, settings.model_name)
+    store = _open_store(settings)
+    current = store.routing(settings.model_name, settings.canary_share)
+    if to is not None:
+        target = parse_version(to)
+        if target is None or target not in on_disk:
+            raise fail(f"--to {to}: not a version under {settings.model_base_dir / settings.model_name}")
+    else:
+        try:
+            target = rollback_target(store, current, on_disk)
+        except LookupError as exc:
+            raise fail(str(exc)) from None
+        if target not in on_disk:
+            raise fail(f"the previous production version {target} is no longer on disk; pick one with --to")
+    _apply(store, settings, current, {"production": target}, on_disk, "rollback")
+
+
+def routing(
+    history: int = typer.Option(10, min=0, help="How many recent changes to list."),
+    model_name: Optional[str] = typer.Option(None, help="Default: LEXFLOW_MODEL_NAME / lexflow."),
+    database_url: Optional[str] = typer.Option(None, help=DATABASE_HELP),
+) -> None:
+    """Show the routing state every gateway replica follows, and its recent changes."""
+    settings = _settings(model_name, None, database_url)
+    store = _open_store(settings)
+    state = store.routing(settings.model_name, settings.canary_share)
+    _show(state)
+    for change in store.routing_history(settings.model_name, limit=history) if history else []:
+        moved = {k: f"{change.before.get(k)} -> {v}" for k, v in change.after.items() if change.before.get(k) != v}
+        console.print(
+            f"  r{change.revision} {change.at:%Y-%m-%d %H:%M:%S} {change.action:<20} {moved}  by {change.client}",
+            soft_wrap=True,
+        )
+
+
+def _apply(
+    store: FeedbackStore,
+    settings: ServingSettings,
+    current: RoutingState,
+    changes: dict[str, Any],
+    known: set[int],
+    action: str,
+) -> None:
+    from feedback import is_unavailable
+    from serving.promotion import change_routing
+
+    client = f"cli {getpass.getuser()}@{socket.gethostname()}"
+    # routing.json only where the model volume is: the gateways rewrite it from the store anyway.
+    base_dir = settings.model_base_dir if (settings.model_base_dir / settings.model_name).is_dir() else None
+    try:
+        state = change_routing(
+            store, base_dir, settings.model_name, changes, client, known, action, settings.canary_share
+        )
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        raise fail(f"feedback store: unavailable ({type(exc).__name__}); nothing changed") from None
+    for key, value in changes.items():
+        console.print(f"{key}: {_shown(key, getattr(current, key))} -> {_shown(key, value)}")
+    _show(state)
+    console.print(
+        f"every gateway replica applies revision {state.revision} within LEXFLOW_ROUTING_REFRESH_SECONDS "
+        "once the versions it names are loaded there (GET /v1/routing shows in_effect)"
+    )
+
+
+def _shown(key: str, value: Any) -> str:
+    return (
+        ("newest" if key == "production" else "none")
+        if value is None
+        else f"{value:g}"
+        if isinstance(value, float)
+        else str(value)
+    )
+
+
+def _show(state: RoutingState) -> None:
+    console.print(
+        f"routing of '{state.model_name}' (revision {state.revision}): "
+        + " ".join(
+            f"{key}={_shown(key, getattr(state, key))}" for key in ("production", "staging", "canary_share", "shadow")
+        ),
+        soft_wrap=True,
+    )
+
+
+def _settings(
+    model_name: Optional[str], model_base_dir: Optional[Path], database_url: Optional[str]
+) -> ServingSettings:
+    from serving.settings import ServingSettings
+
+    overrides: dict[str, Any] = {
+        "model_name": model_name,
+        "model_base_dir": model_base_dir,
+        "database_url": database_url,
+    }
+    try:
+        return ServingSettings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        raise fail(validation_message(exc, "settings")) from None
+
+
+def _open_store(settings: ServingSettings) -> FeedbackStore:
+    from feedback import FeedbackStore
+
+    try:
+        return FeedbackStore(settings.database_url)
+    except Exception as exc:  # SQLAlchemy: bad URL, unreachable server
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        raise fail(f"feedback store: cannot open it ({type(exc).__name__}: {first})") from None
