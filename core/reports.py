@@ -107,3 +107,28 @@ def list_reports(directory: Path) -> list[ReportFile]:
             stat = path.stat()
             found.append(ReportFile(entry.name, stat.st_size, stat.st_mtime))
     return sorted(found, key=lambda r: (-r.modified, r.name))
+
+
+# -- lineage records: what the gateway may show of a version's provenance ------------------------
+# The gateway must not read MLMD (import contracts), so `lexflow run` writes what its run summary
+# found in MLMD for a pushed version (spans, evaluation, blessing) as lineage-v<version>.json here.
+LINEAGE_PREFIX = "lineage-v"
+
+
+def lineage_path(directory: Path, version: int) -> Path:
+    return Path(directory) / f"{LINEAGE_PREFIX}{int(version)}.json"
+
+
+def write_lineage(directory: Path, version: int, record: dict[str, Any]) -> Path:
+    path = lineage_path(directory, version)
+    write_text_atomically(path, json.dumps(record, indent=2, sort_keys=True, default=str))
+    return path
+
+
+def read_lineage(directory: Path, version: int) -> Optional[dict[str, Any]]:
+    """The lineage record of a version, or None when none was written (or it cannot be read)."""
+    try:
+        data = json.loads(lineage_path(directory, version).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None

@@ -105,3 +105,31 @@ class RoutingChangeRow(Base):
     action: Mapped[str] = mapped_column(String(32))  # update / promote / rollback
     before: Mapped[dict[str, Any]] = mapped_column(JSON)
     after: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ReviewClaimRow(Base):
+    """A reviewer's hold on one prediction in the review queue, until `expires_at`.
+
+    The primary key is the prediction: two reviewers (on any replica) inserting a claim for the
+    same prediction conflict in the database, so no record is shown to two of them at once.
+    An expired claim may be taken over; a skipped one stays skipped for its reviewer until then."""
+
+    __tablename__ = "review_claims"
+
+    prediction_id: Mapped[str] = mapped_column(ForeignKey("predictions.id"), primary_key=True)
+    reviewer: Mapped[str] = mapped_column(String(64), index=True)
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    skipped: Mapped[bool] = mapped_column(default=False)
+
+
+class ReviewDocumentRow(Base):
+    """A contract classified in the review console: its provisions' predictions, in order."""
+
+    __tablename__ = "review_documents"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    name: Mapped[str] = mapped_column(String(256))
+    # [{"prediction_id": ..., "heading": ...}] in document order
+    provisions: Mapped[list[dict[str, Any]]] = mapped_column(JSON)

@@ -15,7 +15,7 @@ from typing import Any, Optional
 from fastapi import FastAPI
 
 from feedback import FeedbackStore
-from serving import api
+from serving import api, ui
 from serving.api.classify import PATH as CLASSIFY_PATH
 from serving.api.classify import fast_classify
 from serving.backends import ModelBackend
@@ -44,7 +44,7 @@ def create_app(
     app.state.settings = settings
     app.state.metrics = GatewayMetrics()
     app.state.borrowed = (backend, store)
-    for router in api.routers:
+    for router in [*api.routers, *ui.routers]:
         app.include_router(router)
     app.state.classify_route = next(r for r in api.classify.router.routes if getattr(r, "path", None) == CLASSIFY_PATH)
     install_error_handlers(app)

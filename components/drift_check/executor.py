@@ -69,7 +69,8 @@ class Executor(base_executor.BaseExecutor):
         report = artifact_utils.get_single_instance(output_dict[REPORT_KEY])
         payload = {**result.to_dict(), "span": _span(current), "baseline_span": _span(baseline)}
         io_utils.write_string_file(os.path.join(report.uri, REPORT_FILE), json.dumps(payload, indent=2))
-        names = f"span {_span(current)}", f"span {_span(baseline)}" if baseline else "no previous span"
+        # SpanExampleGen hands over an empty `previous_examples` (span -1) when there is no earlier span.
+        names = f"span {_span(current)}", f"span {_span(baseline)}" if _span(baseline) >= 0 else "no previous span"
         html = render_report(result, *samples, *names, title=f"lexflow drift report: {names[0]} vs. {names[1]}")
         io_utils.write_string_file(os.path.join(report.uri, HTML_FILE), html)
         report.set_int_custom_property("drifted", int(result.drifted))

@@ -6,6 +6,8 @@ a local model base directory and for a bucket:
   into place, so a version appears whole or not at all;
 - object store (no directory rename): every file is copied into the version directory with
   `saved_model.pb` last, the marker TF Serving and the gateway wait for (as TFX's own Pusher does).
+  Two pushers (two runs) may pick the same new version at once, and an object store has no
+  "create if absent": each claims its version first (`_claim`), so no two ever write into one.
 A version number is never reused, and a model already served (same content fingerprint, recorded
 in each version's `assets.extra/lexflow_push.json`) is not pushed again.
 """
@@ -16,6 +18,7 @@ import hashlib
 import json
 import os
 import time
+import uuid
 from typing import Any, Optional
 
 from absl import logging
@@ -68,9 +71,27 @@ def find_served_copy(base: str, fingerprint: str) -> Optional[int]:
     return None
 
 
+CLAIMS = ".claims"  # <base>/.claims/<version>/<pusher>: hidden, TF Serving loads numeric folders only
+MAX_CLAIM_ATTEMPTS = 100
+
+
 def _next_version(base: str) -> int:
-    # Versions only grow: never below the newest existing one, never reused.
-    return max([int(time.time()), *[v + 1 for v in _versions(base)]])
+    # Versions only grow: never below the newest existing or claimed one, never reused.
+    return max([int(time.time()), *[v + 1 for v in _versions(base) + _versions(f"{base}/{CLAIMS}")]])
+
+
+def _claim(base: str, version: int, pusher: str) -> bool:
+    """Whether this pusher may write <base>/<version>: it wrote its claim and sees no other.
+
+    Object stores (GCS, S3) list what was written before, so of two pushers claiming one version the
+    later to list sees both claims and gives way (both may give way; neither ever shares). A claimed
+    version is never reused, won or not. The version must not exist either (pushes made before claims).
+    """
+    folder = f"{base}/{CLAIMS}/{version}"
+    fileio.makedirs(folder)
+    with fileio.open(f"{folder}/{pusher}", "w") as handle:
+        handle.write(str(int(time.time())))
+    return gfile.listdir(folder) == [pusher] and not fileio.exists(f"{base}/{version}")
 
 
 def _write_record(directory: str, record: dict[str, Any]) -> None:
@@ -107,10 +128,17 @@ def _push_by_rename(model_path: str, base: str, record: dict[str, Any]) -> int:
             fileio.rmtree(staging)
 
 
+def _claim_next_version(base: str) -> int:
+    pusher = uuid.uuid4().hex
+    for _ in range(MAX_CLAIM_ATTEMPTS):
+        version = _next_version(base)
+        if _claim(base, version, pusher):
+            return version
+    raise RuntimeError(f"{base}: no free version after {MAX_CLAIM_ATTEMPTS} claims (other pushers kept winning)")
+
+
 def _push_saved_model_last(model_path: str, base: str, record: dict[str, Any]) -> int:
-    version = _next_version(base)
-    while fileio.exists(f"{base}/{version}"):  # another pusher took it meanwhile
-        version += 1
+    version = _claim_next_version(base)
     target = f"{base}/{version}"
     files = [f for f in gfile.files_under(model_path) if f not in (PUSH_RECORD, SAVED_MODEL)]
     for relative in files:

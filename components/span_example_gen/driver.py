@@ -4,7 +4,7 @@ The executor resolves spans itself (so it runs the same where no driver runs, as
 this driver only puts a fingerprint of those files (path, size, modification time) into the
 exec properties before the orchestrator's cache lookup, so an unchanged data root re-uses the
 cached run and a new or rewritten span re-ingests. LocalDagRunner runs it; on Kubeflow the
-compiled spec turns caching off for this task instead (kubeflow_runner.py).
+compiled spec turns caching off for this task instead (lexflow/runs/kubeflow/compile.py).
 """
 
 from __future__ import annotations

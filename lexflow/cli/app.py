@@ -6,7 +6,7 @@ import core.tf_env  # noqa: F401  (before anything imports TensorFlow)
 
 import typer
 
-from lexflow.cli import drift, lineage, retrain, routing, run, schema, serve
+from lexflow.cli import classify, drift, lineage, retrain, routing, run, schema, serve
 
 app = typer.Typer(
     help="lexflow: a TFX pipeline for legal-text classification.",
@@ -22,6 +22,7 @@ app.command("serve")(serve.serve)
 app.command("promote")(routing.promote)
 app.command("rollback")(routing.rollback)
 app.command("routing")(routing.routing)
+app.command("classify")(classify.classify)
 app.add_typer(schema.app, name="schema")
 
 

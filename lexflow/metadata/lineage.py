@@ -80,13 +80,18 @@ def version_lineage(store: mlmd.MetadataStore, version: Optional[str] = None) ->
         baseline_uri = baseline[0].uri if baseline else None
     drift, statistics = {}, {}
     for example in examples:
-        span = md.span_of(example, store)
         for execution_id in _consumers(store, example.id):
-            for report in md.output_artifacts(store, execution_id, "drift_report"):
-                if md.span_of(report, store) == span:
-                    drift[span or 0] = str(md.custom_property(report, "summary"))
             for stats in md.output_artifacts(store, execution_id, "statistics"):
                 statistics[md.span_of(stats, store) or 0] = stats.uri
+        # DriftCheck reads the newest span on its own (SpanExampleGen's `newest_examples`), not the window.
+        generator = md.producer_execution(store, example.id)
+        newest = md.output_artifacts(store, generator.id, "newest_examples") if generator else []
+        for source in [example, *newest]:
+            span = md.span_of(source, store)
+            for execution_id in _consumers(store, source.id):
+                for report in md.output_artifacts(store, execution_id, "drift_report"):
+                    if md.span_of(report, store) == span:
+                        drift[span or 0] = str(md.custom_property(report, "summary"))
     return VersionLineage(
         version=str(md.custom_property(chosen, "pushed_version")),
         served_path=str(md.custom_property(chosen, "pushed_destination")),

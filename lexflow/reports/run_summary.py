@@ -222,3 +222,33 @@ def render(summary: RunSummary, console) -> None:
         console.print(f"schema: {summary.schema_path}")
     console.print(f"metadata (MLMD, SQLite): {summary.metadata_path}")
     console.print(f"pipeline root: {summary.pipeline_root}")
+
+
+def lineage_record(summary: RunSummary) -> dict[str, Any]:
+    """What the gateway's models page shows of a pushed version's provenance (it cannot read MLMD)."""
+    metrics = summary.metrics or EvalMetrics()
+    return {
+        "run_id": summary.run_id,
+        "spans": summary.spans,
+        "newest_span": summary.new_span,
+        "blessed": summary.blessed,
+        "evaluation": {
+            "accuracy": metrics.accuracy,
+            "macro_f1": metrics.macro_f1,
+            "baseline_accuracy": metrics.baseline_accuracy,
+            "baseline_macro_f1": metrics.baseline_macro_f1,
+            "baseline": summary.baseline_note,
+        },
+        "drift": summary.drift.summary if summary.drift else None,
+        "pushed_path": summary.pushed_path,
+        "metadata_path": str(summary.metadata_path),
+    }
+
+
+def publish_lineage(summary: RunSummary, reports_dir: Path) -> Optional[Path]:
+    """Write the lineage record of a newly pushed version to the reports directory (core/reports.py)."""
+    if summary.pushed_version is None or summary.already_served:
+        return None
+    from core.reports import write_lineage
+
+    return write_lineage(reports_dir, int(summary.pushed_version), lineage_record(summary))

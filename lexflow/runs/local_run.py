@@ -14,7 +14,7 @@ from components.data_gate import DataValidationError
 from components.drift_check import DriftError
 from components.span_example_gen.window import MalformedCsv
 from core.errors import UserError
-from lexflow.reports.run_summary import RunSummary, summarize
+from lexflow.reports.run_summary import RunSummary, publish_lineage, summarize
 from lexflow.runs.preflight import check_run_inputs
 from lexflow.runs.schemas import resolve_schema
 from pipeline.config import PipelineConfig
@@ -121,4 +121,9 @@ def run_local(config: PipelineConfig, on_status=None, preflight: bool = True) ->
         data_error = isinstance(cause, DATA_ERRORS)
         message = where + (reason if data_error else f"{type(cause).__name__}: {reason}")
         raise PipelineFailed(message, summary, exit_code=2 if data_error else 1) from exc
-    return summarize(config, resolved.path, resolved.drafted)
+    summary = summarize(config, resolved.path, resolved.drafted)
+    # The gateway's models page reads a version's lineage from this file (it may not read MLMD): in
+    # the reports directory beside the pipeline root, artifacts/<model>/reports by default, which
+    # is the gateway's default LEXFLOW_REPORTS_DIR.
+    publish_lineage(summary, config.local_path("pipeline_root").parent / "reports")
+    return summary

@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 from typing import Optional
 
+from serving.backends.base import BackendError
+
 log = logging.getLogger("lexflow.gateway")
 
 
@@ -25,6 +27,15 @@ class VersionPoller:
         self._error: Optional[str] = None
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
+
+    def resolve(self, version: Optional[int], model_name: str) -> int:
+        """`version` if given, else the newest version TF Serving has available (BackendError: none)."""
+        if version is not None:
+            return version
+        available = self.versions()
+        if not available:
+            raise BackendError(f"TF Serving has no available version of model '{model_name}'")
+        return max(available)
 
     def versions(self) -> list[int]:
         if self._thread is None and time.monotonic() - self._fetched_at > self._every:

@@ -51,12 +51,7 @@ class TFServingGrpcBackend(ModelBackend):
         return self._versions.versions()
 
     def _resolve(self, version: Optional[int]) -> int:
-        if version is not None:
-            return version
-        available = self.versions()
-        if not available:
-            raise BackendError(f"TF Serving has no available version of model '{self.model_name}'")
-        return max(available)
+        return self._versions.resolve(version, self.model_name)
 
     def predict(self, texts: Sequence[str], version: Optional[int] = None) -> Prediction:
         request = predict_pb2.PredictRequest()

@@ -55,12 +55,7 @@ class TFServingRestBackend(ModelBackend):
         return self._status.versions()
 
     def _resolve(self, version: Optional[int]) -> int:
-        if version is not None:
-            return version
-        available = self.versions()
-        if not available:
-            raise BackendError(f"TF Serving has no available version of model '{self.model_name}'")
-        return max(available)
+        return self._status.resolve(version, self.model_name)
 
     def predict(self, texts: Sequence[str], version: Optional[int] = None) -> Prediction:
         served = self._resolve(version)

@@ -79,14 +79,15 @@ def test_object_store_push_keeps_the_guarantees_through_gfile(tmp_path):
     base = f"ram://pusher-{uuid.uuid4().hex}/serving/lexflow"
     first = _run(tmp_path, _saved_model(tmp_path / "m1", b"graph-1"), base)
     version = first.get_string_custom_property("pushed_version")
-    assert fileio.listdir(base) == [version]
+    assert [v for v in fileio.listdir(base) if not v.startswith(".")] == [version]  # the claims folder is hidden
     with fileio.open(f"{base}/{version}/saved_model.pb", "rb") as handle:
         assert handle.read() == b"graph-1"
     with fileio.open(f"{base}/{version}/{PUSH_RECORD}", "r") as handle:
         assert json.loads(handle.read())["model_uri"] == str(tmp_path / "m1")
     assert fileio.exists(f"{base}/{version}/variables/variables.index")
     again = _run(tmp_path, tmp_path / "m1", base)
-    assert again.get_int_custom_property("already_served") == 1 and fileio.listdir(base) == [version]
+    assert again.get_int_custom_property("already_served") == 1
+    assert [v for v in fileio.listdir(base) if not v.startswith(".")] == [version]
     second = _run(tmp_path, _saved_model(tmp_path / "m2", b"graph-2"), base)
     assert int(second.get_string_custom_property("pushed_version")) > int(version)
 
@@ -103,3 +104,77 @@ def test_a_changed_label_set_is_published_only_when_allowed(tmp_path):
         tmp_path, tmp_path / "m1", base, label_change=change, custom=json.dumps({"allow_label_change": True})
     )
     assert allowed.get_int_custom_property("pushed") == 1 and len(list(base.iterdir())) == 1
+
+
+def _ram_base() -> str:
+    return f"ram://pusher-{uuid.uuid4().hex}/serving/lexflow"
+
+
+def test_on_a_bucket_saved_model_pb_is_written_last(tmp_path, monkeypatch):
+    """Readers (TF Serving, the gateway, ProductionBaseline) take a version once saved_model.pb is there."""
+    from tfx.dsl.io import fileio
+
+    base, written = _ram_base(), []
+    real_copy = fileio.copy
+
+    def copy(source, destination, overwrite=False):
+        if destination.startswith(f"{base}/"):  # not the PushedModel artifact's own copy
+            written.append(destination[len(base) + 1 :])
+        return real_copy(source, destination, overwrite)
+
+    monkeypatch.setattr(fileio, "copy", copy)
+    version = _run(tmp_path, _saved_model(tmp_path / "m1", b"graph-1"), base).get_string_custom_property(
+        "pushed_version"
+    )
+    assert written[-1] == f"{version}/saved_model.pb"
+    assert f"{version}/variables/variables.index" in written[:-1]
+    assert fileio.exists(f"{base}/{version}/{PUSH_RECORD}")  # written before the marker too
+
+
+def test_two_pushers_racing_on_a_bucket_never_share_a_version(tmp_path, monkeypatch):
+    """Two runs push different models at the same second into one bucket. The second pusher runs
+    entirely inside the first one's window between choosing its version and writing it (the worst
+    interleaving): each model must still land whole in a version of its own."""
+    from tfx.dsl.io import fileio
+
+    from components.model_pusher import executor
+
+    base = _ram_base()
+    monkeypatch.setattr(executor.time, "time", lambda: 1_700_000_000.0)  # the same second for both
+    real_makedirs, raced, started = fileio.makedirs, [], []
+
+    def makedirs(path):
+        # The first write into a version folder (not a claim): let the other pusher run to the end first.
+        if not started and path.startswith(f"{base}/") and path[len(base) + 1 :].split("/")[0].isdigit():
+            started.append(path)
+            raced.append(_run(tmp_path, _saved_model(tmp_path / "m2", b"graph-2"), base))
+        return real_makedirs(path)
+
+    monkeypatch.setattr(fileio, "makedirs", makedirs)
+    first = _run(tmp_path, _saved_model(tmp_path / "m1", b"graph-1"), base)
+    assert raced, "the race was not staged"
+    versions = {
+        first.get_string_custom_property("pushed_version"): b"graph-1",
+        raced[0].get_string_custom_property("pushed_version"): b"graph-2",
+    }
+    assert len(versions) == 2
+    for version, graph in versions.items():
+        with fileio.open(f"{base}/{version}/saved_model.pb", "rb") as handle:
+            assert handle.read() == graph
+        with fileio.open(f"{base}/{version}/variables/variables.index", "rb") as handle:
+            assert handle.read() == b"idx" + graph
+    assert sorted(v for v in fileio.listdir(base) if v.isdigit()) == sorted(versions)
+
+
+def test_a_lost_claim_moves_to_the_next_version(tmp_path):
+    from tfx.dsl.io import fileio
+
+    from components.model_pusher.executor import _claim
+
+    base = _ram_base()
+    fileio.makedirs(base)
+    assert _claim(base, 5, "a")  # alone: may write version 5
+    assert not _claim(base, 5, "b")  # sees a's claim: gives way
+    assert _claim(base, 6, "b")  # and takes the next one
+    fileio.makedirs(f"{base}/7")  # a version pushed before claims existed
+    assert not _claim(base, 7, "d")

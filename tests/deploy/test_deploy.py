@@ -79,7 +79,14 @@ def test_pipeline_image_matches_the_runner_and_the_lock_file():
     assert _args(dockerfile, "WORKDIR")[-1] == kubeflow_runner.IMAGE_PROJECT_ROOT
     assert f"COPY . {kubeflow_runner.IMAGE_PROJECT_ROOT}" in [f"COPY {a}" for a in _args(dockerfile, "COPY")]
     assert any("pip install -c requirements/constraints.txt -e ." in run for run in _args(dockerfile, "RUN"))
-    assert _args(dockerfile, "USER")[-1] not in ("root", "0")
+    user = _args(dockerfile, "USER")[-1]
+    assert user not in ("root", "0")
+    # Every task's command: the build proves the image can import it.
+    from lexflow.runs.kubeflow.compile import ENTRYPOINT_MODULE
+
+    assert any(f"import kubeflow_runner, {ENTRYPOINT_MODULE}" in run for run in _args(dockerfile, "RUN"))
+    # KFP's launcher, running as that user, copies artifacts to /minio, /s3, /gcs (2.0-2.2 mount nothing there).
+    assert any(f"mkdir -p /minio /s3 /gcs && chown {user} /minio /s3 /gcs" in run for run in _args(dockerfile, "RUN"))
 
 
 def test_gateway_image_runs_uvicorn_as_non_root_with_locked_versions():
@@ -148,7 +155,25 @@ def test_gateway_image_has_what_serving_imports():
     )
     copied = {args.split()[0] for args in _args(REPO / "serving.Dockerfile", "COPY")}
     assert ours <= copied, f"serving/ imports {sorted(ours - copied)}, which serving.Dockerfile does not copy"
-    assert ours == {"serving", "feedback", "core"}  # the gateway carries no pipeline or model code
+    assert ours <= GATEWAY_PACKAGES  # the gateway carries no pipeline or model code
+
+
+# First-party packages the gateway image carries: serving/ and the low-level packages it may import.
+GATEWAY_PACKAGES = {"serving", "feedback", "documents", "core"}
+
+
+def test_gateway_image_carries_its_packages_and_their_libraries():
+    """Each package of the image is copied and its libraries installed, whether serving/ imports it yet or not
+    (documents/ imports python-docx and pypdf lazily, inside its readers)."""
+    copied = {args.split()[0] for args in _args(REPO / "serving.Dockerfile", "COPY")}
+    assert copied >= GATEWAY_PACKAGES
+    requirements = _requirement_names(DEPLOY / "gateway-requirements.txt")
+    providers = importlib.metadata.packages_distributions()
+    for package in sorted(GATEWAY_PACKAGES):
+        third, ours = _third_party_imports(REPO / package)
+        assert ours <= GATEWAY_PACKAGES, f"{package}/ imports {sorted(ours - GATEWAY_PACKAGES)}"
+        missing = {m for m in third if not {d.lower().replace("_", "-") for d in providers.get(m, [m])} & requirements}
+        assert not missing, f"{package}/ imports {sorted(missing)}: add them to deploy/gateway-requirements.txt"
 
 
 def _ignored(path: str, patterns: list[str]) -> bool:
@@ -195,6 +220,7 @@ def test_dockerignore_keeps_outputs_out_and_sources_in():
         "lexflow/cli/app.py",
         "core/workspace.py",
         "feedback/store.py",
+        "documents/readers.py",
         "kubeflow_runner.py",
     ):
         assert not _ignored(needed, patterns), needed

@@ -275,3 +275,27 @@ def test_feedback_export_endpoint_writes_a_span_once(base_dir, tmp_path):
         first = client.post("/v1/feedback/export", headers={"X-API-Key": "k"}).json()
         assert first["span"] == 0 and first["rows"] == 1 and Path(first["path"]).is_file()
         assert client.post("/v1/feedback/export", headers={"X-API-Key": "k"}).json()["span"] is None
+
+
+def test_console_classifies_a_contract_and_shows_the_versions_lineage(base_dir, tmp_path, pipeline_run):
+    """The review console with the real model: a contract's provisions classified, one corrected and
+    exported; the models page shows the lineage record `lexflow run` wrote beside the pipeline root."""
+    contract = (
+        f"1. Governing Law. {GOVERNING}\n\n"
+        "2. Termination. Either party may terminate this Agreement on thirty (30) days notice.\n"
+    )
+    reports = pipeline_run.config.local_path("pipeline_root").parent / "reports"
+    version = int(pipeline_run.model_dir.name)
+    with _client(base_dir, tmp_path, reports_dir=reports, allow_unauthenticated_text_listing=True) as client:
+        page = client.post("/ui/documents", params={"name": "contract.txt"}, content=contract.encode())
+        assert page.status_code == 200, page.text
+        document_id = page.text.split('data-document-id="')[1].split('"')[0]
+        ids = page.text.split('data-prediction-id="')[1:]
+        assert len(ids) == 2 and 'class="predicted">governing_law<' in page.text
+        second = ids[1].split('"')[0]
+        assert client.post("/ui/feedback", json={"prediction_id": second, "label": "governing_law"}).status_code == 200
+        exported = client.get(f"/ui/documents/{document_id}/export.json").json()["provisions"]
+        assert [p["status"] for p in exported] == ["unreviewed", "corrected"]
+        models = client.get("/ui/models").text
+    assert f'id="version-{version}"' in models and 'class="badge production"' in models
+    assert "spans" in models and "blessed" in models and "accuracy: " in models  # lineage-v<version>.json

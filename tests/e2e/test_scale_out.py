@@ -102,6 +102,8 @@ def test_two_replicas_one_store_the_loop_closes_and_a_crash_loses_nothing(loop):
         config.write_text(
             json.dumps(
                 {
+                    # The served model's name (a run is otherwise named after its data root, "data").
+                    "model_name": "lexflow",
                     "schema_path": str(SCHEMA),
                     "transform": {"vocab_size": 5000},
                     "train": {"train_steps": 150, "eval_steps": 5, "hidden_units": 64},

@@ -1,9 +1,13 @@
-"""kubeflow_runner.py: the compiled KFP v2 spec (structure, wiring, KFP SDK loading) and its errors.
+"""kubeflow_runner.py: the compiled KFP v2 spec (structure, wiring, what the KFP backend reads, KFP SDK and
+Vertex AI client loading), the documented commands, and its errors.
 
-Compilation only (no cluster): a few seconds once TFX is imported.
+Compilation only (no cluster): a few seconds each once TFX is imported. The spec is executed task by task
+in tests/e2e/test_kubeflow_execution.py.
 """
 
 import json
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -78,10 +82,11 @@ def compiled(tmp_path_factory):
         yaml.safe_dump(
             {
                 "pipeline_root": "s3://other/root",
-                "data_root": "s3://other/contracts",
-                "serving_dir": "s3://other/serving",
+                "data_root": "gs://other/contracts",
+                "serving_dir": "gs://other/serving",
                 "model_name": "clauses",
                 "train": {"train_steps": 7},
+                "resources": {"trainer": {"cpu_limit": 8, "memory_limit_gb": 32}},
                 "beam": {"extra_args": ["--runner=PortableRunner", "--job_endpoint=flink-jobserver:8099"]},
             }
         )
@@ -118,14 +123,16 @@ def _tasks(spec):
 
 
 def _params(spec, task):
+    # Schema 2.1: `runtimeValue.constant`, the only kind the KFP driver resolves (driver/resolve.go).
     return {
-        name: value["runtimeValue"]["constantValue"]
-        for name, value in _tasks(spec)[task]["inputs"]["parameters"].items()
+        name: value["runtimeValue"]["constant"] for name, value in _tasks(spec)[task]["inputs"]["parameters"].items()
     }
 
 
 def _string_param(spec, task, name):
-    return _params(spec, task)[name]["stringValue"]
+    value = _params(spec, task)[name]
+    assert isinstance(value, str), (task, name, value)
+    return value
 
 
 def _executor(spec, task):
@@ -140,21 +147,57 @@ def test_spec_parses_strictly_as_kfp_protos(compiled):
     from google.protobuf import json_format
     from kfp.pipeline_spec import pipeline_spec_pb2
 
-    # ignore_unknown_fields=False: a misspelt or misplaced field fails here.
+    # ignore_unknown_fields=False: a misspelt or misplaced field fails here, as in the KFP API server's parse.
     spec = json_format.ParseDict(compiled["spec"], pipeline_spec_pb2.PipelineSpec(), ignore_unknown_fields=False)
     job = json_format.ParseDict(compiled["job"], pipeline_spec_pb2.PipelineJob(), ignore_unknown_fields=False)
-    assert spec.pipeline_info.name == "lexflow" and spec.schema_version == "2.0.0"
+    # The KFP API server accepts schema 2.1.0 only (apiserver/template/v2_template.go).
+    assert spec.pipeline_info.name == "lexflow" and spec.schema_version == "2.1.0"
     assert spec.sdk_version.startswith("tfx-1.16")
     # .json and .yaml are the same pipeline; the .json adds the runtime config.
     assert json_format.MessageToDict(job.pipeline_spec) == compiled["spec"]
     assert job.runtime_config.gcs_output_directory == f"{BUCKET}/root"
 
 
+def test_vertex_client_takes_the_json_pipeline_job(compiled):
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import aiplatform
+
+    job = aiplatform.PipelineJob(  # parses and checks the template locally; nothing is submitted
+        display_name="lexflow",
+        template_path=str(compiled["paths"]["json"]),
+        project="project",
+        location="europe-west1",
+        credentials=AnonymousCredentials(),
+    )
+    resource = job._gca_resource
+    assert resource.runtime_config.gcs_output_directory == f"{BUCKET}/root"
+    assert resource.pipeline_spec["schemaVersion"] == "2.1.0"
+    assert set(resource.pipeline_spec["root"]["dag"]["tasks"]) == CONTAINER_TASKS
+
+
+def test_kfp_client_reads_the_yaml_it_uploads(compiled):
+    from kfp.client import client
+
+    # What kfp.Client().create_run_from_pipeline_package and upload_pipeline parse before sending.
+    document = client._extract_pipeline_yaml(str(compiled["paths"]["yaml"]))
+    assert document.pipeline_spec.schema_version == "2.1.0"
+
+
 def test_kfp_sdk_loads_the_yaml_and_compiles_it_as_a_sub_pipeline(compiled, tmp_path):
+    """The KFP SDK can use the pipeline as a component of another. kfp 2.5 (the SDK TFX 1.16 pins)
+    predates the resource quantity fields (kfp-pipeline-spec 0.2.2), which SDKs from 2.10 write and
+    read themselves; without them, 2.5 loads the rest (docs/kubeflow.md, Known limits)."""
     from kfp import compiler, dsl
     from kfp.components import load_component_from_file
 
-    component = load_component_from_file(str(compiled["paths"]["yaml"]))  # what KFP users load
+    spec = json.loads(json.dumps(compiled["spec"]))
+    for executor in spec["deploymentSpec"]["executors"].values():
+        resources = executor["container"]["resources"]
+        for field in [f for f in resources if f.startswith("resource")]:
+            del resources[field]
+    older = tmp_path / "for-kfp-2.5.yaml"
+    older.write_text(yaml.safe_dump(spec))
+    component = load_component_from_file(str(older))  # what KFP users load
     assert component.name == "lexflow"
     assert set(component.pipeline_spec.root.dag.tasks) == set(_tasks(compiled["spec"]))
 
@@ -204,15 +247,98 @@ def test_every_component_is_a_task_in_dependency_order(compiled):
     assert (blessing["producerTask"], blessing["outputArtifactKey"]) == ("Evaluator", "blessing")
 
 
-def test_every_container_runs_the_given_image_with_the_tfx_entry_point(compiled):
+def test_local_graph_and_compiled_spec_have_the_same_nodes_and_edges(compiled, tmp_path):
+    """One graph for every runner: what LocalDagRunner runs (create_pipeline with a local config, as
+    lexflow/runs/local_run.py builds it) is node for node and edge for edge what the spec holds."""
+    from pipeline.config import PipelineConfig
+    from pipeline.pipeline import create_pipeline
+
+    local = create_pipeline(
+        PipelineConfig(
+            pipeline_root=tmp_path / "p",
+            serving_dir=tmp_path / "s",
+            data_root=tmp_path / "data" / "demo",
+            schema_path=REPO / "schema" / "demo" / "schema.pbtxt",
+        )
+    )
+    local_edges = {node.id: {up.id for up in node.upstream_nodes} for node in local.components}
+    spec_edges = {name: set(task.get("dependentTasks", [])) for name, task in _tasks(compiled["spec"]).items()}
+    assert spec_edges == local_edges
+    # The data edges too: every input artifact comes from the producer and output key the local graph wires.
+    for node in local.components:
+        spec_inputs = _tasks(compiled["spec"])[node.id].get("inputs", {}).get("artifacts", {})
+        for key, channel in node.inputs.items():
+            source = spec_inputs[key]["taskOutputArtifact"]
+            assert (source["producerTask"], source["outputArtifactKey"]) == (
+                channel.producer_component_id,
+                channel.output_key,
+            ), (node.id, key)
+
+
+def test_every_container_runs_the_image_entry_point_with_tfx_arguments(compiled):
+    from lexflow.runs.kubeflow.compile import ENTRYPOINT_COMMAND
+
     spec = compiled["spec"]
+    assert set(spec["deploymentSpec"]["executors"]) == {f"{task}_executor" for task in CONTAINER_TASKS}
     for task in CONTAINER_TASKS:
-        container = _executor(spec, task)["container"]
+        executor = _executor(spec, task)
+        assert set(executor) == {"container"}, task  # no resolver, importer or lifecycle hook
+        container = executor["container"]
         assert container["image"] == IMAGE, task
-        assert container["command"][-1] == "tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor"
+        assert container["command"] == ENTRYPOINT_COMMAND, task
+        args = container["args"]
+        assert args[args.index("--json_serialized_invocation_args") + 1] == "{{$}}", task
+        inputs_spec = json.loads(args[args.index("--json_serialized_inputs_spec_args") + 1])
+        component = spec["components"][_tasks(spec)[task]["componentRef"]["name"]]
+        assert inputs_spec == component.get("inputDefinitions", {}), task  # where the entry point finds types
     # The custom components' executors are our classes, importable in the image.
     assert "components.data_gate.executor.Executor" in _executor(spec, "DataGate")["container"]["args"]
     assert "components.model_pusher.executor.Executor" in _executor(spec, "Pusher")["container"]["args"]
+
+
+def test_every_artifact_type_is_one_the_tfx_entry_point_can_import(compiled):
+    from tfx.orchestration.kubeflow.v2.container import kubeflow_v2_entrypoint_utils as utils
+    from tfx.utils import import_utils
+
+    titles = {
+        artifact["artifactType"]["instanceSchema"]
+        for component in compiled["spec"]["components"].values()
+        for side in ("inputDefinitions", "outputDefinitions")
+        for artifact in component.get(side, {}).get("artifacts", {}).values()
+    }
+    for schema in titles:
+        from kfp.pipeline_spec import pipeline_spec_pb2
+
+        class_path = utils._retrieve_class_path(pipeline_spec_pb2.ArtifactTypeSchema(instance_schema=schema))
+        assert import_utils.import_class_by_path(class_path), schema
+
+
+def test_every_task_requests_cpu_and_memory_in_both_spellings(compiled):
+    from pipeline.config import ResourceParams
+
+    defaults = ResourceParams()
+    for task in CONTAINER_TASKS:
+        resources = _executor(compiled["spec"], task)["container"]["resources"]
+        expected = defaults.for_node(task)
+        # Floats: read by every KFP 2.x driver (memory in decimal GB, formatted "%vG").
+        assert (resources["cpuRequest"], resources["cpuLimit"]) == (expected.cpu_request, expected.cpu_limit), task
+        assert (resources["memoryRequest"], resources["memoryLimit"]) == (
+            expected.memory_request_gb,
+            expected.memory_limit_gb,
+        ), task
+        # Quantities: read by 2.4+ and preferred there; they must say the same.
+        for field in ("CpuRequest", "CpuLimit", "MemoryRequest", "MemoryLimit"):
+            quantity = resources[f"resource{field}"]
+            assert re.fullmatch(r"\d+(\.\d+)?G?", quantity), (task, field, quantity)
+            value = float(quantity.rstrip("G"))
+            assert value == resources[field[0].lower() + field[1:]], (task, field)
+            assert quantity.endswith("G") == field.startswith("Memory"), (task, field)
+    heavy = {t for t in CONTAINER_TASKS if _executor(compiled["spec"], t)["container"]["resources"]["memoryLimit"] > 2}
+    assert heavy == {"Transform", "Trainer", "Evaluator"}
+    # A config file sizes one task without touching the others.
+    variant = _executor(compiled["variant"], "Trainer")["container"]["resources"]
+    assert (variant["cpuLimit"], variant["resourceMemoryLimit"]) == (8.0, "32G")
+    assert _executor(compiled["variant"], "Transform")["container"]["resources"]["cpuLimit"] == 2.0
 
 
 def test_beam_args_reach_every_component(compiled):
@@ -244,7 +370,7 @@ def test_module_paths_and_custom_config_are_wired(compiled):
 
 def test_locations_are_kept_as_bucket_uris(compiled):
     spec = compiled["spec"]
-    assert spec["defaultPipelineRoot"] == f"{BUCKET}/root"
+    assert spec["defaultPipelineRoot"] == f"{BUCKET}/root"  # for Vertex AI and the KFP SDK; KFP takes the run's
     assert _string_param(spec, "ExampleGen", "input_base") == f"{BUCKET}/data/demo"
     # Remote: the span layout; the executor resolves the window of spans at run time.
     assert _string_param(spec, "ExampleGen", "input_pattern") == "span-{SPAN}/*.csv"
@@ -260,12 +386,21 @@ def test_schema_is_read_from_the_image(compiled):
     assert (REPO / "schema/demo/schema.pbtxt").is_file()  # what the image copies to that path
 
 
+def test_what_the_compiler_prints_is_what_the_spec_holds(compiled):
+    spec, output = compiled["spec"], compiled["results"]["yaml"].output
+    schema = _string_param(spec, "ImportSchemaGen", "schema_file")
+    pattern = f"{_string_param(spec, 'ExampleGen', 'input_base')}/{_string_param(spec, 'ExampleGen', 'input_pattern')}"
+    assert f"schema: {schema} (in the image)  input: {pattern}\n" in output
+    assert f"give {BUCKET}/root when you create the run" in output
+    assert f"pipeline root: {BUCKET}/root (in the PipelineJob's runtimeConfig)" in compiled["results"]["json"].output
+
+
 def test_config_file_schema_option_portable_runner_and_no_cache(compiled):
     spec = compiled["variant"]
     assert spec["defaultPipelineRoot"] == "s3://other/root"
-    assert _string_param(spec, "ExampleGen", "input_base") == "s3://other/contracts"
+    assert _string_param(spec, "ExampleGen", "input_base") == "gs://other/contracts"
     destination = json.loads(_string_param(spec, "Pusher", "push_destination"))
-    assert destination["filesystem"]["base_directory"] == "s3://other/serving/clauses"
+    assert destination["filesystem"]["base_directory"] == "gs://other/serving/clauses"
     assert json.loads(_string_param(spec, "Trainer", "train_args")) == {"num_steps": 7}
     assert _string_param(spec, "ImportSchemaGen", "schema_file") == "/opt/lexflow/schema/demo/schema.pbtxt"
     assert "--job_endpoint=flink-jobserver:8099" in _executor(spec, "Transform")["container"]["args"]
@@ -295,6 +430,8 @@ def _drop(args, option):
         (lambda a: _drop(a, "--pipeline-root"), "--pipeline-root is required"),
         (lambda a: _replace(a, "--pipeline-root", "/mnt/root"), "must be a bucket URI"),
         (lambda a: _replace(a, "--data-root", "data/demo"), "--data-root data/demo: a relative path"),
+        (lambda a: _replace(a, "--data-root", "s3://b/data/demo"), "--data-root s3://b/data/demo: the pods open it"),
+        (lambda a: _replace(a, "--serving-dir", "minio://b/serving"), "no s3:// or minio://"),
         (
             lambda a: _replace(a, "--data-root", f"{BUCKET}/data/no-such-dataset"),
             "no curated schema for dataset 'no-such-dataset'",
@@ -348,3 +485,61 @@ def test_script_entry_point_fails_cleanly_without_traceback():
     )
     assert process.returncode == 2
     assert process.stderr.startswith("error: --image is required") and "Traceback" not in process.stderr
+
+
+# --- the documented commands work verbatim once their placeholders are filled -----------------------------
+
+PLACEHOLDERS = {  # what a user types for each placeholder of README.md and docs/kubeflow.md
+    "REGISTRY": "registry.example.com/team",
+    "PROJECT": "my-project",
+    "BUCKET": "my-bucket",
+    "REGION": "europe-west1",
+    "JOB_SERVER_HOST": "flink-jobserver",
+}
+RUNNER_COMMAND = re.compile(r"^(?:\.venv/bin/)?python kubeflow_runner\.py\b")
+
+
+def documented_commands():
+    """Every `kubeflow_runner.py` command in the fenced blocks of the user-facing docs: (doc, words)."""
+    found = []
+    for doc in ("README.md", "docs/kubeflow.md"):
+        text = (REPO / doc).read_text(encoding="utf-8")
+        for block in re.findall(r"```[a-z]*\n(.*?)```", text, flags=re.S):
+            for line in block.replace("\\\n", " ").splitlines():
+                command = line.split(" && ")[-1].strip()  # `docker build ... && docker push ...` holds none
+                if RUNNER_COMMAND.match(command):
+                    found.append((doc, command))
+    return found
+
+
+def test_the_docs_document_the_compile_command_and_both_distributed_runners():
+    commands = documented_commands()
+    assert {doc for doc, _ in commands} == {"README.md", "docs/kubeflow.md"}
+    assert any("DataflowRunner" in c for _, c in commands) and any("PortableRunner" in c for _, c in commands)
+
+
+@pytest.mark.parametrize("doc, command", documented_commands(), ids=lambda v: v if len(v) < 20 else None)
+def test_documented_command_compiles(doc, command, tmp_path, monkeypatch):
+    filled = command
+    for placeholder, value in PLACEHOLDERS.items():
+        filled = re.sub(rf"\b{placeholder}\b", value, filled)
+    left = set(re.findall(r"\b[A-Z][A-Z_]{2,}\b", filled)) - {"DOCKER"}  # DOCKER: a Beam option value
+    assert not left, f"placeholders without a value: {left}"
+    words = shlex.split(filled)
+    args = words[words.index("kubeflow_runner.py") + 1 :]
+    monkeypatch.chdir(tmp_path)  # relative --output lands here, as in the user's working directory
+    result = _invoke(args)
+    assert result.exit_code == 0, f"{doc}: {command}\n{result.output}"
+    output = tmp_path / args[args.index("--output" if "--output" in args else "-o") + 1]
+    spec = yaml.safe_load(output.read_text())
+    pattern = f"{_string_param(spec, 'ExampleGen', 'input_base')}/{_string_param(spec, 'ExampleGen', 'input_pattern')}"
+    assert f"input: {pattern}" in result.output  # what it prints is what the spec reads
+    assert _string_param(spec, "ExampleGen", "input_base").startswith("gs://my-bucket/")
+    if not any(arg.startswith("--beam-arg=--runner") for arg in args):
+        # In-pod DirectRunner: the image is the "worker" image, so TFX builds no sdist of itself per Beam task.
+        from tfx.utils import dependency_utils
+
+        image = args[args.index("--image") + 1]
+        beam_args = _executor(spec, "Transform")["container"]["args"][6:]
+        assert f"--sdk_container_image={image}" in beam_args
+        assert dependency_utils.make_beam_dependency_flags(beam_args) == beam_args

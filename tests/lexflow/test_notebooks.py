@@ -353,8 +353,9 @@ def test_lineage_notebook_on_the_first_run(pipeline_run, monkeypatch):
 @pytest.fixture(scope="module")
 def second_run(pipeline_run, tmp_path_factory):
     """The pipeline again on the same data with more training steps, on a copy of the first run's
-    metadata (the session's store stays as the other tests expect it): the Evaluator now has the
-    first model as its baseline. Cached artifacts still live under the first run's root."""
+    metadata and of its serving dir (the session's stay as the other tests expect them): the first
+    model is in production, so the Evaluator has it as its baseline. Cached artifacts still live
+    under the first run's root."""
     from lexflow.runs.local_run import run_local
     from tests.conftest import small_pipeline_config
 
@@ -362,6 +363,7 @@ def second_run(pipeline_run, tmp_path_factory):
     root = tmp_path_factory.mktemp("second-run")
     shutil.copy(first.metadata_path, root / "metadata.sqlite")
     config = small_pipeline_config(root).model_copy(update={"data_root": first.data_root})
+    shutil.copytree(first.serving_dir, config.serving_dir)
     config = config.model_copy(update={"train": config.train.model_copy(update={"train_steps": 170})})
     return config, run_local(config)
 
@@ -372,9 +374,12 @@ def test_second_run_report_compares_with_the_first_model(pipeline_run, second_ru
     store = _store(config)
     report = er.build_report(store, pipeline_run="latest")
     first_model = er.find_evaluator_run(_store(pipeline_run.config)).model
-    assert report.run.baseline is not None and report.run.baseline.uri == first_model.uri
+    # The baseline is ProductionBaseline's copy of the version in production: the first run's push.
+    assert report.run.baseline is not None and report.run.baseline.uri != first_model.uri
+    (baseline,) = store.get_artifacts_by_id([report.run.baseline.artifact_id])
+    assert baseline.custom_properties["production_version"].int_value == int(pipeline_run.summary.pushed_version)
     assert report.run.model.uri != first_model.uri
-    assert report.baseline_note().startswith("Compared with the baseline")
+    assert report.baseline_note().startswith("Compared with the model in production (baseline: version")
     overall = report.overall
     assert list(overall.columns) == ["candidate", "baseline", "diff"]
     for metric in ("accuracy", "macro_f1"):
@@ -406,11 +411,10 @@ def test_second_run_lineage_shows_the_baseline_and_every_version(pipeline_run, s
         info, graph = lr.version_graph(store)
         assert info.version == summary.pushed_version
         baseline_edges = [e for e in graph.edges if e.role == "baseline_model"]
-        assert (
-            len(baseline_edges) == 1
-            and graph.nodes[baseline_edges[0].source].uri
-            == er.find_evaluator_run(_store(pipeline_run.config)).model.uri
-        )
+        # The baseline is ProductionBaseline's copy of the version in production: the first push.
+        assert len(baseline_edges) == 1
+        (baseline,) = store.get_artifacts_by_id([graph.nodes[baseline_edges[0].source].id])
+        assert baseline.custom_properties["production_version"].int_value == int(first_version)
         assert versions["version"].tolist() == [summary.pushed_version, first_version]
         assert lr.spans(store).loc[0, "versions fed"] == ", ".join(sorted([first_version, summary.pushed_version]))
 
@@ -447,7 +451,7 @@ def test_evaluation_notebook_with_a_baseline(second_run, monkeypatch):
     assert len(executed.images) == 4  # slices, per class, confusion matrix, candidate vs. baseline
     report = er.build_report(_store(config), pipeline_run="latest")
     assert "showing the latest Evaluator run" in text
-    assert "Compared with the baseline" in text and "f1_diff" in text and "baseline_macro_f1" in text
+    assert "Compared with the model in production" in text and "f1_diff" in text and "baseline_macro_f1" in text
     assert f"{report.overall.loc['macro_f1', 'diff']:.4f}" in text
     assert ("NOT BLESSED" in text) == (not summary.blessed)
     assert "not under LEXFLOW_PIPELINE_ROOT" not in text  # this run's evaluation, not a cached one

@@ -40,6 +40,7 @@ def _scenario(tmp_path, **settings) -> dict:
                 "/v1/classify", json={"texts": "Governed by Delaware law."}, headers={"X-Forwarded-For": "198.51.100.9"}
             )
             normal.append(answer.status_code)
+            time.sleep(0.02)  # a person's client, well inside the 600 requests/min quota it is also under
         stop.set()
         for thread in threads:
             thread.join()
@@ -59,7 +60,7 @@ def test_byte_quota_bounds_what_unauthenticated_floods_store(tmp_path):
     # (the JSON body is a bit larger than the texts it carries).
     assert limited["stored"] <= 4 * QUOTA_BYTES * (1 + limited["elapsed"] / 60), limited["stored"]
     assert limited["refused"] > 0 and limited["other"] == 0
-    assert limited["normal"] and all(s == 200 for s in limited["normal"])
+    assert limited["normal"] and all(s == 200 for s in limited["normal"]), sorted(set(limited["normal"]))
     unlimited = _scenario(tmp_path / "open")  # the same flood without quotas, for comparison
     for name, run in (("quota 4 MiB/min/client", limited), ("no quota", unlimited)):
         print(

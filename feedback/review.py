@@ -1,0 +1,273 @@
+"""The review console's queries: which prediction a reviewer sees next (claimed in the database,
+so no two reviewers see one record at once), the queue's progress, reviewed documents, and live
+accuracy over time.
+
+Informativeness (how much a human answer would teach the model), highest first:
+
+    score = (1 - margin) + disagreement + (1 - class accuracy) / 2
+
+- margin: top-1 minus top-2 score of the prediction (0 = a coin toss, 1 = certain);
+- disagreement: 1 when the shadow version chose another label than the answering one, else 0;
+- class accuracy: live accuracy of the predicted class (latest corrections of predictions that
+  chose it); a class without feedback counts as 0.5 (unknown).
+
+Only the newest `CANDIDATE_WINDOW` unreviewed predictions are scored per request: the score
+needs the JSON scores, so it is computed here rather than in SQL, and recent traffic is what
+a retraining most needs anyway.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Optional
+
+from sqlalchemy import Integer, delete, exists, func, select
+from sqlalchemy.exc import IntegrityError
+
+from feedback.store import FeedbackStore
+from feedback.tables import FeedbackRow, PredictionRow, ReviewClaimRow, ReviewDocumentRow, utcnow
+
+CANDIDATE_WINDOW = 500
+UNKNOWN_ACCURACY = 0.5
+
+
+class ClaimLost(RuntimeError):
+    """Another reviewer holds this prediction now (this reviewer's claim expired and was taken)."""
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    prediction: PredictionRow
+    score: float
+    margin: float
+    class_accuracy: Optional[float]
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Progress:
+    reviewed: int  # predictions with at least one correction
+    total: int  # predictions whose text was kept (the ones a reviewer can see)
+
+    @property
+    def remaining(self) -> int:
+        return max(self.total - self.reviewed, 0)
+
+
+@dataclass(frozen=True)
+class ReviewedProvision:
+    heading: str
+    prediction: Optional[PredictionRow]
+    correction: Optional[FeedbackRow]  # the latest one: the label that counts
+
+
+@dataclass(frozen=True)
+class AccuracyPoint:
+    version: int
+    day: str  # YYYY-MM-DD (UTC)
+    feedback: int
+    correct: int
+
+
+def margin(scores: dict[str, float]) -> float:
+    top = sorted(scores.values(), reverse=True)[:2]
+    return float(top[0] - (top[1] if len(top) > 1 else 0.0)) if top else 0.0
+
+
+def informativeness(
+    scores: dict[str, float], label: str, shadow_label: Optional[str], class_accuracy: dict[str, float]
+) -> float:
+    """See the module docstring."""
+    disagreement = 1.0 if shadow_label is not None and shadow_label != label else 0.0
+    accuracy = class_accuracy.get(label, UNKNOWN_ACCURACY)
+    return (1.0 - margin(scores)) + disagreement + (1.0 - accuracy) / 2
+
+
+def class_accuracy(store: FeedbackStore) -> dict[str, float]:
+    """Live accuracy per predicted class, over the latest correction of each prediction."""
+    correct = (FeedbackRow.label == FeedbackRow.predicted_label).cast(Integer)
+    query = (
+        select(FeedbackRow.predicted_label, func.count(), func.sum(correct))
+        .where(FeedbackRow.predicted_label.is_not(None), FeedbackRow.superseded_by.is_(None))
+        .group_by(FeedbackRow.predicted_label)
+    )
+    with store.session() as session:
+        return {str(label): int(right or 0) / n for label, n, right in session.execute(query).tuples() if n}
+
+
+def _reviewed(prediction_id: Any) -> Any:
+    return exists().where(FeedbackRow.prediction_id == prediction_id)
+
+
+def progress(store: FeedbackStore) -> Progress:
+    kept = PredictionRow.text.is_not(None)
+    with store.session() as session:
+        total = session.scalar(select(func.count()).select_from(PredictionRow).where(kept)) or 0
+        reviewed = session.scalar(select(func.count()).where(kept, _reviewed(PredictionRow.id))) or 0
+    return Progress(int(reviewed), int(total))
+
+
+def claim_next(store: FeedbackStore, reviewer: str, ttl: timedelta) -> Optional[QueueItem]:
+    """The most informative unreviewed prediction nobody else holds, claimed for `reviewer` until
+    now + ttl; the one this reviewer already holds, if any; None when the queue is empty."""
+    accuracy = class_accuracy(store)
+    held = _held(store, reviewer)
+    if held is not None:
+        return _item(held, accuracy, _extend(store, held.id, reviewer, ttl))
+    ranked = sorted(
+        _candidates(store, reviewer),
+        key=lambda p: informativeness(p.scores, p.label, p.shadow_label, accuracy),
+        reverse=True,
+    )
+    for prediction in ranked:
+        expires = _try_claim(store, prediction.id, reviewer, ttl)
+        if expires is not None:
+            return _item(prediction, accuracy, expires)
+    return None
+
+
+def _item(prediction: PredictionRow, accuracy: dict[str, float], expires_at: datetime) -> QueueItem:
+    score = informativeness(prediction.scores, prediction.label, prediction.shadow_label, accuracy)
+    return QueueItem(prediction, score, margin(prediction.scores), accuracy.get(prediction.label), expires_at)
+
+
+def _held(store: FeedbackStore, reviewer: str) -> Optional[PredictionRow]:
+    query = (
+        select(PredictionRow)
+        .join(ReviewClaimRow, ReviewClaimRow.prediction_id == PredictionRow.id)
+        .where(
+            ReviewClaimRow.reviewer == reviewer,
+            ReviewClaimRow.skipped.is_(False),
+            ReviewClaimRow.expires_at > utcnow(),
+            ~_reviewed(PredictionRow.id),
+        )
+        .limit(1)
+    )
+    with store.session() as session:
+        return session.scalars(query).first()
+
+
+def _candidates(store: FeedbackStore, reviewer: str) -> list[PredictionRow]:
+    now = utcnow()
+    claimed = exists().where(
+        ReviewClaimRow.prediction_id == PredictionRow.id,
+        (ReviewClaimRow.expires_at > now) | ((ReviewClaimRow.reviewer == reviewer) & ReviewClaimRow.skipped),
+    )
+    query = (
+        select(PredictionRow)
+        .where(PredictionRow.text.is_not(None), ~_reviewed(PredictionRow.id), ~claimed)
+        .order_by(PredictionRow.created_at.desc())
+        .limit(CANDIDATE_WINDOW)
+    )
+    with store.session() as session:
+        return list(session.scalars(query))
+
+
+def _try_claim(store: FeedbackStore, prediction_id: str, reviewer: str, ttl: timedelta) -> Optional[datetime]:
+    """Insert the claim (an expired one is replaced); None when someone else holds it or it was reviewed."""
+    now = utcnow()
+    try:
+        with store.write_session() as session, session.begin():
+            session.execute(
+                delete(ReviewClaimRow).where(
+                    ReviewClaimRow.prediction_id == prediction_id, ReviewClaimRow.expires_at <= now
+                )
+            )
+            session.add(ReviewClaimRow(prediction_id=prediction_id, reviewer=reviewer, expires_at=now + ttl))
+            session.flush()
+            # Checked only now that the claim's row is ours: a reviewer who answered it and dropped
+            # their claim a moment ago committed the answer first (PostgreSQL's READ COMMITTED sees it).
+            if session.scalar(select(_reviewed(prediction_id))):
+                raise _AlreadyReviewed
+    except (IntegrityError, _AlreadyReviewed):  # a live claim exists (maybe inserted a moment ago elsewhere)
+        return None
+    return now + ttl
+
+
+class _AlreadyReviewed(Exception):
+    """Rolls a claim back."""
+
+
+def _extend(store: FeedbackStore, prediction_id: str, reviewer: str, ttl: timedelta) -> datetime:
+    expires = utcnow() + ttl
+    with store.write_session() as session, session.begin():
+        claim = session.get(ReviewClaimRow, prediction_id, with_for_update=True)
+        if claim is not None and claim.reviewer == reviewer:
+            claim.expires_at = expires
+    return expires
+
+
+def check_claim(store: FeedbackStore, prediction_id: str, reviewer: str) -> None:
+    """Raises ClaimLost when another reviewer holds a live claim on the prediction."""
+    with store.session() as session:
+        claim = session.get(ReviewClaimRow, prediction_id)
+    if claim is not None and claim.reviewer != reviewer and _aware(claim.expires_at) > utcnow():
+        raise ClaimLost("another reviewer holds this record now (your claim expired); take the next one")
+
+
+def release(store: FeedbackStore, prediction_id: str, reviewer: str, skipped: bool = False) -> None:
+    """Drop this reviewer's claim (answered), or keep it as a skip: released for the others, never
+    shown to this reviewer again."""
+    with store.write_session() as session, session.begin():
+        claim = session.get(ReviewClaimRow, prediction_id, with_for_update=True)
+        if claim is None or claim.reviewer != reviewer:
+            return
+        if skipped:
+            claim.skipped, claim.expires_at = True, utcnow()
+        else:
+            session.delete(claim)
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite returns naive datetimes (stored as UTC).
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=utcnow().tzinfo)
+
+
+# -- documents ----------------------------------------------------------------------------------
+def save_document(store: FeedbackStore, name: str, provisions: list[dict[str, Any]]) -> str:
+    """Remember a classified document: [{"prediction_id", "heading"}] in order. Returns its id."""
+    document_id = str(uuid.uuid4())
+    with store.write_session() as session, session.begin():
+        session.add(ReviewDocumentRow(id=document_id, name=name[:256], provisions=provisions))
+    return document_id
+
+
+def load_document(store: FeedbackStore, document_id: str) -> Optional[tuple[str, list[ReviewedProvision]]]:
+    """The document's name and its provisions with their predictions and latest corrections."""
+    with store.session() as session:
+        document = session.get(ReviewDocumentRow, document_id)
+        if document is None:
+            return None
+        ids = [p["prediction_id"] for p in document.provisions]
+        predictions = {p.id: p for p in session.scalars(select(PredictionRow).where(PredictionRow.id.in_(ids)))}
+        latest = session.scalars(
+            select(FeedbackRow).where(FeedbackRow.prediction_id.in_(ids), FeedbackRow.superseded_by.is_(None))
+        )
+        corrections = {f.prediction_id: f for f in latest}
+    provisions = [
+        ReviewedProvision(
+            str(p.get("heading") or ""), predictions.get(p["prediction_id"]), corrections.get(p["prediction_id"])
+        )
+        for p in document.provisions
+    ]
+    return document.name, provisions
+
+
+# -- the models page ----------------------------------------------------------------------------
+def accuracy_by_day(store: FeedbackStore) -> list[AccuracyPoint]:
+    """Feedback volume and live accuracy per version and UTC day (latest correction of each prediction)."""
+    query = (
+        select(FeedbackRow.model_version, FeedbackRow.created_at, FeedbackRow.label, FeedbackRow.predicted_label)
+        .where(FeedbackRow.model_version.is_not(None), FeedbackRow.superseded_by.is_(None))
+        .order_by(FeedbackRow.id)
+    )
+    counts: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
+    with store.session() as session:
+        for version, created, label, predicted in session.execute(query).tuples():
+            bucket = counts[(int(version or 0), _aware(created).strftime("%Y-%m-%d"))]
+            bucket[0] += 1
+            bucket[1] += int(label == predicted)
+    return [AccuracyPoint(v, day, n, c) for (v, day), (n, c) in sorted(counts.items())]

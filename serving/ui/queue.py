@@ -1,0 +1,59 @@
+"""The review queue: the most informative unreviewed prediction first (feedback/review.py says how
+it is scored), claimed in the database for one reviewer until the claim expires, answered or
+skipped by keyboard on the page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from feedback import review
+from serving.api.feedback import record_feedback
+from serving.deps import ApiKey, MetricsDep, ServiceDep, StoreDep, TextListing
+from serving.errors import ApiError, json_response
+from serving.ui.templating import render, reviewer
+
+# Claims are writes and records quote stored texts: the API key, and the feedback listing's policy.
+router = APIRouter(tags=["console"], include_in_schema=False, dependencies=[ApiKey, TextListing])
+CLAIM_TTL = timedelta(minutes=10)
+PredictionId = Annotated[str, Path(max_length=64, pattern=r"^[0-9A-Za-z-]+$")]
+Reviewer = Annotated[str, Depends(reviewer)]
+
+
+class Answer(BaseModel):
+    label: str = Field(min_length=1, max_length=256)
+
+
+@router.post("/ui/queue/next")
+async def next_item(request: Request, who: Reviewer, service: ServiceDep, store: StoreDep) -> Response:
+    """Claim (or keep) the next record for this reviewer and answer its fragment; claims are writes,
+    so the queue needs the API key even to look."""
+    item = await run_in_threadpool(review.claim_next, store, who, CLAIM_TTL)
+    done = await run_in_threadpool(review.progress, store)
+    return render(request, "queue_item.html.j2", item=item, progress=done, labels=sorted(service.known_labels()))
+
+
+@router.post("/ui/queue/{prediction_id}/answer")
+async def answer(
+    prediction_id: PredictionId, body: Answer, who: Reviewer, service: ServiceDep, store: StoreDep, metrics: MetricsDep
+) -> Response:
+    """Store the reviewer's label as feedback on the prediction (as POST /v1/feedback does) and release the claim."""
+    try:
+        await run_in_threadpool(review.check_claim, store, prediction_id, who)
+    except review.ClaimLost as exc:
+        raise ApiError(409, str(exc)) from None
+    row = await record_feedback(service, store, metrics, body.label, prediction_id)
+    await run_in_threadpool(review.release, store, prediction_id, who)
+    return json_response({"feedback_id": row.id, "prediction_id": prediction_id, "label": row.label})
+
+
+@router.post("/ui/queue/{prediction_id}/skip")
+async def skip(prediction_id: PredictionId, who: Reviewer, store: StoreDep) -> Response:
+    """Not this one: released for the other reviewers, not shown to this one again."""
+    await run_in_threadpool(review.release, store, prediction_id, who, True)
+    return json_response({"prediction_id": prediction_id, "skipped": True})
