@@ -30,7 +30,7 @@ print(json.dumps({k: v.numpy().tolist() for k, v in out.items()}, default=lambda
 @pytest.fixture(scope="module")
 def encoder_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("encoder-run")
-    write_csv(root / "data" / "span-0" / "corpus.csv", generate_rows(300, seed=5))
+    write_csv(root / "data" / "span-0" / "corpus.csv", generate_rows(200, seed=5))
     checkpoint = write_tiny_bert(root / "tiny-bert")
     config = PipelineConfig.model_validate(
         {
@@ -41,13 +41,13 @@ def encoder_run(tmp_path_factory):
             "serving_dir": root / "serving",
             "encoder": {
                 "checkpoint": str(checkpoint),
-                "max_tokens": 48,
-                "train_steps": 40,
+                "max_tokens": 32,
+                "train_steps": 20,
                 "eval_steps": 2,
                 "batch_size": 16,
                 "learning_rate": 1e-3,
             },
-            # A random tiny encoder and 40 steps: the gate is not what this test is about.
+            # A random tiny encoder and 20 steps: the gate is not what this test is about.
             "thresholds": {"min_accuracy": 0.0, "min_macro_f1": 0.0},
         }
     )
@@ -65,7 +65,7 @@ def test_encoder_run_trains_blesses_and_pushes(encoder_run):
     by_component = {c.component: c for c in summary.components}
     for name in ("Transform", "Trainer"):
         [execution] = store.get_executions_by_id([by_component[name].execution.id])
-        custom = json.loads(execution.properties["custom_config"].string_value)
+        custom = json.loads(execution.custom_properties["custom_config"].string_value)
         assert custom["encoder_checkpoint_sha256"] == fingerprint(checkpoint)
         assert custom["encoder"]["checkpoint"] == str(checkpoint)
 
