@@ -64,6 +64,9 @@ setup(
         # Documents in (documents/): .docx and .pdf uploads for the review console and `lexflow classify`.
         "python-docx>=1.1",
         "pypdf>=5",
+        # The model search (trainer/tuning.py: KerasTuner under TFX's Tuner) and score calibration (scipy).
+        "keras-tuner>=1.4",
+        "scipy>=1.10",
     ],
     extras_require={
         "dev": [

@@ -22,11 +22,13 @@ For each dataset (a folder `<datasets-dir>/<name>/` with `train.csv` and `test.c
    time and the Trainer's time are written to `<out>/quality.json` and `<out>/quality.md`
    (merged with the datasets already there, unless `--no-merge`).
 
-Config: PipelineConfig fields, lowest precedence first: the pipeline defaults, the dataset's
-`benchmarks/configs/<name>.json` (a plain pipeline config file, `lexflow run --config` takes
-it too), `--config FILE` (YAML/JSON, applied to every dataset), `--train-steps`. Paths (data
-root, pipeline root, metadata, serving dir) and `enable_cache: false` are set by the benchmark
-and cannot be overridden.
+Config: by default none at all: the pipeline's defaults, whose model search (ModelSearch, a TFX
+Tuner) chooses the model on the pipeline's own eval split, as it would on a dataset nobody has
+seen. Explicit overrides, lowest precedence first: `--dataset-configs` (the dataset's
+`benchmarks/configs/<name>.json`: hand-tuned settings with the search off, kept as examples of
+overrides; `lexflow run --config` takes them too), `--config FILE` (YAML/JSON, applied to every
+dataset), `--train-steps`. Paths (data root, pipeline root, metadata, serving dir) and
+`enable_cache: false` are set by the benchmark and cannot be overridden.
 """
 
 from __future__ import annotations
@@ -65,8 +67,8 @@ FREQUENT_MIN_TRAIN_ROWS = 50
 # unfair_tos_en: "use macro-F1 over the 9 non-`none` classes").
 NEGATIVE_LABEL = {"unfair_tos_en": "none"}
 
-# Per-dataset pipeline settings (PipelineConfig JSON), on top of the pipeline defaults and
-# under --config: what the results in benchmarks/results were produced with.
+# Hand-tuned per-dataset settings (PipelineConfig JSON, search off), applied only with
+# --dataset-configs: examples of explicit overrides, not what the results use by default.
 CONFIGS_DIR = REPO_ROOT / "benchmarks" / "configs"
 
 app = typer.Typer(
@@ -193,10 +195,15 @@ def dataset_config_path(dataset: str, configs_dir: Path = CONFIGS_DIR) -> Option
 
 
 def config_overrides(
-    dataset: str, file_data: dict[str, Any], train_steps: Optional[int], configs_dir: Path = CONFIGS_DIR
+    dataset: str,
+    file_data: dict[str, Any],
+    train_steps: Optional[int],
+    configs_dir: Path = CONFIGS_DIR,
+    dataset_configs: bool = False,
 ) -> dict[str, Any]:
-    """The PipelineConfig overrides of one dataset: configs/<dataset>.json < file < --train-steps."""
-    own = dataset_config_path(dataset, configs_dir)
+    """The PipelineConfig overrides of one dataset: (configs/<dataset>.json if `dataset_configs`) < file
+    < --train-steps. Without any, the run uses the pipeline's defaults and its model search."""
+    own = dataset_config_path(dataset, configs_dir) if dataset_configs else None
     overrides = deep_merge(read_config_file(own), file_data)
     if train_steps is not None:
         overrides = deep_merge(overrides, {"train": {"train_steps": train_steps}})
@@ -279,8 +286,8 @@ def pipeline_splits(config, summary) -> Optional[dict[str, tuple[list[str], list
 
 def _config_record(config) -> dict[str, Any]:
     data = config.model_dump(mode="json")
-    keys = ("eval_fraction", "transform", "train", "thresholds", "beam") + (("encoder",) if data.get("encoder") else ())
-    return {key: data[key] for key in keys}
+    keys = ("eval_fraction", "transform", "train", "tuning", "thresholds", "beam")
+    return {key: data[key] for key in keys + (("encoder",) if data.get("encoder") else ())}
 
 
 def run_dataset(
@@ -366,6 +373,10 @@ def run_dataset(
     )
     if summary.metrics is not None:  # TFMA on the pipeline's own eval split (the blessing inputs)
         pipeline["evaluator"] = {"accuracy": summary.metrics.accuracy, "macro_f1": summary.metrics.macro_f1}
+    if summary.model_search is not None:  # what the search chose, its trials, its time (from MLMD)
+        pipeline["model_search"] = summary.model_search
+        pipeline["model_search_seconds"] = components.get("ModelSearch", {}).get("seconds")
+        echo(f"[{dataset}] {summary.model_search['summary']}")
     echo(
         f"[{dataset}] pipeline: {wall:.0f} s, Trainer {pipeline['trainer_seconds'] or 0:.0f} s, "
         f"blessed={summary.blessed}, pushed={summary.pushed_version}"
@@ -383,22 +394,46 @@ def run_dataset(
             "seconds": seconds,
             "metrics": score(predictions),
         }
-    if not summary.pushed_path:
-        pipeline["error"] = error or "no model was pushed (not blessed?): nothing to evaluate"
-        return record
-    echo(f"[{dataset}] scoring the pushed model {summary.pushed_path} on {len(test_texts)} test rows")
-    predictions, seconds = predict_saved_model(summary.pushed_path, test_texts)
+    model_path, pushed = summary.pushed_path, True
+    if not model_path:
+        # Not blessed (an unseen dataset may miss the default thresholds): score what the Trainer
+        # made anyway, and say so; nothing at all only if training failed.
+        model_path, pushed = trained_model_path(config, summary), False
+        if not model_path:
+            pipeline["error"] = error or "no model was trained: nothing to evaluate"
+            return record
+        pipeline["error"] = error or "not blessed, so not pushed: scored the Trainer's model"
+    echo(
+        f"[{dataset}] scoring the {'pushed' if pushed else 'trained (not pushed)'} model {model_path} "
+        f"on {len(test_texts)} test rows"
+    )
+    predictions, seconds = predict_saved_model(model_path, test_texts)
     record["model"] = {
-        "name": "lexflow_pushed_model",
-        "pushed_path": summary.pushed_path,
+        "name": "lexflow_pushed_model" if pushed else "lexflow_trained_model",
+        "pushed": pushed,
+        "model_path": model_path,
         "predict_seconds": seconds,
         "metrics": score(predictions),
     }
     from benchmarks.latency import serving_latency
 
-    echo(f"[{dataset}] serving latency of the pushed model (1 text and 32 texts per call)")
-    record["model"]["latency"] = serving_latency(summary.pushed_path, test_texts)
+    echo(f"[{dataset}] serving latency of the scored model (1 text and 32 texts per call)")
+    record["model"]["latency"] = serving_latency(model_path, test_texts)
     return record
+
+
+def trained_model_path(config, summary) -> Optional[str]:
+    """The serving SavedModel the run's Trainer wrote (MLMD), or None."""
+    from lexflow.metadata import store as md
+
+    trainer = next(
+        (c for c in summary.components if c.component == "Trainer" and c.state in ("COMPLETE", "CACHED")), None
+    )
+    if trainer is None:
+        return None
+    models = md.output_artifacts(md.open_store(config.metadata_path), trainer.execution.id, "model")
+    path = Path(models[0].uri) / "Format-Serving" if models else None
+    return str(path) if path is not None and (path / "saved_model.pb").is_file() else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -481,9 +516,11 @@ def render_markdown(results: dict[str, Any]) -> str:
         rows = []
         if rec.get("model"):
             p = rec["pipeline"]
+            pushed = rec["model"].get("pushed", True)
+            label = "lexflow pipeline (pushed)" if pushed else "lexflow pipeline (NOT blessed)"
             rows.append(
                 (
-                    "lexflow pipeline (pushed)" + (f", {rec['variant']}" if rec.get("variant") else ""),
+                    label + (f", {rec['variant']}" if rec.get("variant") else ""),
                     p.get("train_split_rows"),
                     rec["model"]["metrics"],
                     _seconds(p.get("wall_seconds")),
@@ -557,32 +594,32 @@ def _dataset_section(name: str, rec: dict[str, Any]) -> list[str]:
             lines.append(
                 "- components: " + ", ".join(f"{k} {val['seconds']:.0f} s" for k, val in p["components"].items())
             )
+        if p.get("model_search"):
+            lines += _model_search_lines(p["model_search"])
         if p.get("error"):
             lines.append(f"- **error**: {p['error']}")
     latency = (rec.get("model") or {}).get("latency")
     if latency:
         one, batch = latency["single"], latency["batch_32"]
         lines.append(
-            f"- serving latency ({latency['device']}, pushed SavedModel's serving_default in-process, load average "
+            f"- serving latency ({latency['device']}, the scored SavedModel's serving_default in-process, load average "
             f"{latency['load_average_1min']}): 1 text p50 {one['p50_ms']:.1f} ms, p95 {one['p95_ms']:.1f} ms, "
             f"p99 {one['p99_ms']:.1f} ms; 32 texts p50 {batch['p50_ms']:.0f} ms, p95 {batch['p95_ms']:.0f} ms, "
             f"p99 {batch['p99_ms']:.0f} ms "
             f"({batch['texts_per_second']:.0f} texts/s)"
         )
     if rec.get("config"):
+        # No model search runs with an encoder (pipeline.config.PipelineConfig.runs_model_search).
+        searched = rec["config"].get("tuning", {}).get("enabled", False) and not rec["config"].get("encoder")
         lines += [
             "",
-            f"Config (PipelineConfig sections; benchmark overrides: `{json.dumps(rec.get('overrides', {}))}`):",
+            "Config (PipelineConfig sections; benchmark overrides: "
+            f"`{json.dumps(rec.get('overrides', {}))}`"
+            + ("; `train` is the base that the model search's choice overrides" if searched else "")
+            + "):",
             "",
             "```json",
-            json.dumps(
-                {
-                    k: rec["config"][k]
-                    for k in ("eval_fraction", "transform", "train", "thresholds", "encoder")
-                    if k in rec["config"]
-                },
-                indent=1,
-            ),
+            json.dumps({k: rec["config"][k] for k in SHOWN_CONFIG if k in rec["config"]}, indent=1),
             "```",
         ]
     model = (rec.get("model") or {}).get("metrics")
@@ -615,6 +652,37 @@ def record_key(record: dict[str, Any]) -> str:
     return record["dataset"] + (f"+{record['variant']}" if record.get("variant") else "")
 
 
+SHOWN_CONFIG = ("eval_fraction", "transform", "train", "tuning", "thresholds", "encoder")
+
+
+def _model_search_lines(report: dict[str, Any]) -> list[str]:
+    """The search's choice and every trial (MLMD's ModelSearch report) as markdown."""
+    lines = [f"- {report['summary']}"]
+    if report.get("epochs_capped"):
+        lines.append(f"- trials shortened to fit the budget (epochs): {report['epochs_capped']}")
+    lines += [
+        "",
+        "Model search trials (eval split of the pipeline; chosen first):",
+        "",
+        "| model | eval accuracy | eval macro-F1 | train steps | seconds |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    chosen = report.get("chosen") or {}
+    for trial in sorted(report.get("trials", []), key=lambda t: t != chosen):
+        mark = " (chosen)" if trial == chosen else ""
+        lines.append(
+            f"| {trial['model']}{mark} | {trial['eval_accuracy']:.3f} | {trial['eval_macro_f1']:.3f} | "
+            f"{trial['train_steps']} | {trial['seconds']:.0f} |"
+        )
+    for skipped in report.get("skipped", []):
+        estimate = skipped.get("estimated_seconds")
+        lines.append(
+            f"| {skipped['model']}: not run, estimated {'?' if estimate is None else f'{estimate:.0f}'} s "
+            "did not fit the budget | | | | |"
+        )
+    return lines
+
+
 def write_results(out_dir: Path, records: Iterable[dict[str, Any]], merge: bool = True) -> dict[str, Any]:
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / RESULTS_JSON
@@ -638,7 +706,11 @@ def main(
     config_file: Optional[Path] = typer.Option(
         None,
         "--config",
-        help="YAML/JSON of PipelineConfig fields, applied on top of benchmarks/configs/<dataset>.json.",
+        help="YAML/JSON of PipelineConfig fields for every dataset (e.g. benchmarks/configs/"
+        "cuad_clauses.json); default: none, the pipeline's defaults and model search.",
+    ),
+    dataset_configs: bool = typer.Option(
+        False, "--dataset-configs", help="Also apply benchmarks/configs/<dataset>.json (hand-tuned, search off)."
     ),
     out: Path = typer.Option(DEFAULT_OUT, help="Where quality.json and quality.md go."),
     datasets_dir: Path = typer.Option(DEFAULT_DATASETS_DIR, help="Folder with <dataset>/train.csv and test.csv."),
@@ -676,17 +748,13 @@ def main(
     records, failed = [], False
     try:
         for name in dataset:
+            overrides = config_overrides(name, file_data, train_steps, dataset_configs=dataset_configs)
             record = run_dataset(
-                name,
-                datasets_dir.absolute(),
-                work_root,
-                config_overrides(name, file_data, train_steps),
-                skip_pipeline=skip_pipeline,
-                echo=typer.echo,
+                name, datasets_dir.absolute(), work_root, overrides, skip_pipeline=skip_pipeline, echo=typer.echo
             )
             if encoder is not None:
                 record["variant"] = "encoder"
-            own = dataset_config_path(name)
+            own = dataset_config_path(name) if dataset_configs else None
             record["config_files"] = [
                 str(p.relative_to(REPO_ROOT) if p.is_relative_to(REPO_ROOT) else p)
                 for p in (own, config_file)

@@ -4,8 +4,9 @@ Everything a run can vary lives here: paths, data layout, text preprocessing, mo
 hyper-parameters, evaluation thresholds and Beam options. Runners build a
 `PipelineConfig` (defaults < config file < command-line overrides) and hand it to
 `pipeline.create_pipeline`. Each component gets only the part it uses, so only that part is in
-its cache key: Transform its `transform` section, the Trainer `transform` and `train`
-(`trainer/params.py`), the Evaluator the thresholds; retrain-policy settings reach no component.
+its cache key: Transform its `transform` section, the ModelSearch `transform`, `train` and
+`tuning`, the Trainer `transform` and `train` (`trainer/params.py`), the Evaluator the
+thresholds; retrain-policy settings reach no component.
 Relative paths follow the workspace rule (`core/workspace.py`).
 """
 
@@ -22,7 +23,7 @@ from core.errors import UserError
 from core.strict import StrictModel
 from core.workspace import Location
 from trainer.encoder.params import EncoderParams
-from trainer.params import TrainParams, TransformParams
+from trainer.params import TrainParams, TransformParams, TuningParams
 
 
 class EvalThresholds(StrictModel):
@@ -119,9 +120,9 @@ class ResourceParams(StrictModel):
     evaluator: TaskResources = Field(default_factory=_heavy)
 
     def for_node(self, node_id: str) -> TaskResources:
-        return {"Transform": self.transform, "Trainer": self.trainer, "Evaluator": self.evaluator}.get(
-            node_id, self.default
-        )
+        # The model search trains models as the Trainer does: it gets the Trainer's resources.
+        heavy = {"Transform": self.transform, "ModelSearch": self.trainer, "Trainer": self.trainer}
+        return {**heavy, "Evaluator": self.evaluator}.get(node_id, self.default)
 
 
 class PipelineConfig(StrictModel):
@@ -158,6 +159,7 @@ class PipelineConfig(StrictModel):
         description="A pretrained BERT checkpoint to fine-tune instead of the TF-IDF model (trainer/encoder/); "
         "None = the TF-IDF model. Its train_steps/eval_steps replace train's.",
     )
+    tuning: TuningParams = Field(default_factory=TuningParams)
     thresholds: EvalThresholds = Field(default_factory=EvalThresholds)
     beam: BeamParams = Field(default_factory=BeamParams)
     spans: SpanParams = Field(default_factory=SpanParams)
@@ -233,6 +235,15 @@ class PipelineConfig(StrictModel):
         """The Trainer's train_args / eval_args: the encoder's when one is configured."""
         section = self.encoder if self.encoder is not None else self.train
         return section.train_steps, section.eval_steps
+
+    def runs_model_search(self) -> bool:
+        """Whether a ModelSearch precedes the Trainer: an encoder is an explicit model choice (the
+        search chooses among the TF-IDF families), so with one the Trainer trains it as configured."""
+        return self.tuning.enabled and self.encoder is None
+
+    def search_custom_config(self) -> dict[str, Any]:
+        """What `tuner_fn` receives (JSON; the ModelSearch's cache key): the Trainer's settings and the search's."""
+        return {**self.trainer_custom_config(), "tuning": self.tuning.model_dump(mode="json")}
 
     @classmethod
     def load(cls, path: Optional[Path] = None, **overrides: Any) -> PipelineConfig:

@@ -2,7 +2,8 @@
 
 SpanExampleGen (the window of spans: corpus + feedback) -> StatisticsGen -> ImportSchemaGen (curated
 schema/) -> ExampleValidator -> DataGate, and DriftCheck (newest span vs. the previous one)
--> Transform -> Trainer -> ProductionBaseline (the model in production, from the model base dir)
+-> Transform -> ModelSearch (TFX's Tuner: model family and regularisation chosen on the eval split)
+-> Trainer -> ProductionBaseline (the model in production, from the model base dir)
 -> ModelEvaluator (thresholds, and no regression against that baseline) -> ModelPusher.
 
 No TFX resolver and no ExampleGen driver is needed for spans or the baseline, so the local run and
@@ -24,6 +25,7 @@ from components.data_gate import DataGate
 from components.drift_check import DriftCheck, Thresholds
 from components.model_evaluator import ModelEvaluator
 from components.model_pusher import ALLOW_LABEL_CHANGE, ModelPusher
+from components.model_search import ModelSearch
 from components.production_baseline import ProductionBaseline
 from components.span_example_gen import SpanExampleGen
 from core.spans import SPAN_PATTERN, resolve_input_pattern
@@ -34,6 +36,7 @@ from pipeline.schema_info import feature_names, label_domain, load_schema
 
 PREPROCESSING_FN = "trainer.preprocessing.preprocessing_fn"
 RUN_FN = "trainer.task.run_fn"
+TUNER_FN = "trainer.tuning.tuner_fn"
 
 
 def input_pattern(config: PipelineConfig) -> str:
@@ -81,11 +84,27 @@ def create_components(config: PipelineConfig) -> list[BaseNode]:
     transform.add_upstream_node(data_gate)
     transform.add_upstream_node(drift_check)
 
+    # The model search (on by default) picks family and regularisation on the eval split; with
+    # `tuning.enabled: false` the Trainer trains `config.train` as given (explicit settings win), and
+    # with an encoder it trains the encoder as `config.encoder` says (no search).
+    search = None
+    if config.runs_model_search():
+        search = ModelSearch(
+            tuner_fn=TUNER_FN,
+            examples=transform.outputs["transformed_examples"],
+            transform_graph=transform.outputs["transform_graph"],
+            schema=schema_gen.outputs["schema"],
+            train_args=tfx.proto.TrainArgs(num_steps=config.train.train_steps),
+            eval_args=tfx.proto.EvalArgs(num_steps=config.train.eval_steps),
+            custom_config={**config.search_custom_config(), "code_version": fingerprint},
+        ).with_id("ModelSearch")
+
     trainer = tfx.components.Trainer(
         run_fn=RUN_FN,
         examples=transform.outputs["transformed_examples"],
         transform_graph=transform.outputs["transform_graph"],
         schema=schema_gen.outputs["schema"],
+        hyperparameters=search.outputs["best_hyperparameters"] if search else None,
         train_args=tfx.proto.TrainArgs(num_steps=config.train_and_eval_steps()[0]),
         eval_args=tfx.proto.EvalArgs(num_steps=config.train_and_eval_steps()[1]),
         custom_config={**config.trainer_custom_config(), "code_version": fingerprint},
@@ -115,6 +134,7 @@ def create_components(config: PipelineConfig) -> list[BaseNode]:
         data_gate,
         drift_check,
         transform,
+        *([search] if search else []),
         trainer,
         baseline,
         evaluator,

@@ -32,8 +32,12 @@ def repo_root() -> Path:
     return REPO
 
 
-def small_pipeline_config(root: Path):
-    """The real pipeline, sized for tests: a few hundred rows, few steps, low bars to bless."""
+def small_pipeline_config(root: Path, *, search: bool = False):
+    """The real pipeline, sized for tests: a few hundred rows, few steps, low bars to bless.
+
+    `search`: the model search as a user gets it (both families, few trials); off, the Trainer trains
+    `train` as given (a user's explicit settings), which keeps the many other pipeline runs of the suite short.
+    """
     from pipeline.config import PipelineConfig
 
     return PipelineConfig.model_validate(
@@ -46,6 +50,7 @@ def small_pipeline_config(root: Path):
             "serving_dir": root / "serving",
             "transform": {"vocab_size": 5000},
             "train": {"train_steps": 150, "eval_steps": 5, "hidden_units": 64},
+            "tuning": {"enabled": search, "max_trials": 3},
             "thresholds": {"min_accuracy": 0.5, "min_macro_f1": 0.4},
         }
     )
@@ -69,7 +74,8 @@ def pipeline_run(tmp_path_factory) -> PipelineRun:
 
     root = tmp_path_factory.mktemp("pipeline-run")
     write_csv(root / "data" / "span-0" / "corpus.csv", generate_rows(500, seed=11))
-    config = small_pipeline_config(root)
+    # With the model search: the model every real-model test serves is the one a user's run would choose.
+    config = small_pipeline_config(root, search=True)
     return PipelineRun(config, run_local(config))
 
 

@@ -1,8 +1,8 @@
-"""Hyper-parameters of Transform and Trainer: the part of the pipeline config the module code reads.
+"""Hyper-parameters of Transform, the model search and Trainer: the part of the pipeline config the module code reads.
 
-They reach `preprocessing_fn` and `run_fn` through `custom_config` (so they are part of those
-components' cache keys, and nothing else is); `pipeline.config.PipelineConfig` holds them under
-`transform` and `train`.
+They reach `preprocessing_fn`, `tuner_fn` and `run_fn` through `custom_config` (so they are part of
+those components' cache keys, and nothing else is); `pipeline.config.PipelineConfig` holds them under
+`transform`, `tuning` and `train`.
 """
 
 from __future__ import annotations
@@ -67,8 +67,62 @@ class TrainParams(StrictModel):
     )
     loss: Literal["crossentropy", "squared_hinge"] = Field(
         "crossentropy",
-        description="squared_hinge: a one-vs-rest linear SVM (with hidden_units 0 and l2 > 0); scores are then "
-        "sigmoid(margin).",
+        description="squared_hinge: a one-vs-rest linear SVM (with hidden_units 0 and l2 > 0); its margins are "
+        "served as calibrated softmax probabilities, like the MLP's logits (trainer/calibration.py).",
     )
     l2: float = Field(0.0, ge=0.0, description="L2 penalty on the n-gram weights, added to the mean example loss.")
     seed: int = 42
+
+
+class TuningParams(StrictModel):
+    """Model search before training (a TFX Tuner): model family and regularisation chosen on the eval split.
+
+    The search (trainer/tuning.py, trainer/search_space.py) replaces `train`'s model settings (family, l2,
+    dropout, class weights, steps); batch-independent settings (seed, eval_steps) still come from `train`.
+    """
+
+    enabled: bool = Field(
+        True,
+        description="Search before training (default). false = train exactly the `train` settings: how "
+        "explicit hyper-parameters override the search (e.g. benchmarks/configs/*.json).",
+    )
+    time_budget_seconds: float = Field(
+        300.0,
+        gt=0.0,
+        description="Upper bound of the search's wall time; a trial starts only if its estimated "
+        "cost fits in what is left (estimates: a short timing probe per model family, then the family's last trial).",
+    )
+    seconds_per_1k_rows: float = Field(
+        20.0,
+        gt=0.0,
+        description="The budget also grows with the training rows (this many seconds per 1000 rows, "
+        "at least min_budget_seconds) up to time_budget_seconds: a small dataset's whole run stays short, "
+        "a large one gets the time its slower trials need.",
+    )
+    min_budget_seconds: float = Field(20.0, gt=0.0, description="Budget floor for tiny datasets.")
+    max_trials: int = Field(12, ge=1, description="At most this many trials, whatever the budget.")
+    epochs: float = Field(
+        25.0,
+        gt=0.0,
+        description="Passes over the training rows per trial of the linear SVM (and for the final "
+        "model); fewer if one trial would take more than a quarter of the budget.",
+    )
+    mlp_epochs: float = Field(8.0, gt=0.0, description="Passes over the training rows per trial of the MLP.")
+    families: list[Literal["linear_svm", "mlp"]] = Field(
+        ["linear_svm", "mlp"],
+        min_length=1,
+        description="Model families the search may choose; the first is where the search starts.",
+    )
+    max_accuracy_drop: float = Field(
+        0.005,
+        ge=0.0,
+        le=1.0,
+        description="Accuracy guard: a trial whose eval accuracy is more than this (plus "
+        "min_gain_se standard errors of the paired difference) below the best trial's is never chosen.",
+    )
+    min_gain_se: float = Field(
+        2.0,
+        ge=0.0,
+        description="A trial replaces the current choice only if its eval macro-F1 gain exceeds this "
+        "many standard errors (paired bootstrap over the eval rows): small eval splits do not pick noise.",
+    )

@@ -29,7 +29,20 @@ def run(
     ),
     input_pattern: Optional[str] = typer.Option(None, help="Glob under the data root, e.g. 'train.csv'."),
     model_name: Optional[str] = typer.Option(None, help="Model name under the serving dir."),
-    train_steps: Optional[int] = typer.Option(None, help="Training steps (the encoder's, with an encoder)."),
+    train_steps: Optional[int] = typer.Option(
+        None,
+        help="Training steps when the model search is off (`tuning: {enabled: false}`; the search sizes its own), "
+        "or the encoder's with --encoder.",
+    ),
+    search: Optional[bool] = typer.Option(
+        None,
+        "--search/--no-search",
+        help="Model search before training (default on): family and regularisation chosen on the eval split. "
+        "--no-search trains the `train` settings as given.",
+    ),
+    search_budget: Optional[float] = typer.Option(
+        None, help="Upper bound of the model search's wall time, in seconds (tuning.time_budget_seconds)."
+    ),
     eval_steps: Optional[int] = typer.Option(None, help="Validation steps during training."),
     encoder: Optional[Path] = typer.Option(
         None,
@@ -63,6 +76,8 @@ def run(
             "encoder.checkpoint": str(encoder) if encoder is not None else None,
             "train.train_steps": train_steps,
             "train.eval_steps": eval_steps,
+            "tuning.enabled": search,
+            "tuning.time_budget_seconds": search_budget,
             "thresholds.min_accuracy": min_accuracy,
             "thresholds.min_macro_f1": min_macro_f1,
             "beam.extra_args": beam_arg or None,
@@ -70,6 +85,9 @@ def run(
             "allow_label_change": True if allow_label_change else None,
         },
     )
+    if config.encoder is not None and (search or search_budget is not None):
+        # The search chooses among the TF-IDF families; an encoder is the model itself, so no search runs.
+        raise fail("--search/--search-budget: no model search runs with an encoder (the encoder is the model)")
     if config.encoder is not None:  # the step options count the encoder's steps (validated as train's were)
         config.encoder.train_steps = train_steps or config.encoder.train_steps
         config.encoder.eval_steps = eval_steps or config.encoder.eval_steps

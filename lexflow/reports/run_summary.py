@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+from components.model_search import REPORT_PROPERTY
 from lexflow.metadata import evaluation as ev
 from lexflow.metadata import store as md
 from lexflow.metadata.drift import html_report
@@ -50,6 +52,7 @@ class RunSummary:
     baseline_note: Optional[str] = None  # what the Evaluator compared with, or why nothing
     push_refused: Optional[str] = None  # why a blessed model was not published (label set changed)
     single_row_labels: list[str] = field(default_factory=list)  # trained on, but never evaluated
+    model_search: Optional[dict[str, Any]] = None  # ModelSearch's report (components/model_search); None: no search
 
     @property
     def succeeded(self) -> bool:
@@ -102,6 +105,7 @@ def summarize(config: PipelineConfig, schema_path: Optional[Path] = None, schema
     )
     _read_data(store, by_component.get("ExampleGen"), summary)
     _read_drift(store, by_component.get("DriftCheck"), summary)
+    _read_search(store, by_component.get("ModelSearch"), summary)
     _read_evaluation(store, by_component.get("Evaluator"), _label_names(store, by_component), summary)
     _read_push(store, by_component.get("Pusher"), summary)
     return summary
@@ -131,6 +135,13 @@ def _read_drift(store: Any, drift_check: Optional[md.ExecutionInfo], summary: Ru
             summary=str(md.custom_property(report, "summary")),
             report=html_report(report),
         )
+
+
+def _read_search(store: Any, search: Optional[md.ExecutionInfo], summary: RunSummary) -> None:
+    """What the model search chose, its trials and its time: the report on its best_hyperparameters."""
+    for chosen in _outputs(store, search, "best_hyperparameters"):
+        report = md.custom_property(chosen, REPORT_PROPERTY)
+        summary.model_search = json.loads(str(report)) if report else None
 
 
 def _read_evaluation(store: Any, evaluator: Optional[md.ExecutionInfo], labels: list[str], summary: RunSummary) -> None:
@@ -184,6 +195,8 @@ def render(summary: RunSummary, console) -> None:
         console.print(f"drift ({against}): " + (f"[yellow]{d.summary}[/]" if d.drifted else d.summary), soft_wrap=True)
         if d.report:
             console.print(f"drift report: [link=file://{d.report}]{d.report}[/link]", soft_wrap=True)
+    if summary.model_search is not None:
+        console.print(summary.model_search["summary"], soft_wrap=True)
     m = summary.metrics
     if m is not None:
 

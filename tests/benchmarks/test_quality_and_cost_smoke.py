@@ -43,7 +43,8 @@ def _toy_dataset(root: Path, name: str = "toy") -> Path:
 def test_quality_cli_help_lists_the_options():
     result = CliRunner().invoke(quality.app, ["--help"], env=ENV)
     assert result.exit_code == 0, result.output
-    for option in ("--dataset", "--train-steps", "--out", "--config", "--work-dir", "--skip-pipeline"):
+    options = ("--dataset", "--train-steps", "--out", "--config", "--dataset-configs", "--work-dir", "--skip-pipeline")
+    for option in options:
         assert option in result.output
 
 
@@ -106,10 +107,13 @@ def test_config_layering_and_forced_paths(tmp_path):
     configs.mkdir()
     (configs / "ds.json").write_text(json.dumps({"train": {"hidden_units": 256, "dropout": 0.3}, "eval_fraction": 0.1}))
     file_data = {"train": {"hidden_units": 128}}
-    merged = quality.config_overrides("ds", file_data, train_steps=123, configs_dir=configs)
-    # dataset file < --config file < --train-steps
+    # By default no per-dataset settings at all: the pipeline's defaults and its model search.
+    assert quality.config_overrides("ds", {}, None, configs_dir=configs) == {}
+    assert quality.config_overrides("ds", file_data, None, configs_dir=configs) == file_data
+    merged = quality.config_overrides("ds", file_data, train_steps=123, configs_dir=configs, dataset_configs=True)
+    # dataset file (only with --dataset-configs) < --config file < --train-steps
     assert merged == {"train": {"hidden_units": 128, "dropout": 0.3, "train_steps": 123}, "eval_fraction": 0.1}
-    assert quality.config_overrides("other", {}, None, configs_dir=configs) == {}
+    assert quality.config_overrides("other", {}, None, configs_dir=configs, dataset_configs=True) == {}
     assert file_data == {"train": {"hidden_units": 128}}  # input untouched
 
     (tmp_path / "ds").mkdir()
@@ -121,6 +125,23 @@ def test_config_layering_and_forced_paths(tmp_path):
     )
     assert config.train.hidden_units == 128 and config.dataset_name == "ds" and config.eval_fraction == 0.1
     assert config.pipeline_root == tmp_path / "work" / "pipeline" and config.enable_cache is False
+
+
+def test_proxy_datasets_are_derived_without_test_rows_in_train(tmp_path):
+    from benchmarks import proxy_datasets
+
+    source = tmp_path / "src"
+    cuad = _toy_dataset(source, "cuad_clauses")
+    tos = _toy_dataset(source, "unfair_tos_en")
+    (tos / "train.csv").write_text((tos / "train.csv").read_text() + "we may change these terms,none\n")
+    summary = proxy_datasets.make(source, tmp_path / "out", scale_rows=(200, 50), scale_classes=3)
+    assert set(summary) == set(proxy_datasets.NAMES)
+    assert summary["legal_mix"] == (36, 12, 2)  # the ToS `none` row left out
+    assert summary["scale_proxy"] == (200, 50, 3)
+    assert 0 < summary["cuad_half"][0] < 18 and summary["cuad_half"][1] == 6
+    train = quality.read_split(tmp_path / "out" / "scale_proxy" / "train.csv")[0]
+    test_texts = set(quality.read_split(cuad / "test.csv")[0])
+    assert not any(text in row for row in train for text in test_texts)  # test rows come from test splits only
 
 
 @pytest.mark.parametrize("path", sorted((REPO / "benchmarks" / "configs").glob("*.json")), ids=lambda p: p.name)

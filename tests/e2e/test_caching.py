@@ -22,6 +22,7 @@ ALL = (
     "DataGate",
     "DriftCheck",
     "Transform",
+    "ModelSearch",
     "Trainer",
     "ProductionBaseline",
     "Evaluator",
@@ -61,11 +62,13 @@ def test_each_component_reruns_only_when_what_it_uses_changes(private_copy, monk
     )
     assert set(_states(run_local(policy)).values()) == {"CACHED"}
 
-    # A trainer-only setting: Transform (38 s here before) is reused, the Trainer and what follows re-run.
+    # A trainer-only setting: Transform (38 s here before) is reused, the Trainer and what follows re-run
+    # (the model search too: `train` is the base its trials start from).
     steps = config.model_copy(update={"train": config.train.model_copy(update={"train_steps": 60})})
     states = _states(run_local(steps))
     assert states["Transform"] == "CACHED" and states["ExampleGen"] == "CACHED", states
     assert states["Trainer"] == "COMPLETE" and states["Evaluator"] == "COMPLETE", states
+    assert states["ModelSearch"] == "COMPLETE", states
 
     # Code under trainer/ (its fingerprint is in both custom_configs): Transform and Trainer re-run.
     monkeypatch.setattr("pipeline.pipeline.code_version", lambda: "an-edited-trainer")

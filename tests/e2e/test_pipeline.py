@@ -35,6 +35,25 @@ def test_first_run_blesses_on_absolute_thresholds_and_pushes(first_run):
     assert (version_dir / "saved_model.pb").is_file() and (version_dir / "variables").is_dir()
 
 
+def test_model_search_chose_the_trained_model_and_is_recorded_in_mlmd(first_run):
+    """ModelSearch (a TFX Tuner) ran trials on the eval split; its choice is the Trainer's input and
+    is readable from MLMD: the report on best_hyperparameters, the run summary's line."""
+    config, summary = first_run
+    report = summary.model_search
+    assert report is not None and report["summary"].startswith("model search: ")
+    assert len(report["trials"]) >= 1 and report["chosen"] in report["trials"]
+    assert 0.0 < report["chosen"]["eval_macro_f1"] <= 1.0 and report["budget_seconds"] > 0
+    store = md.open_store(config.metadata_path)
+    by_component = {c.component: c for c in summary.components}
+    [chosen] = md.input_artifacts(store, by_component["Trainer"].execution.id, "hyperparameters")
+    assert md.producer_execution(store, chosen.id).id == by_component["ModelSearch"].execution.id
+    assert md.custom_property(chosen, "search_summary") == report["summary"]
+    assert md.custom_property(chosen, "search_trials") == len(report["trials"])
+    hyperparameters = json.loads((Path(chosen.uri) / "best_hyperparameters.txt").read_text())["values"]
+    assert hyperparameters["family"] == report["chosen"]["family"]
+    assert hyperparameters["train_steps"] == report["chosen"]["train_steps"]
+
+
 def test_lineage_model_from_transform_graph_from_examples(first_run):
     config, summary = first_run
     store = md.open_store(config.metadata_path)
@@ -79,6 +98,7 @@ print(json.dumps({k: v.numpy().tolist() for k, v in out.items()}, default=lambda
     labels = set(label_domain(load_schema(SCHEMA)))
     for scores, classes, label in zip(out["scores"], out["classes"], out["label"], strict=True):
         assert set(classes) == labels and len(classes) == len(scores)
+        # Probabilities whichever family the search chose (trainer/calibration.py).
         assert abs(sum(scores) - 1.0) < 1e-4 and min(scores) >= 0.0
         assert label == classes[scores.index(max(scores))]
     assert out["label"][0] == "governing_law"

@@ -107,6 +107,7 @@ def test_two_replicas_one_store_the_loop_closes_and_a_crash_loses_nothing(loop):
                     "schema_path": str(SCHEMA),
                     "transform": {"vocab_size": 5000},
                     "train": {"train_steps": 150, "eval_steps": 5, "hidden_units": 64},
+                    "tuning": {"enabled": False},  # explicit settings: a short run
                     # The loop's mechanics are under test here, not model quality: bless what trains.
                     "thresholds": {
                         "min_accuracy": 0.3,

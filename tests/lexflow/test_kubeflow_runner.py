@@ -34,6 +34,7 @@ CONTAINER_TASKS = {
     "DataGate",
     "DriftCheck",
     "Transform",
+    "ModelSearch",
     "Trainer",
     "ProductionBaseline",
     "Evaluator",
@@ -236,7 +237,9 @@ def test_every_component_is_a_task_in_dependency_order(compiled):
     assert depends["DataGate"] == {"ExampleValidator"}
     assert {"DataGate", "DriftCheck"} <= depends["Transform"]  # the data gate blocks Transform
     assert depends["DriftCheck"] == {"ExampleGen"}  # newest vs. previous span, both from ExampleGen
-    assert "Transform" in depends["Trainer"]
+    assert "Transform" in depends["ModelSearch"] and {"Transform", "ModelSearch"} <= depends["Trainer"]
+    chosen = tasks["Trainer"]["inputs"]["artifacts"]["hyperparameters"]["taskOutputArtifact"]
+    assert (chosen["producerTask"], chosen["outputArtifactKey"]) == ("ModelSearch", "best_hyperparameters")
     assert {"Trainer", "ProductionBaseline"} <= depends["Evaluator"]
     assert {"Evaluator", "Trainer"} <= depends["Pusher"]
     # The baseline is the model in production, and only a blessing from this run's Evaluator gates the push.
@@ -294,6 +297,7 @@ def test_every_container_runs_the_image_entry_point_with_tfx_arguments(compiled)
     # The custom components' executors are our classes, importable in the image.
     assert "components.data_gate.executor.Executor" in _executor(spec, "DataGate")["container"]["args"]
     assert "components.model_pusher.executor.Executor" in _executor(spec, "Pusher")["container"]["args"]
+    assert "components.model_search.executor.Executor" in _executor(spec, "ModelSearch")["container"]["args"]
 
 
 def test_every_artifact_type_is_one_the_tfx_entry_point_can_import(compiled):
@@ -334,7 +338,7 @@ def test_every_task_requests_cpu_and_memory_in_both_spellings(compiled):
             assert value == resources[field[0].lower() + field[1:]], (task, field)
             assert quantity.endswith("G") == field.startswith("Memory"), (task, field)
     heavy = {t for t in CONTAINER_TASKS if _executor(compiled["spec"], t)["container"]["resources"]["memoryLimit"] > 2}
-    assert heavy == {"Transform", "Trainer", "Evaluator"}
+    assert heavy == {"Transform", "ModelSearch", "Trainer", "Evaluator"}  # the search trains as the Trainer does
     # A config file sizes one task without touching the others.
     variant = _executor(compiled["variant"], "Trainer")["container"]["resources"]
     assert (variant["cpuLimit"], variant["resourceMemoryLimit"]) == (8.0, "32G")

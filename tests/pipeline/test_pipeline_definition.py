@@ -22,6 +22,11 @@ def pipeline(tmp_path_factory):
     return create_pipeline(config)
 
 
+def _config(root: Path, **overrides) -> PipelineConfig:
+    schema = REPO / "schema" / "demo" / "schema.pbtxt"
+    return PipelineConfig(pipeline_root=root / "p", serving_dir=root / "s", schema_path=schema, **overrides)
+
+
 def _by_id(pipeline):
     return {c.id: c for c in pipeline.components}
 
@@ -37,6 +42,7 @@ def test_all_components_in_dependency_order_and_no_resolver(pipeline):
             "DataGate",
             "DriftCheck",
             "Transform",
+            "ModelSearch",
             "Trainer",
             "ProductionBaseline",
             "Evaluator",
@@ -79,9 +85,41 @@ def test_the_baseline_is_the_model_in_production_of_this_model_base_dir(pipeline
 
 def test_transform_and_trainer_carry_only_their_settings_and_the_code_fingerprint(pipeline):
     nodes = _by_id(pipeline)
-    transform, trainer = (json.loads(nodes[name].exec_properties["custom_config"]) for name in ("Transform", "Trainer"))
-    assert transform["code_version"] == trainer["code_version"] == cv.code_version()
+    transform, search, trainer = (
+        json.loads(nodes[name].exec_properties["custom_config"]) for name in ("Transform", "ModelSearch", "Trainer")
+    )
+    assert transform["code_version"] == search["code_version"] == trainer["code_version"] == cv.code_version()
     assert "train" not in transform and trainer["train"]["train_steps"] == 800
+    # Only the search reads its settings: its budget is no part of the Trainer's cache key.
+    assert search["tuning"]["enabled"] is True and "tuning" not in trainer and "tuning" not in transform
+    assert search["train"] == trainer["train"] and search["transform"] == trainer["transform"]
+
+
+def test_the_model_search_chooses_the_trainers_hyperparameters_unless_turned_off(tmp_path):
+    nodes = _by_id(create_pipeline(_config(tmp_path)))
+    search = nodes["ModelSearch"]
+    assert search in nodes["Trainer"].upstream_nodes
+    assert nodes["Trainer"].inputs["hyperparameters"] is search.outputs["best_hyperparameters"]
+    assert search.inputs["examples"] is nodes["Transform"].outputs["transformed_examples"]
+    assert type(search).__module__ == "components.model_search.component"
+
+    explicit = _by_id(create_pipeline(_config(tmp_path, tuning={"enabled": False})))
+    assert "ModelSearch" not in explicit and "hyperparameters" not in explicit["Trainer"].inputs
+
+
+def test_an_encoder_is_trained_as_configured_without_a_model_search(tmp_path):
+    from tests.trainer.encoder.tiny_bert import write_tiny_bert
+
+    encoder = {"checkpoint": str(write_tiny_bert(tmp_path / "bert")), "train_steps": 30, "eval_steps": 3}
+    nodes = _by_id(create_pipeline(_config(tmp_path, encoder=encoder)))  # tuning.enabled stays at its default
+    assert "ModelSearch" not in nodes and "hyperparameters" not in nodes["Trainer"].inputs
+    trainer = nodes["Trainer"]
+    assert nodes["Transform"] in trainer.upstream_nodes
+    custom = json.loads(trainer.exec_properties["custom_config"])
+    assert custom["encoder"]["checkpoint"] == encoder["checkpoint"] and "tuning" not in custom
+    # The Trainer's step budget is the encoder's, not `train`'s (800).
+    assert json.loads(trainer.exec_properties["train_args"])["num_steps"] == 30
+    assert json.loads(trainer.exec_properties["eval_args"])["num_steps"] == 3
 
 
 def test_eval_config_gates_on_macro_f1_and_accuracy_with_baseline(pipeline):

@@ -33,6 +33,7 @@ def _config(root: Path) -> Path:
         "serving_dir": str(root / "serving"),
         "transform": {"vocab_size": 5000},
         "train": {"train_steps": 150, "eval_steps": 5, "hidden_units": 64},
+        "tuning": {"enabled": False},  # explicit settings: a short run
         "thresholds": {"min_accuracy": 0.5, "min_macro_f1": 0.4},
     }
     path = root / "config.yaml"
