@@ -33,7 +33,8 @@ def _raw_feature_from_strings(spec, text: tf.Tensor):
 
 def _outputs(model: tf.keras.Model, transformed: dict, labels: tf.Tensor) -> dict[str, tf.Tensor]:
     # The transformed features the model takes: the TF-IDF bags, or the wordpiece ids of an encoder.
-    scores = model({name: transformed[name] for name in model.input})
+    # By input name: `model.input` is a dict or a list (the calibrated model is built on `inputs`).
+    scores = model({name: transformed[name] for name in model.input_names})
     batch = tf.shape(scores)[0]
     return {
         F.OUT_SCORES: scores,
