@@ -56,6 +56,8 @@ setup(
         "httpx>=0.27",
         "grpcio>=1.60",
         "tensorflow-serving-api==2.16.1",
+        # A pretrained encoder's weights (model.safetensors), read with its numpy API: no PyTorch.
+        "safetensors>=0.4",
         # Reports: the drift report (Jinja2 template, matplotlib PNGs) and the notebooks' figures.
         "jinja2>=3.1",
         "matplotlib>=3.8",

@@ -286,7 +286,8 @@ def pipeline_splits(config, summary) -> Optional[dict[str, tuple[list[str], list
 
 def _config_record(config) -> dict[str, Any]:
     data = config.model_dump(mode="json")
-    return {key: data[key] for key in ("eval_fraction", "transform", "train", "tuning", "thresholds", "beam")}
+    keys = ("eval_fraction", "transform", "train", "tuning", "thresholds", "beam")
+    return {key: data[key] for key in keys + (("encoder",) if data.get("encoder") else ())}
 
 
 def run_dataset(
@@ -345,7 +346,7 @@ def run_dataset(
 
     echo(
         f"[{dataset}] pipeline: run_local in {work_dir} "
-        f"(train_steps={config.train.train_steps}, thresholds={config.thresholds.model_dump()})"
+        f"(train_steps={config.train_and_eval_steps()[0]}, thresholds={config.thresholds.model_dump()})"
     )
     start = time.perf_counter()
     error = None
@@ -414,6 +415,10 @@ def run_dataset(
         "predict_seconds": seconds,
         "metrics": score(predictions),
     }
+    from benchmarks.latency import serving_latency
+
+    echo(f"[{dataset}] serving latency of the scored model (1 text and 32 texts per call)")
+    record["model"]["latency"] = serving_latency(model_path, test_texts)
     return record
 
 
@@ -515,7 +520,7 @@ def render_markdown(results: dict[str, Any]) -> str:
             label = "lexflow pipeline (pushed)" if pushed else "lexflow pipeline (NOT blessed)"
             rows.append(
                 (
-                    label,
+                    label + (f", {rec['variant']}" if rec.get("variant") else ""),
                     p.get("train_split_rows"),
                     rec["model"]["metrics"],
                     _seconds(p.get("wall_seconds")),
@@ -593,8 +598,19 @@ def _dataset_section(name: str, rec: dict[str, Any]) -> list[str]:
             lines += _model_search_lines(p["model_search"])
         if p.get("error"):
             lines.append(f"- **error**: {p['error']}")
+    latency = (rec.get("model") or {}).get("latency")
+    if latency:
+        one, batch = latency["single"], latency["batch_32"]
+        lines.append(
+            f"- serving latency ({latency['device']}, the scored SavedModel's serving_default in-process, load average "
+            f"{latency['load_average_1min']}): 1 text p50 {one['p50_ms']:.1f} ms, p95 {one['p95_ms']:.1f} ms, "
+            f"p99 {one['p99_ms']:.1f} ms; 32 texts p50 {batch['p50_ms']:.0f} ms, p95 {batch['p95_ms']:.0f} ms, "
+            f"p99 {batch['p99_ms']:.0f} ms "
+            f"({batch['texts_per_second']:.0f} texts/s)"
+        )
     if rec.get("config"):
-        searched = rec["config"].get("tuning", {}).get("enabled", False)
+        # No model search runs with an encoder (pipeline.config.PipelineConfig.runs_model_search).
+        searched = rec["config"].get("tuning", {}).get("enabled", False) and not rec["config"].get("encoder")
         lines += [
             "",
             "Config (PipelineConfig sections; benchmark overrides: "
@@ -631,7 +647,12 @@ def _dataset_section(name: str, rec: dict[str, Any]) -> list[str]:
     return lines
 
 
-SHOWN_CONFIG = ("eval_fraction", "transform", "train", "tuning", "thresholds")
+def record_key(record: dict[str, Any]) -> str:
+    """Where a record goes in quality.json: the dataset, or `<dataset>+encoder` for the encoder model."""
+    return record["dataset"] + (f"+{record['variant']}" if record.get("variant") else "")
+
+
+SHOWN_CONFIG = ("eval_fraction", "transform", "train", "tuning", "thresholds", "encoder")
 
 
 def _model_search_lines(report: dict[str, Any]) -> list[str]:
@@ -671,7 +692,7 @@ def write_results(out_dir: Path, records: Iterable[dict[str, Any]], merge: bool 
             results = json.loads(path.read_text(encoding="utf-8"))
     results.setdefault("datasets", {})
     for record in records:
-        results["datasets"][record["dataset"]] = record
+        results["datasets"][record_key(record)] = record
     results["updated"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     path.write_text(json.dumps(results, indent=1, sort_keys=False) + "\n", encoding="utf-8")
     (out_dir / RESULTS_MD).write_text(render_markdown(results), encoding="utf-8")
@@ -696,6 +717,12 @@ def main(
     work_dir: Optional[Path] = typer.Option(None, help="Where run dirs are made (default: a temp dir, removed after)."),
     keep_work_dir: bool = typer.Option(False, help="Keep the run dirs (pipeline artifacts, MLMD, pushed model)."),
     skip_pipeline: bool = typer.Option(False, help="Baseline only (no pipeline run)."),
+    encoder: Optional[Path] = typer.Option(
+        None,
+        "--encoder",
+        help="A local BERT checkpoint directory: benchmark the pretrained-encoder model (settings under "
+        "`encoder:` in --config); results are stored as `<dataset>+encoder`.",
+    ),
     merge: bool = typer.Option(True, help="Keep other datasets' results already in --out."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show TFX/Beam/TF logs."),
 ) -> None:
@@ -709,6 +736,8 @@ def main(
     except (OSError, ValueError) as exc:
         typer.echo(f"error: config: {exc}", err=True)
         raise typer.Exit(2) from None
+    if encoder is not None:
+        file_data = deep_merge(file_data, {"encoder": {"checkpoint": str(encoder.absolute())}})
     if not skip_pipeline:
         from lexflow.runs.local_run import quiet_logs
 
@@ -723,6 +752,8 @@ def main(
             record = run_dataset(
                 name, datasets_dir.absolute(), work_root, overrides, skip_pipeline=skip_pipeline, echo=typer.echo
             )
+            if encoder is not None:
+                record["variant"] = "encoder"
             own = dataset_config_path(name) if dataset_configs else None
             record["config_files"] = [
                 str(p.relative_to(REPO_ROOT) if p.is_relative_to(REPO_ROOT) else p)

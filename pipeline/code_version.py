@@ -13,7 +13,7 @@ import hashlib
 from pathlib import Path
 
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
-_FILES = ("trainer/*.py",)
+_FILES = ("trainer/**/*.py",)  # subpackages too (trainer/encoder/)
 
 
 def code_version() -> str:

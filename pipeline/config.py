@@ -22,6 +22,7 @@ from core import workspace
 from core.errors import UserError
 from core.strict import StrictModel
 from core.workspace import Location
+from trainer.encoder.params import EncoderParams
 from trainer.params import TrainParams, TransformParams, TuningParams
 
 
@@ -153,6 +154,11 @@ class PipelineConfig(StrictModel):
     enable_cache: bool = True
     transform: TransformParams = Field(default_factory=TransformParams)
     train: TrainParams = Field(default_factory=TrainParams)
+    encoder: Optional[EncoderParams] = Field(
+        None,
+        description="A pretrained BERT checkpoint to fine-tune instead of the TF-IDF model (trainer/encoder/); "
+        "None = the TF-IDF model. Its train_steps/eval_steps replace train's.",
+    )
     tuning: TuningParams = Field(default_factory=TuningParams)
     thresholds: EvalThresholds = Field(default_factory=EvalThresholds)
     beam: BeamParams = Field(default_factory=BeamParams)
@@ -213,11 +219,27 @@ class PipelineConfig(StrictModel):
 
     def transform_custom_config(self) -> dict[str, Any]:
         """What `preprocessing_fn` receives (JSON; Transform's cache key): trainer settings are not in it."""
-        return {"transform": self.transform.model_dump(mode="json")}
+        config: dict[str, Any] = {"transform": self.transform.model_dump(mode="json")}
+        if self.encoder is not None:
+            config.update(self.encoder.custom_config(for_transform=True))
+        return config
 
     def trainer_custom_config(self) -> dict[str, Any]:
         """What `run_fn` receives (JSON; the Trainer's cache key): the Transform settings it reads back too."""
-        return {"transform": self.transform.model_dump(mode="json"), "train": self.train.model_dump(mode="json")}
+        config = {"transform": self.transform.model_dump(mode="json"), "train": self.train.model_dump(mode="json")}
+        if self.encoder is not None:
+            config.update(self.encoder.custom_config(for_transform=False))
+        return config
+
+    def train_and_eval_steps(self) -> tuple[int, int]:
+        """The Trainer's train_args / eval_args: the encoder's when one is configured."""
+        section = self.encoder if self.encoder is not None else self.train
+        return section.train_steps, section.eval_steps
+
+    def runs_model_search(self) -> bool:
+        """Whether a ModelSearch precedes the Trainer: an encoder is an explicit model choice (the
+        search chooses among the TF-IDF families), so with one the Trainer trains it as configured."""
+        return self.tuning.enabled and self.encoder is None
 
     def search_custom_config(self) -> dict[str, Any]:
         """What `tuner_fn` receives (JSON; the ModelSearch's cache key): the Trainer's settings and the search's."""

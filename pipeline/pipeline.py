@@ -85,9 +85,10 @@ def create_components(config: PipelineConfig) -> list[BaseNode]:
     transform.add_upstream_node(drift_check)
 
     # The model search (on by default) picks family and regularisation on the eval split; with
-    # `tuning.enabled: false` the Trainer trains `config.train` as given (explicit settings win).
+    # `tuning.enabled: false` the Trainer trains `config.train` as given (explicit settings win), and
+    # with an encoder it trains the encoder as `config.encoder` says (no search).
     search = None
-    if config.tuning.enabled:
+    if config.runs_model_search():
         search = ModelSearch(
             tuner_fn=TUNER_FN,
             examples=transform.outputs["transformed_examples"],
@@ -104,8 +105,8 @@ def create_components(config: PipelineConfig) -> list[BaseNode]:
         transform_graph=transform.outputs["transform_graph"],
         schema=schema_gen.outputs["schema"],
         hyperparameters=search.outputs["best_hyperparameters"] if search else None,
-        train_args=tfx.proto.TrainArgs(num_steps=config.train.train_steps),
-        eval_args=tfx.proto.EvalArgs(num_steps=config.train.eval_steps),
+        train_args=tfx.proto.TrainArgs(num_steps=config.train_and_eval_steps()[0]),
+        eval_args=tfx.proto.EvalArgs(num_steps=config.train_and_eval_steps()[1]),
         custom_config={**config.trainer_custom_config(), "code_version": fingerprint},
     )
     baseline = ProductionBaseline(model=trainer.outputs["model"], model_base_dir=str(config.model_base_dir)).with_id(

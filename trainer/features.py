@@ -10,6 +10,7 @@ LABEL = "label"
 # Transformed features.
 TERM_IDS = "term_ids"  # VarLen int64: vocabulary ids of the document's distinct n-grams
 TERM_WEIGHTS = "term_weights"  # VarLen float: their L2-normalised TF-IDF weights, same positions
+TOKEN_IDS = "token_ids"  # VarLen int64: wordpiece ids with [CLS] ... [SEP] (with a pretrained encoder)
 LABEL_ID = "label_id"  # int64 class index into the `label` vocabulary
 LENGTH_BUCKET = "length_bucket"  # string slice for TFMA: short / medium / long
 

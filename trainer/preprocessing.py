@@ -18,6 +18,8 @@ import tensorflow_transform as tft
 
 from trainer import features as F
 from trainer import text as text_ops
+from trainer.encoder import params as encoder_params
+from trainer.encoder.transform import encoder_features
 from trainer.params import TransformParams
 
 
@@ -97,6 +99,11 @@ def _concat_bags(first: tf.SparseTensor, second: tf.SparseTensor) -> tf.SparseTe
 def preprocessing_fn(inputs: dict[str, Any], custom_config: Optional[dict[str, Any]] = None) -> dict[str, Any]:
     params = TransformParams.model_validate((custom_config or {}).get("transform", {}))
     tokens = text_ops.tokenize(_dense_strings(inputs[F.TEXT]), params.max_tokens)
+    encoder = encoder_params.from_custom_config(custom_config)
+    if encoder is not None:  # a pretrained encoder: wordpiece ids instead of TF-IDF n-grams
+        outputs = encoder_features(_dense_strings(inputs[F.TEXT]), encoder)
+        outputs[F.LENGTH_BUCKET] = _length_bucket(tokens, params.length_buckets)
+        return {**outputs, **_label_outputs(inputs)}
     terms = text_ops.ngrams(tokens, params.ngram_max).to_sparse()
     term_ids, term_weights, num_word_ids = _tfidf_block(
         terms, params.vocab_size, params.min_df, F.TERMS_VOCAB, params.sublinear_tf
@@ -117,10 +124,16 @@ def preprocessing_fn(inputs: dict[str, Any], custom_config: Optional[dict[str, A
         F.TERM_WEIGHTS: term_weights,
         F.LENGTH_BUCKET: _length_bucket(tokens, params.length_buckets),
     }
-    if F.LABEL in inputs:
-        label = _dense_strings(inputs[F.LABEL])
-        # Class ids follow the label vocabulary; the label set is data, never code.
-        outputs[F.LABEL_ID] = tft.compute_and_apply_vocabulary(label, vocab_filename=F.LABEL_VOCAB)
-        # Same analyzer with counts: the Trainer derives class weights from it.
-        tft.vocabulary(label, vocab_filename=F.LABEL_COUNTS_VOCAB, store_frequency=True)
-    return outputs
+    return {**outputs, **_label_outputs(inputs)}
+
+
+def _label_outputs(inputs: dict[str, Any]) -> dict[str, Any]:
+    """`label_id` and the label vocabularies (with counts): the same for every model family."""
+    if F.LABEL not in inputs:
+        return {}
+    label = _dense_strings(inputs[F.LABEL])
+    # Class ids follow the label vocabulary; the label set is data, never code.
+    label_id = tft.compute_and_apply_vocabulary(label, vocab_filename=F.LABEL_VOCAB)
+    # Same analyzer with counts: the Trainer derives class weights from it.
+    tft.vocabulary(label, vocab_filename=F.LABEL_COUNTS_VOCAB, store_frequency=True)
+    return {F.LABEL_ID: label_id}

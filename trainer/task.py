@@ -17,6 +17,7 @@ from tfx_bsl.public import tfxio
 
 from trainer import features as F
 from trainer.calibration import calibrate, calibrated
+from trainer.encoder import params as encoder_params
 from trainer.model import build_model, class_weights, uses_sample_weights
 from trainer.params import TrainParams, TransformParams
 from trainer.signatures import make_signatures
@@ -114,6 +115,10 @@ def searched_params(params: TrainParams, hyperparameters: Optional[dict]) -> Tra
 
 def run_fn(fn_args: tfx.components.FnArgs) -> None:
     custom_config = fn_args.custom_config or {}
+    if encoder_params.from_custom_config(custom_config) is not None:  # a pretrained encoder (trainer/encoder/)
+        from trainer.encoder.task import run_encoder_fn
+
+        return run_encoder_fn(fn_args)
     params = TrainParams.model_validate(custom_config.get("train", {}))
     searched = bool(fn_args.hyperparameters)
     params = searched_params(params, fn_args.hyperparameters)

@@ -26,7 +26,8 @@ def validation_message(exc: ValidationError, prefix: str) -> str:
     """The first problem of a pydantic error as `prefix: field.path: message`."""
     first = exc.errors()[0]
     where = ".".join(str(p) for p in first["loc"])
-    return f"{prefix}: {where}: {first['msg']}"
+    # pydantic prefixes a validator's own message with "Value error, "; the message says enough.
+    return f"{prefix}: {where}: {first['msg'].removeprefix('Value error, ')}"
 
 
 def load_config(config_file: Optional[Path], **overrides: Any) -> PipelineConfig:

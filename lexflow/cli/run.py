@@ -30,7 +30,9 @@ def run(
     input_pattern: Optional[str] = typer.Option(None, help="Glob under the data root, e.g. 'train.csv'."),
     model_name: Optional[str] = typer.Option(None, help="Model name under the serving dir."),
     train_steps: Optional[int] = typer.Option(
-        None, help="Training steps when the model search is off (`tuning: {enabled: false}`); the search sizes its own."
+        None,
+        help="Training steps when the model search is off (`tuning: {enabled: false}`; the search sizes its own), "
+        "or the encoder's with --encoder.",
     ),
     search: Optional[bool] = typer.Option(
         None,
@@ -42,6 +44,11 @@ def run(
         None, help="Upper bound of the model search's wall time, in seconds (tuning.time_budget_seconds)."
     ),
     eval_steps: Optional[int] = typer.Option(None, help="Validation steps during training."),
+    encoder: Optional[Path] = typer.Option(
+        None,
+        help="A local BERT checkpoint directory (config.json, vocab.txt, model.safetensors) to fine-tune "
+        "instead of the TF-IDF model; settings under `encoder:` in --config.",
+    ),
     min_accuracy: Optional[float] = typer.Option(None, help="Blessing: absolute accuracy threshold."),
     min_macro_f1: Optional[float] = typer.Option(None, help="Blessing: absolute macro-F1 threshold."),
     beam_arg: list[str] = typer.Option([], help="Extra Beam pipeline argument (repeatable)."),
@@ -66,6 +73,7 @@ def run(
         input_pattern=input_pattern,
         model_name=model_name,
         **{
+            "encoder.checkpoint": str(encoder) if encoder is not None else None,
             "train.train_steps": train_steps,
             "train.eval_steps": eval_steps,
             "tuning.enabled": search,
@@ -77,6 +85,12 @@ def run(
             "allow_label_change": True if allow_label_change else None,
         },
     )
+    if config.encoder is not None and (search or search_budget is not None):
+        # The search chooses among the TF-IDF families; an encoder is the model itself, so no search runs.
+        raise fail("--search/--search-budget: no model search runs with an encoder (the encoder is the model)")
+    if config.encoder is not None:  # the step options count the encoder's steps (validated as train's were)
+        config.encoder.train_steps = train_steps or config.encoder.train_steps
+        config.encoder.eval_steps = eval_steps or config.encoder.eval_steps
     quiet_logs(verbose)
     try:
         with console.status("running the lexflow pipeline (ExampleGen -> ... -> Pusher)"):

@@ -271,3 +271,15 @@ def test_cost_report_renders_runs_components_and_fit(tmp_path):
     assert "s per 1000 rows" in markdown and "- a note" in markdown
     assert data["analysis"]["wall"]["seconds_per_1k_rows"] == pytest.approx(3.0)  # cached run left out of the fit
     assert json.loads((tmp_path / pipeline_cost.RESULTS_JSON).read_text())["runs"][1]["name"] == "4x"
+
+
+@pytest.mark.parametrize(
+    "path", sorted((REPO / "benchmarks" / "configs" / "encoder").glob("*.json")), ids=lambda p: p.name
+)
+def test_encoder_override_configs_load_with_a_checkpoint(path, tmp_path):
+    """The encoder settings files are --config overrides: with `--encoder DIR` they make a valid config."""
+    from tests.trainer.encoder.tiny_bert import write_tiny_bert
+
+    checkpoint = write_tiny_bert(tmp_path / "tiny", config={"max_position_embeddings": 512})
+    config = PipelineConfig.load(path, **{"encoder.checkpoint": str(checkpoint)})
+    assert config.encoder is not None and config.train_and_eval_steps()[0] == config.encoder.train_steps

@@ -148,3 +148,32 @@ def test_search_options_reach_the_config(monkeypatch, tmp_path):
         assert (seen[-1].tuning.enabled, seen[-1].tuning.time_budget_seconds) == (enabled, budget)
     result = CliRunner().invoke(app, [*base, "--search-budget", "0"])
     assert result.exit_code == 2 and "tuning.time_budget_seconds" in result.output
+
+
+def test_an_encoder_run_has_no_model_search(monkeypatch, tmp_path):
+    """With --encoder the encoder is the model: the pipeline has no search, and asking for one is an error."""
+    import typer
+    from typer.testing import CliRunner
+
+    import lexflow.runs.local_run as local_run
+    from lexflow.cli.run import run
+    from tests.trainer.encoder.tiny_bert import write_tiny_bert
+
+    seen = []
+
+    def fake_run_local(config, on_status=None):
+        seen.append(config)
+        raise UserError("stop here")
+
+    monkeypatch.setattr(local_run, "run_local", fake_run_local)
+    app = typer.Typer()
+    app.command()(run)
+    base = ["--pipeline-root", str(tmp_path / "p"), "--metadata-path", str(tmp_path / "m.sqlite")]
+    base += ["--encoder", str(write_tiny_bert(tmp_path / "bert"))]
+    result = CliRunner().invoke(app, [*base, "--train-steps", "12"])
+    assert result.exit_code == 2 and "stop here" in result.output
+    assert not seen[-1].runs_model_search() and seen[-1].train_and_eval_steps()[0] == 12
+    for extra in (["--search"], ["--search-budget", "60"]):
+        result = CliRunner().invoke(app, base + extra)
+        assert result.exit_code == 2 and "no model search runs with an encoder" in result.output, result.output
+    assert len(seen) == 1  # neither reached the pipeline

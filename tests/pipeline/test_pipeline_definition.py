@@ -107,6 +107,21 @@ def test_the_model_search_chooses_the_trainers_hyperparameters_unless_turned_off
     assert "ModelSearch" not in explicit and "hyperparameters" not in explicit["Trainer"].inputs
 
 
+def test_an_encoder_is_trained_as_configured_without_a_model_search(tmp_path):
+    from tests.trainer.encoder.tiny_bert import write_tiny_bert
+
+    encoder = {"checkpoint": str(write_tiny_bert(tmp_path / "bert")), "train_steps": 30, "eval_steps": 3}
+    nodes = _by_id(create_pipeline(_config(tmp_path, encoder=encoder)))  # tuning.enabled stays at its default
+    assert "ModelSearch" not in nodes and "hyperparameters" not in nodes["Trainer"].inputs
+    trainer = nodes["Trainer"]
+    assert nodes["Transform"] in trainer.upstream_nodes
+    custom = json.loads(trainer.exec_properties["custom_config"])
+    assert custom["encoder"]["checkpoint"] == encoder["checkpoint"] and "tuning" not in custom
+    # The Trainer's step budget is the encoder's, not `train`'s (800).
+    assert json.loads(trainer.exec_properties["train_args"])["num_steps"] == 30
+    assert json.loads(trainer.exec_properties["eval_args"])["num_steps"] == 3
+
+
 def test_eval_config_gates_on_macro_f1_and_accuracy_with_baseline(pipeline):
     import tensorflow_model_analysis as tfma
     from google.protobuf import json_format
@@ -141,3 +156,7 @@ def test_code_fingerprint_changes_with_model_code(tmp_path, monkeypatch):
     with (tmp_path / "trainer" / "model.py").open("a") as handle:
         handle.write("\n# changed\n")
     assert cv.code_version() != before
+    edited = cv.code_version()
+    with (tmp_path / "trainer" / "encoder" / "model.py").open("a") as handle:  # a subpackage counts too
+        handle.write("\n# changed\n")
+    assert cv.code_version() != edited
