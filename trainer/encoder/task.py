@@ -22,6 +22,7 @@ from tfx import v1 as tfx
 from tfx_bsl.public import tfxio
 
 from trainer import features as F
+from trainer.calibration import Calibration, calibrate, calibrated
 from trainer.encoder.checkpoint import inspect_checkpoint, read_weights
 from trainer.encoder.model import PAD_VALUE, build_classifier, load_encoder_weights
 from trainer.encoder.params import EncoderParams, from_custom_config
@@ -103,10 +104,12 @@ def bucketed_dataset(examples: tf.data.Dataset, params: EncoderParams, weights: 
     )
 
 
-def _examples(fn_args, files, tf_transform_output, params: EncoderParams) -> tf.data.Dataset:
+def _examples(fn_args, files, tf_transform_output, params: EncoderParams, num_epochs=None) -> tf.data.Dataset:
     return fn_args.data_accessor.tf_dataset_factory(
         files,
-        tfxio.TensorFlowDatasetOptions(batch_size=params.batch_size, label_key=F.LABEL_ID, shuffle_seed=params.seed),
+        tfxio.TensorFlowDatasetOptions(
+            batch_size=params.batch_size, label_key=F.LABEL_ID, shuffle_seed=params.seed, num_epochs=num_epochs
+        ),
         tf_transform_output.transformed_metadata.schema,
     )
 
@@ -180,14 +183,24 @@ def run_encoder_fn(fn_args: tfx.components.FnArgs) -> None:
         steps * params.batch_size / max(seconds, 1e-9),
         f"; stopped by the time budget at step {budget.stopped_at_step}" if budget and budget.stopped_at_step else "",
     )
-    export_serving_model(model, tf_transform_output, fn_args.serving_model_dir)
+    # Calibrated probabilities, as the TF-IDF models serve (trainer/calibration.py): one pass of the eval split.
+    one_pass = bucketed_dataset(_examples(fn_args, fn_args.eval_files, tf_transform_output, params, 1), params, None)
+    calibration = calibrate(model, one_pass)
+    absl.logging.info("calibration: %s", calibration.describe())
+    export_serving_model(model, tf_transform_output, fn_args.serving_model_dir, calibration)
 
 
-def export_serving_model(model: tf.keras.Model, tf_transform_output: tft.TFTransformOutput, path: str) -> None:
+def export_serving_model(
+    model: tf.keras.Model, tf_transform_output: tft.TFTransformOutput, path: str, calibration: Calibration | None = None
+) -> None:
     """The SavedModel contract of trainer/signatures.py, raw text in.
 
     A fresh Model over the same layers: the SavedModel carries the weights, not the optimizer's
-    two moments per weight (which would triple its size).
+    two moments per weight (which would triple its size); with a `calibration`, its scores are
+    softmax(logits / T).
     """
-    serving_model = tf.keras.Model(inputs=model.input, outputs=model.output)
+    if calibration is None:
+        serving_model = tf.keras.Model(inputs=model.input, outputs=model.output)
+    else:
+        serving_model = calibrated(model, calibration)
     tf.saved_model.save(serving_model, path, signatures=make_signatures(serving_model, tf_transform_output))

@@ -84,6 +84,7 @@ print(json.dumps({
 
 
 def test_exported_model_answers_raw_text_with_the_savedmodel_contract(encoded, tmp_path):
+    from trainer.calibration import calibrate
     from trainer.encoder.checkpoint import inspect_checkpoint, read_weights
     from trainer.encoder.model import build_classifier, load_encoder_weights
     from trainer.encoder.params import EncoderParams
@@ -99,7 +100,10 @@ def test_exported_model_answers_raw_text_with_the_savedmodel_contract(encoded, t
     compile_for_fine_tuning(model, EncoderParams(checkpoint=path, train_steps=2), train_steps=2)
     ids = tf.ragged.constant([r[F.TOKEN_IDS].tolist() for r in rows[:2]], dtype=tf.int64).to_sparse()
     model.train_on_batch({F.TOKEN_IDS: ids}, tf.constant([0, 1]))  # optimizer state exists, and must not be saved
-    export_serving_model(model, output, str(tmp_path / "model"))
+    # Served as the Trainer serves it: softmax(logits / T), T fitted on (here) two labelled rows.
+    calibration = calibrate(model, tf.data.Dataset.from_tensors(({F.TOKEN_IDS: ids}, tf.constant([0, 1]))))
+    assert calibration.eval_rows == 2 and calibration.nll_after <= calibration.nll_before + 1e-9
+    export_serving_model(model, output, str(tmp_path / "model"), calibration)
 
     result = subprocess.run(
         [sys.executable, "-c", SERVE_SCRIPT, str(tmp_path / "model")], capture_output=True, text=True, timeout=300
