@@ -58,7 +58,12 @@ def main(
         None, help="Glob under the data root. Default: span-{SPAN}/*.csv (e.g. '*.csv' for a flat folder)."
     ),
     model_name: Optional[str] = typer.Option(None, help="Model name under the serving dir."),
-    train_steps: Optional[int] = typer.Option(None, help="Training steps."),
+    train_steps: Optional[int] = typer.Option(None, help="Training steps; only with --no-search."),
+    search: Optional[bool] = typer.Option(
+        None,
+        "--search/--no-search",
+        help="Model search before training (default on); --no-search trains the `train` settings as given.",
+    ),
     beam_arg: list[str] = typer.Option(
         [], help="Beam pipeline argument (repeatable), e.g. --beam-arg=--runner=DataflowRunner."
     ),
@@ -89,10 +94,18 @@ def main(
         model_name=model_name,
         **{
             "train.train_steps": train_steps,
+            "tuning.enabled": search,
             "beam.extra_args": beam_arg or None,
             "enable_cache": False if no_cache else None,
         },
     )
+    if train_steps is not None and config.tuning.enabled:
+        raise fail(
+            f"--train-steps {train_steps}: the model search sizes its own steps; add --no-search to train as given"
+        )
+    if config.encoder is not None:
+        # The checkpoint is a folder on this machine; the pods have no such path, and the image carries none.
+        raise fail(f"encoder: {config.encoder.checkpoint} is a local checkpoint; Kubeflow runs take no encoder yet")
     # Checked on the values as given: validation makes relative paths absolute (to this machine's cwd).
     from_file = _read_config_file(config_file) if config_file else {}
     for field, option in LOCATIONS:

@@ -13,15 +13,19 @@ from __future__ import annotations
 
 import core.tf_env  # noqa: F401
 
+import json
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
+import absl.logging
 import numpy as np
 import tensorflow as tf
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax
 
 from trainer import features as F
+
+RECORD_FILE = "calibration.json"  # in the Trainer's ModelRun artifact, beside its TensorBoard logs
 
 # ln T is searched in [-LOG_T_BOUND, LOG_T_BOUND]: T between 1/200 and 200 covers SVM margins of
 # order 1 and MLP logits of order 10-100.
@@ -98,3 +102,15 @@ def calibrate(model: tf.keras.Model, eval_batches: tf.data.Dataset) -> Calibrati
     if not labels:  # no eval rows: nothing to fit on, keep the plain softmax of the logits
         return Calibration(1.0, 0, math.nan, math.nan)
     return fit_temperature(np.concatenate(logits), np.concatenate(labels))
+
+
+def fit_and_record(model: tf.keras.Model, eval_batches: tf.data.Dataset, record_dir: str) -> Calibration:
+    """What both Trainers do before export: fit T on the eval batches, log it, and keep it in the
+    ModelRun artifact (`RECORD_FILE`, strict JSON: no eval rows gives null log-losses)."""
+    calibration = calibrate(model, eval_batches)
+    absl.logging.info("calibration: %s", calibration.describe())
+    record = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(calibration).items()}
+    tf.io.gfile.makedirs(record_dir)
+    with tf.io.gfile.GFile(f"{record_dir}/{RECORD_FILE}", "w") as handle:
+        handle.write(json.dumps(record, allow_nan=False))
+    return calibration

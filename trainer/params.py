@@ -89,8 +89,9 @@ class TuningParams(StrictModel):
     time_budget_seconds: float = Field(
         300.0,
         gt=0.0,
-        description="Upper bound of the search's wall time; a trial starts only if its estimated "
-        "cost fits in what is left (estimates: a short timing probe per model family, then the family's last trial).",
+        description="Time for the search's trials: a trial starts only while its estimated cost fits in what "
+        "is left (estimates: a short timing probe per model family, then the family's last trial). The start-up "
+        "probe and the first trial always run and are not counted, so the search can take longer than this.",
     )
     seconds_per_1k_rows: float = Field(
         20.0,

@@ -49,9 +49,8 @@ def make_signatures(model: tf.keras.Model, tf_transform_output: tft.TFTransformO
     label_names = tf.constant(tf_transform_output.vocabulary_by_name(F.LABEL_VOCAB))
     raw_spec = tf_transform_output.raw_feature_spec()
     serving_spec = {k: v for k, v in raw_spec.items() if k != F.LABEL}
-    # autograph=False: these bodies branch only on Python values, and AutoGraph would otherwise
-    # transpile the whole tf_keras call tree under `model(...)` (tf_keras is not on its skip list):
-    # tens of seconds per export on a 2-core machine, for the same graph.
+    # autograph=False: these bodies branch only on Python values, so there is nothing to convert
+    # (tf_keras itself is skipped process-wide: trainer/model.py leave_keras_unconverted).
     signature = functools.partial(tf.function, autograph=False)
 
     @signature(input_signature=[tf.TensorSpec([None], tf.string, name=F.TEXT)])

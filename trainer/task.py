@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import core.tf_env  # noqa: F401
 
-import dataclasses
-import json
 import math
 from typing import Optional
 
@@ -16,13 +14,11 @@ from tfx import v1 as tfx
 from tfx_bsl.public import tfxio
 
 from trainer import features as F
-from trainer.calibration import calibrate, calibrated
+from trainer.calibration import calibrated, fit_and_record
 from trainer.encoder import params as encoder_params
 from trainer.model import build_model, class_weights, uses_sample_weights
 from trainer.params import TrainParams, TransformParams
 from trainer.signatures import make_signatures
-
-CALIBRATION_FILE = "calibration.json"  # in the ModelRun artifact: the fitted temperature and eval log-loss
 
 
 def read_label_counts(tf_transform_output: tft.TFTransformOutput) -> dict[str, int]:
@@ -153,10 +149,5 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     )
     # Scores the gateway can read as confidences, for every model family (trainer/calibration.py).
     one_pass = _batches(fn_args, fn_args.eval_files, tf_transform_output, params.batch_size, params.seed, num_epochs=1)
-    calibration = calibrate(model, one_pass)
-    absl.logging.info("calibration: %s", calibration.describe())
-    tf.io.gfile.makedirs(fn_args.model_run_dir)
-    with tf.io.gfile.GFile(f"{fn_args.model_run_dir}/{CALIBRATION_FILE}", "w") as handle:
-        handle.write(json.dumps(dataclasses.asdict(calibration)))
-    served = calibrated(model, calibration)
+    served = calibrated(model, fit_and_record(model, one_pass, fn_args.model_run_dir))
     tf.saved_model.save(served, fn_args.serving_model_dir, signatures=make_signatures(served, tf_transform_output))

@@ -41,7 +41,9 @@ def run(
         "--no-search trains the `train` settings as given.",
     ),
     search_budget: Optional[float] = typer.Option(
-        None, help="Upper bound of the model search's wall time, in seconds (tuning.time_budget_seconds)."
+        None,
+        help="Seconds for the model search's trials (tuning.time_budget_seconds): later trials start only while "
+        "their estimated cost fits; start-up and the first trial always run.",
     ),
     eval_steps: Optional[int] = typer.Option(None, help="Validation steps during training."),
     encoder: Optional[Path] = typer.Option(
@@ -91,6 +93,11 @@ def run(
     if config.encoder is not None:  # the step options count the encoder's steps (validated as train's were)
         config.encoder.train_steps = train_steps or config.encoder.train_steps
         config.encoder.eval_steps = eval_steps or config.encoder.eval_steps
+    elif train_steps is not None and config.tuning.enabled:
+        # The search sizes the steps of the model it chooses: the option would be silently ignored.
+        raise fail(
+            f"--train-steps {train_steps}: the model search sizes its own steps; add --no-search to train as given"
+        )
     quiet_logs(verbose)
     try:
         with console.status("running the lexflow pipeline (ExampleGen -> ... -> Pusher)"):

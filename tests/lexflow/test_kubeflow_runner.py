@@ -58,8 +58,6 @@ def _main_args(output: Path, *extra: str) -> list[str]:
         f"{BUCKET}/data/demo",
         "--serving-dir",
         f"{BUCKET}/serving",
-        "--train-steps",
-        "123",
         "--output",
         str(output),
         *[f"--beam-arg={a}" for a in DATAFLOW_ARGS],
@@ -366,8 +364,7 @@ def test_module_paths_and_custom_config_are_wired(compiled):
         assert custom["transform"]["vocab_size"] == 60_000
         # Trainer settings are the Trainer's alone: changing them must not re-run Transform.
         assert ("train" in custom) == (task == "Trainer")
-    assert json.loads(_string_param(spec, "Trainer", "custom_config"))["train"]["train_steps"] == 123
-    assert json.loads(_string_param(spec, "Trainer", "train_args")) == {"num_steps": 123}
+    assert json.loads(_string_param(spec, "Trainer", "train_args")) == {"num_steps": 800}
     eval_config = json.loads(_string_param(spec, "Evaluator", "eval_config"))
     assert any(model.get("is_baseline") for model in eval_config["model_specs"])
 
@@ -547,3 +544,23 @@ def test_documented_command_compiles(doc, command, tmp_path, monkeypatch):
         beam_args = _executor(spec, "Transform")["container"]["args"][6:]
         assert f"--sdk_container_image={image}" in beam_args
         assert dependency_utils.make_beam_dependency_flags(beam_args) == beam_args
+
+
+def test_train_steps_need_the_search_off_and_an_encoder_is_refused(tmp_path):
+    """--train-steps would be ignored by the model search, and a local checkpoint is no path in the pods."""
+    result = _invoke(_main_args(tmp_path / "a.yaml", "--train-steps", "123"))
+    assert result.exit_code == 2 and "--train-steps 123: the model search sizes its own steps" in result.output
+    result = _invoke(_main_args(tmp_path / "b.yaml", "--no-search", "--train-steps", "123"))
+    assert result.exit_code == 0, result.output
+    spec = yaml.safe_load((tmp_path / "b.yaml").read_text())
+    assert "ModelSearch" not in spec["root"]["dag"]["tasks"]
+    assert json.loads(_string_param(spec, "Trainer", "custom_config"))["train"]["train_steps"] == 123
+    assert json.loads(_string_param(spec, "Trainer", "train_args")) == {"num_steps": 123}
+
+    from tests.trainer.encoder.tiny_bert import write_tiny_bert
+
+    config = tmp_path / "encoder.yaml"
+    config.write_text(yaml.safe_dump({"encoder": {"checkpoint": str(write_tiny_bert(tmp_path / "bert"))}}))
+    result = _invoke(_main_args(tmp_path / "c.yaml", "--config", str(config)))
+    assert result.exit_code == 2 and "Kubeflow runs take no encoder yet" in result.output
+    assert not (tmp_path / "c.yaml").exists()

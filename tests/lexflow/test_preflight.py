@@ -148,6 +148,13 @@ def test_search_options_reach_the_config(monkeypatch, tmp_path):
         assert (seen[-1].tuning.enabled, seen[-1].tuning.time_budget_seconds) == (enabled, budget)
     result = CliRunner().invoke(app, [*base, "--search-budget", "0"])
     assert result.exit_code == 2 and "tuning.time_budget_seconds" in result.output
+    # The search sizes its own steps: --train-steps alone would be ignored, so it is refused.
+    calls = len(seen)
+    result = CliRunner().invoke(app, [*base, "--train-steps", "12"])
+    assert result.exit_code == 2 and "--train-steps 12: the model search sizes its own steps" in result.output
+    assert len(seen) == calls
+    result = CliRunner().invoke(app, [*base, "--no-search", "--train-steps", "12"])
+    assert result.exit_code == 2 and "stop here" in result.output and seen[-1].train.train_steps == 12
 
 
 def test_an_encoder_run_has_no_model_search(monkeypatch, tmp_path):

@@ -1,3 +1,4 @@
+import json
 import math
 
 import numpy as np
@@ -5,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from tests.trainer.test_model import _batch
-from trainer.calibration import calibrate, calibrated, fit_temperature
+from trainer.calibration import RECORD_FILE, calibrate, calibrated, fit_and_record, fit_temperature
 from trainer.model import build_model
 from trainer.params import TrainParams
 
@@ -59,7 +60,10 @@ def test_calibrated_svm_scores_are_probabilities_with_the_same_decisions():
     assert calibration.nll_after <= calibration.nll_before + 1e-9
 
 
-def test_no_eval_rows_keeps_the_plain_softmax():
+def test_no_eval_rows_keeps_the_plain_softmax_and_records_strict_json(tmp_path):
     model = build_model(vocab_size=10, num_classes=2, params=TrainParams(hidden_units=4))
-    calibration = calibrate(model, tf.data.Dataset.from_tensors((_batch([([1], [1.0])]), tf.constant([0]))).take(0))
+    empty = tf.data.Dataset.from_tensors((_batch([([1], [1.0])]), tf.constant([0]))).take(0)
+    calibration = fit_and_record(model, empty, str(tmp_path / "run"))
     assert calibration.temperature == 1.0 and calibration.eval_rows == 0
+    record = json.loads((tmp_path / "run" / RECORD_FILE).read_text())  # no NaN token: strict parsers read it
+    assert record == {"temperature": 1.0, "eval_rows": 0, "nll_before": None, "nll_after": None}

@@ -57,8 +57,19 @@ class BertConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BertConfig:
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+        """The known fields of `data`, type-checked: TypeError naming the first bad one."""
+        values = {f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data}
+        for name, value in values.items():
+            kind = cls.__annotations__[name]
+            if kind == "int" and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+                raise TypeError(f"{name} must be a positive integer, got {value!r}")
+            if kind == "float" and (not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0):
+                raise TypeError(f"{name} must be a non-negative number, got {value!r}")
+            if kind == "str" and not isinstance(value, str):
+                raise TypeError(f"{name} must be a string, got {value!r}")
+        if "intermediate_size" not in values:  # BERT's default: 4 x hidden
+            values["intermediate_size"] = 4 * values["hidden_size"]
+        return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -144,7 +155,6 @@ def _architecture(path: Path, data: dict[str, Any]) -> BertConfig:
     missing = [k for k in ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads") if k not in data]
     if missing:
         raise CheckpointError(f"encoder checkpoint {path}: no {', '.join(missing)} in the config")
-    data = {"intermediate_size": 4 * int(data["hidden_size"]), **data}
     try:
         config = BertConfig.from_dict(data)
     except TypeError as exc:

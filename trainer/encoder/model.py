@@ -24,8 +24,8 @@ from trainer.encoder.checkpoint import BertConfig, expected_shapes
 PAD_VALUE = -1  # densified padding; real ids are >= 0
 
 # The layers' `call`s have no tensor-dependent Python control flow, so AutoGraph has nothing to
-# rewrite; left on, it transpiles the whole tf_keras call tree under them (tf_keras is not on its
-# skip list): 25-35 s per trace on a 2-core machine, paid when the model is built, trained and exported.
+# rewrite in them; converting them anyway costs seconds per trace on a 2-core machine, paid when the
+# model is built, trained and exported (Keras's own code is skipped process-wide: trainer/model.py).
 _plain_graph = tf.autograph.experimental.do_not_convert
 
 

@@ -22,7 +22,7 @@ from tfx import v1 as tfx
 from tfx_bsl.public import tfxio
 
 from trainer import features as F
-from trainer.calibration import Calibration, calibrate, calibrated
+from trainer.calibration import Calibration, calibrated, fit_and_record
 from trainer.encoder.checkpoint import inspect_checkpoint, read_weights
 from trainer.encoder.model import PAD_VALUE, build_classifier, load_encoder_weights
 from trainer.encoder.params import EncoderParams, from_custom_config
@@ -126,12 +126,8 @@ def compile_for_fine_tuning(model: tf.keras.Model, params: EncoderParams, train_
         loss=tf.keras.losses.SparseCategoricalCrossentropy(),
         weighted_metrics=[tf.keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
     )
-    # Keras traces these steps inside tf.functions with AutoGraph on; tf_keras is not on AutoGraph's
-    # skip list (the old `keras` package was), so it would transpile all of Keras and the optimizer
-    # under them: ~50 s of a 2-core machine per run for the same graph (their code branches on
-    # Python values only, as it did when Keras 2 ran unconverted).
-    for step in ("train_step", "test_step", "predict_step"):
-        setattr(model, step, tf.autograph.experimental.do_not_convert(getattr(model, step)))
+    # Keras's own train/test steps are left unconverted by AutoGraph: trainer.model (imported above)
+    # puts tf_keras on its skip list for the whole process (leave_keras_unconverted).
 
 
 def run_encoder_fn(fn_args: tfx.components.FnArgs) -> None:
@@ -185,8 +181,7 @@ def run_encoder_fn(fn_args: tfx.components.FnArgs) -> None:
     )
     # Calibrated probabilities, as the TF-IDF models serve (trainer/calibration.py): one pass of the eval split.
     one_pass = bucketed_dataset(_examples(fn_args, fn_args.eval_files, tf_transform_output, params, 1), params, None)
-    calibration = calibrate(model, one_pass)
-    absl.logging.info("calibration: %s", calibration.describe())
+    calibration = fit_and_record(model, one_pass, fn_args.model_run_dir)
     export_serving_model(model, tf_transform_output, fn_args.serving_model_dir, calibration)
 
 

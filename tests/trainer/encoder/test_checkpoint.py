@@ -53,6 +53,10 @@ def _break(path: Path, how: str) -> None:
         (path / "config.json").write_text(json.dumps({**config, "intermediate_size": 48}))
     elif how == "not safetensors":
         (path / "model.safetensors").write_bytes(b"\x00" * 64)
+    elif how.startswith("config "):  # "config <field>=<JSON value>"
+        field, _, value = how.removeprefix("config ").partition("=")
+        config = json.loads((path / "config.json").read_text())
+        (path / "config.json").write_text(json.dumps({**config, field: json.loads(value)}))
 
 
 @pytest.mark.parametrize(
@@ -67,6 +71,14 @@ def _break(path: Path, how: str) -> None:
             r"encoder.layer.0.intermediate.dense.weight has shape \[64, 32\], config.json implies \[48, 32\]",
         ),
         ("not safetensors", "not a readable safetensors file"),
+        # Hand-edited configs: a clear message, never a ZeroDivisionError/TypeError traceback.
+        ("config num_attention_heads=0", "num_attention_heads must be a positive integer, got 0"),
+        ('config hidden_size="32"', "hidden_size must be a positive integer, got '32'"),
+        ("config hidden_size=null", "hidden_size must be a positive integer, got None"),
+        ("config num_hidden_layers=2.5", "num_hidden_layers must be a positive integer, got 2.5"),
+        ("config max_position_embeddings=true", "max_position_embeddings must be a positive integer, got True"),
+        ('config layer_norm_eps="x"', "layer_norm_eps must be a non-negative number, got 'x'"),
+        ("config hidden_act=7", "hidden_act must be a string, got 7"),
     ],
 )
 def test_a_broken_checkpoint_is_named_with_the_reason(tmp_path, how, message):
