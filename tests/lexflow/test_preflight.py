@@ -120,8 +120,9 @@ def test_a_metadata_path_that_is_a_folder_or_not_sqlite_is_named(tmp_path):
     check_metadata_store(tmp_path / "new.sqlite")  # not there yet: the run creates it
 
 
-def test_search_options_reach_the_config(monkeypatch, tmp_path):
-    """`--no-search` and `--search-budget` set the `tuning` section the pipeline is built from."""
+@pytest.fixture
+def run_cli(monkeypatch, tmp_path):
+    """`lexflow run` in-process, stopped where the pipeline would start: (invoke(args), configs seen)."""
     import typer
     from typer.testing import CliRunner
 
@@ -138,49 +139,41 @@ def test_search_options_reach_the_config(monkeypatch, tmp_path):
     app = typer.Typer()
     app.command()(run)
     base = ["--pipeline-root", str(tmp_path / "p"), "--metadata-path", str(tmp_path / "m.sqlite")]
+    return (lambda args: CliRunner().invoke(app, base + list(args))), seen
+
+
+def test_search_options_reach_the_config(run_cli):
+    """`--no-search` and `--search-budget` set the `tuning` section the pipeline is built from."""
+    invoke, seen = run_cli
     for args, enabled, budget in (
         ([], True, 300.0),
         (["--no-search"], False, 300.0),
         (["--search-budget", "45"], True, 45.0),
     ):
-        result = CliRunner().invoke(app, base + args)
+        result = invoke(args)
         assert result.exit_code == 2, result.output
         assert (seen[-1].tuning.enabled, seen[-1].tuning.time_budget_seconds) == (enabled, budget)
-    result = CliRunner().invoke(app, [*base, "--search-budget", "0"])
+    result = invoke(["--search-budget", "0"])
     assert result.exit_code == 2 and "tuning.time_budget_seconds" in result.output
     # The search sizes its own steps: --train-steps alone would be ignored, so it is refused.
     calls = len(seen)
-    result = CliRunner().invoke(app, [*base, "--train-steps", "12"])
+    result = invoke(["--train-steps", "12"])
     assert result.exit_code == 2 and "--train-steps 12: the model search sizes its own steps" in result.output
     assert len(seen) == calls
-    result = CliRunner().invoke(app, [*base, "--no-search", "--train-steps", "12"])
+    result = invoke(["--no-search", "--train-steps", "12"])
     assert result.exit_code == 2 and "stop here" in result.output and seen[-1].train.train_steps == 12
 
 
-def test_an_encoder_run_has_no_model_search(monkeypatch, tmp_path):
+def test_an_encoder_run_has_no_model_search(run_cli, tmp_path):
     """With --encoder the encoder is the model: the pipeline has no search, and asking for one is an error."""
-    import typer
-    from typer.testing import CliRunner
-
-    import lexflow.runs.local_run as local_run
-    from lexflow.cli.run import run
     from tests.trainer.encoder.tiny_bert import write_tiny_bert
 
-    seen = []
-
-    def fake_run_local(config, on_status=None):
-        seen.append(config)
-        raise UserError("stop here")
-
-    monkeypatch.setattr(local_run, "run_local", fake_run_local)
-    app = typer.Typer()
-    app.command()(run)
-    base = ["--pipeline-root", str(tmp_path / "p"), "--metadata-path", str(tmp_path / "m.sqlite")]
-    base += ["--encoder", str(write_tiny_bert(tmp_path / "bert"))]
-    result = CliRunner().invoke(app, [*base, "--train-steps", "12"])
+    invoke, seen = run_cli
+    encoder = ["--encoder", str(write_tiny_bert(tmp_path / "bert"))]
+    result = invoke([*encoder, "--train-steps", "12"])
     assert result.exit_code == 2 and "stop here" in result.output
     assert not seen[-1].runs_model_search() and seen[-1].train_and_eval_steps()[0] == 12
     for extra in (["--search"], ["--search-budget", "60"]):
-        result = CliRunner().invoke(app, base + extra)
+        result = invoke(encoder + extra)
         assert result.exit_code == 2 and "no model search runs with an encoder" in result.output, result.output
     assert len(seen) == 1  # neither reached the pipeline
