@@ -18,8 +18,9 @@ each table row a line of tab-separated cells. Word's automatic list numbering is
 split as headings/paragraphs.
 `.pdf`: pypdf's text of each page; a PDF without any text (a scan) is `NoTextLayer`, one with a
 password is `CorruptDocument`. Its pages are counted (`max_pages`) and each page's content stream is
-decompressed (bounded by pypdf's own limits, set to ours) and counted against `max_unpacked_bytes`
-before pypdf parses it: pages may share one small stream that costs seconds of CPU each.
+decompressed (bounded by pypdf's own limits, set to ours) and counted against
+`max_pdf_content_bytes` before pypdf parses any: pages may share one small stream that costs
+seconds of CPU each. The text is counted page by page (`max_text_chars`).
 
 Limits (`documents/limits.py`) are checked before the work they bound; `checkpoint()` runs between
 pages and blocks, so a caller can stop a long read (`Interrupted`).
@@ -82,7 +83,18 @@ def read_document(
     text = _normalize(reader(name, data, limits, checkpoint))
     if not text.strip():
         raise EmptyDocument(f"{name}: the document contains no text")
+    _check_text_size(name, [text], limits)
     return text
+
+
+def _check_text_size(name: str, texts: list[str], limits: DocumentLimits, where: str = "") -> None:
+    if limits.max_text_chars is None:
+        return
+    chars = sum(len("".join(text.split())) for text in texts)
+    if chars > limits.max_text_chars:
+        raise DocumentTooLarge(
+            f"{name}: {chars} characters of text{where}, more than the limit of {limits.max_text_chars}"
+        )
 
 
 def supported_extensions() -> tuple[str, ...]:
@@ -174,7 +186,7 @@ def _read_pdf(name: str, data: bytes, limits: DocumentLimits, checkpoint: Checkp
     from pypdf.errors import LimitReachedError
 
     # pypdf's own bounds, tightened to ours: no single stream decodes to more than the whole budget.
-    bound = limits.max_unpacked_bytes
+    bound = limits.max_pdf_content_bytes
     try:
         with pypdf.apply_configuration(
             zlib_maximum_output_length=bound,
@@ -193,8 +205,11 @@ def _read_pdf(name: str, data: bytes, limits: DocumentLimits, checkpoint: Checkp
             pages = _pdf_pages(name, reader, limits, checkpoint)
     except (DocumentError, Interrupted):
         raise
-    except LimitReachedError as exc:
-        raise DocumentTooLarge(f"{name}: the PDF exceeds a parsing limit ({exc})") from exc
+    except LimitReachedError as exc:  # one stream alone decompresses (or parses) beyond the bounds
+        raise DocumentTooLarge(
+            f"{name}: the PDF exceeds a limit ({exc}; at most {bound} bytes of contents, "
+            f"{PDF_MAX_STREAM_TOKENS} tokens per stream)"
+        ) from exc
     except Exception as exc:  # pypdf raises PdfReadError, but also ValueError/KeyError on damaged objects
         raise CorruptDocument(f"{name}: not a readable PDF file ({type(exc).__name__}: {exc})") from exc
     if not pages:
@@ -216,15 +231,16 @@ def _pdf_pages(name: str, reader: object, limits: DocumentLimits, checkpoint: Ch
     for number, page in enumerate(pages, start=1):
         contents = page.get_contents()  # decompressed once per stream (pypdf keeps it), parsed later
         unpacked += len(contents.get_data()) if contents is not None else 0
-        if unpacked > limits.max_unpacked_bytes:
+        if unpacked > limits.max_pdf_content_bytes:
             raise DocumentTooLarge(
                 f"{name}: the contents of pages 1-{number} decompress to {unpacked} bytes, more than the limit "
-                f"of {limits.max_unpacked_bytes}"
+                f"of {limits.max_pdf_content_bytes}"
             )
-    texts = []
-    for page in pages:
+    texts: list[str] = []
+    for number, page in enumerate(pages, start=1):
         checkpoint()
         texts.append(page.extract_text() or "")
+        _check_text_size(name, texts, limits, f" in pages 1-{number}")
     return texts
 
 

@@ -66,17 +66,28 @@ class ServingSettings(BaseSettings):
         10 * 1024 * 1024, ge=1024, description="Console uploads: the file's size (also bounded by max_body_bytes)."
     )
     max_document_unpacked_bytes: int = Field(
-        32 * 1024 * 1024,
+        16 * 1024 * 1024,
         ge=1024 * 1024,
-        description="Console uploads: what a .docx unzips to (all parts) or a PDF's page contents decompress to, "
-        "checked before the parser reads it (413).",
+        description="Console uploads: what a .docx's XML unzips to, checked before python-docx reads it (413).",
     )
     max_document_compression_ratio: int = Field(
         100, ge=10, description="Console uploads: a .docx part that expands more than this (a zip bomb) is refused."
     )
+    max_document_pdf_content_bytes: int = Field(
+        8 * 1024 * 1024,
+        ge=1024 * 1024,
+        description="Console uploads: what a PDF's page contents decompress to, all pages together, checked "
+        "before pypdf parses any (413).",
+    )
     max_document_pages: int = Field(500, ge=1, description="Console uploads: pages per PDF (413 beyond).")
     max_document_provisions: int = Field(
-        1000, ge=1, description="Console uploads: provisions per document, each one a stored prediction (413 beyond)."
+        1000,
+        ge=1,
+        description="Console uploads: provisions per document, each one a stored prediction (413 beyond; the text "
+        "is refused as soon as it is longer than this many provisions can hold).",
+    )
+    max_concurrent_documents: int = Field(
+        2, ge=1, description="Console uploads read and split at once per replica (the others wait their turn)."
     )
     canary_share: float = Field(
         0.0,

@@ -21,7 +21,7 @@ from serving.deps import ApiKey, AuthenticatedDep, MetricsDep, ServiceDep, Store
 from serving.errors import ApiError, json_response
 from serving.service import ClassificationService, Classified
 from serving.ui.guard import UPLOAD_TYPES, console_write
-from serving.ui.intake import client_gone, disconnect_checkpoint, intake
+from serving.ui.intake import client_gone, readers
 from serving.ui.templating import render
 
 router = APIRouter(tags=["console"])
@@ -85,7 +85,7 @@ async def classify_document(
         raise ApiError(400, "name: a file name (no slashes or control characters), at most 200 characters")
     data = await request.body()
     try:
-        provisions = await run_in_threadpool(intake, name, data, service, disconnect_checkpoint(request))
+        provisions = await readers(request).intake(name, data, service, request)
     except Interrupted:
         raise client_gone() from None
     rows: list[dict[str, Any]] = []

@@ -8,10 +8,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import anyio
 import anyio.from_thread
+import anyio.to_thread
 from fastapi import Request
 
 from documents import (
+    DEFAULT_MAX_CHARS,
     Checkpoint,
     DocumentError,
     DocumentLimits,
@@ -24,7 +27,7 @@ from serving.errors import ApiError
 from serving.service import ClassificationService
 from serving.settings import ServingSettings
 
-__all__ = ["Provisions", "client_gone", "disconnect_checkpoint", "intake", "limits", "supported_extensions"]
+__all__ = ["Provisions", "Readers", "client_gone", "intake", "limits", "readers", "supported_extensions"]
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,10 @@ def limits(settings: ServingSettings) -> DocumentLimits:
         max_bytes=min(settings.max_document_bytes, settings.max_body_bytes),
         max_unpacked_bytes=settings.max_document_unpacked_bytes,
         max_compression_ratio=settings.max_document_compression_ratio,
+        max_pdf_content_bytes=settings.max_document_pdf_content_bytes,
         max_pages=settings.max_document_pages,
+        # No provision is longer than the splitter's max_chars: more text cannot fit the provisions allowed.
+        max_text_chars=settings.max_document_provisions * DEFAULT_MAX_CHARS,
     )
 
 
@@ -56,6 +62,27 @@ def disconnect_checkpoint(request: Request) -> Checkpoint:
 def client_gone() -> ApiError:
     # 499 (nginx's "client closed request"): nobody reads it, but the request metrics count it.
     return ApiError(499, "the client disconnected; nothing was stored")
+
+
+class Readers:
+    """How many documents this replica reads at once: a document at the limits holds ~200 MB while
+    python-docx reads it (benchmarks/results/upload_memory.json), so the others wait their turn."""
+
+    def __init__(self, settings: ServingSettings):
+        self.limiter = anyio.CapacityLimiter(settings.max_concurrent_documents)
+
+    async def intake(self, name: str, data: bytes, service: ClassificationService, request: Request) -> Provisions:
+        checkpoint = disconnect_checkpoint(request)
+        return await anyio.to_thread.run_sync(intake, name, data, service, checkpoint, limiter=self.limiter)
+
+
+def readers(request: Request) -> Readers:
+    """The app's Readers, made on first use (the limiter belongs to the event loop that serves)."""
+    state = request.app.state
+    if getattr(state, "document_readers", None) is None:
+        state.document_readers = Readers(state.settings)
+    found: Readers = state.document_readers
+    return found
 
 
 def intake(
