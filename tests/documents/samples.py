@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import zipfile
 
 CONTRACT = """\
 MASTER SERVICES AGREEMENT
@@ -94,61 +93,3 @@ def pdf_bytes(pages: list[list[str]]) -> bytes:
         out.write(b"%010d 00000 n \n" % offset)
     out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
     return out.getvalue()
-
-
-def docx_bomb(expanded_bytes: int, *, declared_bytes: int | None = None) -> bytes:
-    """A .docx whose word/document.xml inflates to `expanded_bytes` of XML (~1000:1 compressed).
-
-    With `declared_bytes`, the zip's directory claims the part is that small (its CRC made to match
-    that prefix), as a bomb that lies about its size would."""
-    import struct
-    import zlib
-
-    package = docx_bytes(["Governed by the laws of New York."])
-    source = zipfile.ZipFile(io.BytesIO(package))
-    body = b"<w:p><w:r><w:t>x</w:t></w:r></w:p>"
-    head = b'<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
-    tail = b"</w:body></w:document>"
-    chunk = body * (1024 * 1024 // len(body))
-    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
-    compressed, crc, written = [deflate.compress(head)], zlib.crc32(head), len(head)
-    while written + len(chunk) + len(tail) <= expanded_bytes:
-        compressed.append(deflate.compress(chunk))
-        crc, written = zlib.crc32(chunk, crc), written + len(chunk)
-    compressed += [deflate.compress(tail), deflate.flush()]
-    crc, written = zlib.crc32(tail, crc), written + len(tail)
-    data = b"".join(compressed)
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            if info.filename != "word/document.xml":
-                target.writestr(info, source.read(info.filename))
-        placeholder = zipfile.ZipInfo("word/document.xml")
-        placeholder.compress_type = zipfile.ZIP_DEFLATED
-        target.writestr(placeholder, b"")
-    raw = bytearray(out.getvalue())
-    # Put the hand-made deflate stream in place of the empty placeholder: rewrite its local header,
-    # data and central-directory record.
-    name = b"word/document.xml"
-    local = bytes(raw).rfind(b"PK\x03\x04", 0, bytes(raw).find(b"PK\x01\x02"))
-    assert raw[local + 30 : local + 30 + len(name)] == name
-    size = declared_bytes if declared_bytes is not None else written
-    claimed_crc = crc if declared_bytes is None else zlib.crc32(_expanded_prefix(head, chunk, declared_bytes))
-    header = bytes(raw[local : local + 30 + len(name)])
-    header = header[:14] + struct.pack("<III", claimed_crc, len(data), size) + header[26:]
-    central_start = bytes(raw).find(b"PK\x01\x02")
-    central = bytes(raw[central_start:])
-    entry = central.rfind(b"PK\x01\x02", 0, central.find(b"PK\x05\x06"))
-    central = central[: entry + 16] + struct.pack("<III", claimed_crc, len(data), size) + central[entry + 28 :]
-    front = bytes(raw[:local]) + header + data
-    # The central directory's entries hold local-header offsets; only the last entry moved, and it did not.
-    end = central.find(b"PK\x05\x06")
-    central = central[:end] + central[end : end + 16] + struct.pack("<I", len(front)) + central[end + 20 :]
-    return front + central
-
-
-def _expanded_prefix(head: bytes, chunk: bytes, size: int) -> bytes:
-    prefix = head
-    while len(prefix) < size:
-        prefix += chunk
-    return prefix[:size]

@@ -147,7 +147,7 @@ def test_a_document_and_its_predictions_are_stored_together_or_not_at_all(store_
     store = FeedbackStore(store_url)
     ids, rows = prediction_rows("lexflow", 1, "production", ["One.", "Two."], ["a", "a"], [{"a": 1.0}] * 2)
     rows[1]["id"] = ids[0]  # the second insert fails (duplicate key) after the first went in
-    with pytest.raises(Exception, match="(?i)unique|duplicate"):
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
         review.save_document(store, "broken.txt", ["", ""], rows)
     with store.session() as session:
         assert session.query(PredictionRow).count() == 0 and session.query(ReviewDocumentRow).count() == 0
