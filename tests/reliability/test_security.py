@@ -260,14 +260,7 @@ def test_no_secrets_in_the_served_process_output(base_dir, tmp_path, postgres_ur
     }
     port = free_port()
     log = tmp_path / "serve.log"
-    with log.open("wb") as handle:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "lexflow.cli", "serve", "--port", str(port)],
-            cwd=REPO,
-            env=env,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-        )
+    server = _serve(port, env, log)
     try:
         wait_ready(f"http://127.0.0.1:{port}", server)
         base = f"http://127.0.0.1:{port}"
@@ -291,6 +284,18 @@ def test_no_secrets_in_the_served_process_output(base_dir, tmp_path, postgres_ur
     )
     assert failed.returncode != 0 and re.search(r"connect|refused", failed.stdout + failed.stderr, re.I)
     _secret_free(served + failed.stdout + failed.stderr, KEY, password)
+
+
+def _serve(port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
+    """`lexflow serve` in its own process, its output to `log`."""
+    with log.open("wb") as handle:
+        return subprocess.Popen(
+            [sys.executable, "-m", "lexflow.cli", "serve", "--port", str(port)],
+            cwd=REPO,
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def _final_stage(dockerfile: Path) -> list[tuple[str, str]]:
@@ -618,14 +623,7 @@ def test_a_spoofed_forwarded_for_gets_no_new_quota_against_lexflow_serve(tmp_pat
         "LEXFLOW_QUOTA_REQUESTS_PER_MINUTE": "3",
     }
     env.pop("LEXFLOW_API_KEY", None)
-    with log.open("wb") as handle:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "lexflow.cli", "serve", "--port", str(port)],
-            cwd=REPO,
-            env=env,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-        )
+    server = _serve(port, env, log)
     try:
         while True:  # no model: live (/healthz), never ready
             assert server.poll() is None, log.read_text()
