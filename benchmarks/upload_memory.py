@@ -8,6 +8,7 @@ classified, so an accepted one ends in a 503 "no version" here) and posts, throu
 - a .docx whose 1.2 MB hold `--expand-mb` of XML (issue 21: 408 KB for 400 MB took the gateway
   from 0.8 to 1.48 GB), with honest sizes, and again with a zip directory that claims the part is
   100 KB (its CRC made to match), which zipfile alone would inflate whole;
+- a .docx of 60,000 empty parts (5 MB), which zipfile would turn into ~35 MB of objects;
 - a PDF whose 40 pages share one 8 KB stream of text operators (issue 21: ~70 s of CPU);
 - the largest .docx the default limits accept (1,000 provisions in ~14.6 MB of Word XML), and a
   PDF at the content limit (400 pages of dense kerned text, ~8 MB), for what the limits allow.
@@ -137,6 +138,15 @@ def dense_pdf(pages: int, page_bytes: int) -> bytes:
     return _pdf([ops] * pages)
 
 
+def many_parts_docx(parts: int) -> bytes:
+    """A zip of `parts` empty entries (10 MB hold ~110,000): zipfile makes an object of each."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
+        for i in range(parts):
+            archive.writestr(zipfile.ZipInfo(str(i)), b"")
+    return out.getvalue()
+
+
 def shared_stream_pdf(pages: int, operations: int) -> bytes:
     """A PDF whose `pages` pages all draw one FlateDecode content stream of `operations` text
     operators: a few KB on disk, seconds of pypdf's CPU per page that draws it."""
@@ -213,7 +223,7 @@ def _post(url: str, pid: int, name: str, data: bytes) -> dict:
         "server_cpu_s": round(_cpu_seconds(pid) - before_cpu, 2),
         "server_peak_mb_before": round(before_peak / 1024, 1),
         "server_peak_mb_after": round(_status_kib(pid, "VmHWM") / 1024, 1),
-        "server_peak_growth_mb": round((_status_kib(pid, "VmHWM") - before_peak) / 1024, 1),
+        "server_peak_growth_mb": round(max(0, _status_kib(pid, "VmHWM") - before_peak) / 1024, 1),
         "server_rss_mb_after": round(_status_kib(pid, "VmRSS") / 1024, 1),
     }
 
@@ -226,6 +236,7 @@ def main(
     documents = [
         (f"bomb-{expand_mb}mb.docx", docx_bomb(expand_mb * 2**20)),
         (f"bomb-{expand_mb}mb-declared-100kb.docx", docx_bomb(expand_mb * 2**20, declared_bytes=100_000)),
+        ("60000-empty-parts.docx", many_parts_docx(60_000)),  # more would need ZIP64: refused as such
         ("shared-stream-40-pages.pdf", shared_stream_pdf(40, 95_000)),
         # At the default limits: 1,000 provisions (paragraphs of 110 words, ~14.6 MB of Word XML),
         # and 400 pages of dense kerned text just under the 8 MiB of contents (more text than 1,000

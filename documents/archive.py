@@ -4,8 +4,9 @@ python-docx reads every part of the package into memory, and `zipfile` inflates 
 call, up to the end of its compressed data whatever size the part declares: a 400 KB file holding
 400 MB of XML would cost 400 MB (and seconds of CPU) before any limit applies. So:
 
-1. The central directory, which costs nothing to read, is checked first: the number of parts, the
-   sum of their declared sizes, and each large part's compression ratio.
+1. The end record's part count and directory size are read first (zipfile would make an object
+   of every entry: 10 MB of empty entries are ~100,000 of them), then the central directory: the
+   sum of the parts' declared sizes and each large part's compression ratio.
 2. Each part is inflated in 1 MiB steps, which zipfile stops at the part's declared size (and
    checks against its CRC), and copied uncompressed into a new in-memory package. python-docx
    reads that copy: compressed data beyond a part's declared size is never inflated.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import struct
 import zipfile
 
 from documents.errors import CorruptDocument, DocumentTooLarge
@@ -26,12 +28,16 @@ from documents.limits import Checkpoint, DocumentLimits
 
 RATIO_FLOOR = 1024 * 1024  # smaller parts may compress as well as they like: they are cheap anyway
 STEP = 1024 * 1024
+END_RECORD_SIZE = 22
+END_RECORD_SEARCH = END_RECORD_SIZE + 65535  # the record, after a comment of at most 64 KiB
+DIRECTORY_BYTES_PER_PART = 512  # 46 bytes of record, the part's name and its extra fields
 TEXT_PARTS = (".xml", ".rels", ".vml")  # what python-docx parses; the rest is media it only carries
 _UNREADABLE = (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, ValueError, OSError)
 
 
 def bounded_package(name: str, data: bytes, limits: DocumentLimits, checkpoint: Checkpoint) -> bytes:
     """The package re-packed within `limits`; DocumentTooLarge (413) or CorruptDocument (422) otherwise."""
+    _check_end_record(name, data, limits)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except _UNREADABLE as exc:
@@ -48,6 +54,21 @@ def bounded_package(name: str, data: bytes, limits: DocumentLimits, checkpoint: 
                 else:
                     out.writestr(zipfile.ZipInfo(part.filename), b"")
     return copy.getvalue()
+
+
+def _check_end_record(name: str, data: bytes, limits: DocumentLimits) -> None:
+    """The part count and the directory's size, from the end record, before zipfile reads the directory."""
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - END_RECORD_SEARCH))
+    if end < 0 or len(data) - end < END_RECORD_SIZE:
+        raise CorruptDocument(f"{name}: not a readable .docx file (not a zip archive)")
+    entries, directory_bytes = struct.unpack("<HI", data[end + 10 : end + 16])
+    if entries == 0xFFFF or directory_bytes == 0xFFFFFFFF:
+        raise CorruptDocument(f"{name}: a ZIP64 archive; a .docx of this size never needs one")
+    if entries > limits.max_archive_entries or directory_bytes > limits.max_archive_entries * DIRECTORY_BYTES_PER_PART:
+        raise DocumentTooLarge(
+            f"{name}: {entries} parts ({directory_bytes} bytes of zip directory) exceeds the limit of "
+            f"{limits.max_archive_entries} parts"
+        )
 
 
 def _check_directory(name: str, parts: list[zipfile.ZipInfo], limits: DocumentLimits) -> None:

@@ -20,7 +20,7 @@ import yaml
 from fastapi.testclient import TestClient
 from markupsafe import escape
 
-from benchmarks.upload_memory import docx_bomb, shared_stream_pdf
+from benchmarks.upload_memory import docx_bomb, many_parts_docx, shared_stream_pdf
 from core.reports import write_lineage
 from feedback.tables import PredictionRow, ReviewDocumentRow
 from serving.app import create_app
@@ -465,6 +465,7 @@ def test_a_docx_bomb_is_refused_before_python_docx_reads_it(tmp_path, monkeypatc
         raise AssertionError("python-docx was asked to read a zip bomb")
 
     bomb, dense_bomb = docx_bomb(40 * 2**20), docx_bomb(3 * 2**20)  # the second: under the total, over the ratio
+    crowded = many_parts_docx(20_000)
     assert len(bomb) < 200_000
     monkeypatch.setattr(docx, "Document", never)
     with _console(tmp_path) as client:
@@ -472,6 +473,8 @@ def test_a_docx_bomb_is_refused_before_python_docx_reads_it(tmp_path, monkeypatc
         assert answer.status_code == 413 and "unpacks to more than" in answer.json()["error"], answer.text
         dense = _upload(client, dense_bomb, name="dense.docx")
         assert dense.status_code == 413 and "zip bomb" in dense.json()["error"], dense.text
+        parts = _upload(client, crowded, name="crowded.docx")  # refused from the end record, before the directory
+        assert parts.status_code == 413 and "20000 parts" in parts.json()["error"], parts.text
         _nothing_stored(client)
 
 
