@@ -14,7 +14,6 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from serving.errors import ApiError
 
 HERE = Path(__file__).parent
-TEMPLATE_SUFFIX = ".html.j2"
 # The console's one Jinja environment. Starlette's own would escape only .html/.htm/.xml names:
 # every template here ends in .html.j2, and anything else is escaped too (default=True), so no
 # stored text (a provision, a document's name, a label) reaches a page as markup.
