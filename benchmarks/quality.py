@@ -52,8 +52,10 @@ from typing import Any, Optional
 
 import typer
 
+from benchmarks import suite_datasets
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATASETS_DIR = REPO_ROOT.parent / "shared" / "datasets"
+DEFAULT_DATASETS_DIR = suite_datasets.SHARED_DATASETS_DIR
 DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results"
 RESULTS_JSON = "quality.json"
 RESULTS_MD = "quality.md"
@@ -65,7 +67,15 @@ FREQUENT_MIN_TRAIN_ROWS = 50
 
 # The "nothing to flag" class of a dataset, left out of the extra macro-F1 (PROVENANCE.md of
 # unfair_tos_en: "use macro-F1 over the 9 non-`none` classes").
-NEGATIVE_LABEL = {"unfair_tos_en": "none"}
+NEGATIVE_LABEL = {name: d.negative_label for name, d in suite_datasets.SUITE.items() if d.negative_label}
+
+# How the run gets the dataset's test rows (see `prepare_data_root`):
+# - "folders": span-0/train/train.csv + span-0/eval/test.csv: the pipeline trains on ALL train rows
+#   (its own validation split is carved from them) and its Evaluator judges the test rows;
+# - "hash": span-0/train.csv only: the pipeline holds out `eval_fraction` of the train rows by hash
+#   (today's pipeline); the baseline is then also fitted on exactly the pipeline's training rows.
+# - "auto": "folders" when the pipeline reads a span's train/ and eval/ folders, else "hash".
+EVAL_LAYOUTS = ("auto", "folders", "hash")
 
 # Hand-tuned per-dataset settings (PipelineConfig JSON, search off), applied only with
 # --dataset-configs: examples of explicit overrides, not what the results use by default.
@@ -84,13 +94,27 @@ app = typer.Typer(
 
 
 def read_split(path: Path) -> tuple[list[str], list[str]]:
-    """A `text,label` CSV -> (texts, labels)."""
-    texts, labels = [], []
-    with Path(path).open(newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            texts.append(row["text"])
-            labels.append(row["label"])
-    return texts, labels
+    """A `text,label[,document]` CSV (plain or .gz) -> (texts, labels)."""
+    rows = suite_datasets.read_rows(Path(path))
+    return [r["text"] for r in rows], [r["label"] for r in rows]
+
+
+def pipeline_reads_user_eval() -> bool:
+    """Whether the pipeline takes a span's `train/` and `eval/` folders (issue 22.2).
+
+    Feature test, not a version check: SpanExampleGen's window module names the user-split folders
+    (`USER_SPLIT_FOLDERS`) once it reads them. Until then the benchmark uses the hash layout."""
+    from components.span_example_gen import window
+
+    return bool(getattr(window, "USER_SPLIT_FOLDERS", None))
+
+
+def resolve_layout(layout: str) -> str:
+    if layout not in EVAL_LAYOUTS:
+        raise ValueError(f"eval layout must be one of {', '.join(EVAL_LAYOUTS)}, got {layout!r}")
+    if layout == "auto":
+        return "folders" if pipeline_reads_user_eval() else "hash"
+    return layout
 
 
 def classification_metrics(
@@ -224,15 +248,30 @@ def build_config(dataset: str, work_dir: Path, data_root: Path, overrides: dict[
     return PipelineConfig.model_validate(deep_merge(overrides, forced))
 
 
-def prepare_data_root(work_dir: Path, dataset: str, dataset_dir: Path) -> Path:
-    """`<work>/data/<dataset>/span-0/train.csv` -> symlink to the dataset's train split."""
+def prepare_data_root(work_dir: Path, dataset: str, dataset_dir: Path, layout: str = "hash") -> Path:
+    """The run's data root `<work>/data/<dataset>/`, in the given eval layout (EVAL_LAYOUTS).
+
+    hash: `span-0/train.csv`; folders: `span-0/train/train.csv` and `span-0/eval/test.csv`. A plain
+    CSV is a symlink to the dataset's file (the shared datasets are never copied); a gzipped one is
+    decompressed into the work dir. In the hash layout the `document` column is left out (today's
+    pipeline would take it for a feature); in the folders layout it travels with the rows."""
     root = work_dir / "data" / dataset
     span = root / "span-0"
-    span.mkdir(parents=True, exist_ok=True)
-    link = span / "train.csv"
-    if link.is_symlink() or link.exists():
-        link.unlink()
-    link.symlink_to((dataset_dir / "train.csv").resolve())
+    targets = {"train": span / "train.csv"}
+    if layout == "folders":
+        targets = {"train": span / "train" / "train.csv", "test": span / "eval" / "test.csv"}
+    for split, target in targets.items():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_symlink() or target.exists():
+            target.unlink()
+        source = suite_datasets.split_path(dataset_dir, split)
+        keep_document = layout == "folders"
+        if source.suffix != ".gz" and (keep_document or "document" not in _header(source)):
+            target.symlink_to(source.resolve())
+            continue
+        rows = suite_datasets.read_rows(source)
+        columns = ["text", "label"] + (["document"] if keep_document and any(r.get("document") for r in rows) else [])
+        suite_datasets.write_rows(target, rows, columns)
     return root
 
 
@@ -290,6 +329,11 @@ def _config_record(config) -> dict[str, Any]:
     return {key: data[key] for key in keys + (("encoder",) if data.get("encoder") else ())}
 
 
+def _header(path: Path) -> list[str]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return next(csv.reader(handle), [])
+
+
 def run_dataset(
     dataset: str,
     datasets_dir: Path,
@@ -297,14 +341,12 @@ def run_dataset(
     overrides: dict[str, Any],
     skip_pipeline: bool = False,
     echo=print,
+    layout: str = "hash",
 ) -> dict[str, Any]:
-    """Pipeline + baseline on one dataset; the result record of quality.json."""
+    """Pipeline + baseline on one dataset (`<datasets_dir>/<dataset>/`); the result record of quality.json."""
     dataset_dir = datasets_dir / dataset
-    for name in ("train.csv", "test.csv"):
-        if not (dataset_dir / name).is_file():
-            raise FileNotFoundError(f"{dataset_dir / name} does not exist (see --datasets-dir)")
-    train_texts, train_labels = read_split(dataset_dir / "train.csv")
-    test_texts, test_labels = read_split(dataset_dir / "test.csv")
+    train_texts, train_labels = read_split(suite_datasets.split_path(dataset_dir, "train"))
+    test_texts, test_labels = read_split(suite_datasets.split_path(dataset_dir, "test"))
     train_counts = dict(Counter(train_labels))
     negative = NEGATIVE_LABEL.get(dataset)
 
@@ -321,6 +363,7 @@ def run_dataset(
         "classes": len(set(train_labels)),
         "train_counts": dict(Counter(train_labels).most_common()),
         "overrides": overrides,
+        "eval_layout": layout,
     }
 
     echo(f"[{dataset}] baseline: TF-IDF 1-2 grams + LinearSVC on {len(train_texts)} train rows")
@@ -336,7 +379,7 @@ def run_dataset(
         return record
 
     work_dir = Path(tempfile.mkdtemp(prefix=f"{dataset}-", dir=work_root))
-    data_root = prepare_data_root(work_dir, dataset, dataset_dir)
+    data_root = prepare_data_root(work_dir, dataset, dataset_dir, layout)
     config = build_config(dataset, work_dir, data_root, overrides)
     record["config"] = _config_record(config)
     record["work_dir"] = str(work_dir)
@@ -386,14 +429,16 @@ def run_dataset(
     if splits is not None:
         pipeline["train_split_rows"] = len(splits["train"][0])
         pipeline["eval_split_rows"] = len(splits["eval"][0])
-        # Like for like: the baseline fitted on exactly the rows the pipeline's model saw.
-        predictions, seconds = run_baseline(*splits["train"], test_texts)
-        record["baseline_pipeline_split"] = {
-            "name": "tfidf_1_2gram_linearsvc",
-            "train_rows": len(splits["train"][0]),
-            "seconds": seconds,
-            "metrics": score(predictions),
-        }
+        if layout == "hash":
+            # Like for like: the baseline fitted on exactly the rows the pipeline's model saw. (In the
+            # folders layout both train on all of train.csv: the reference baseline is that.)
+            predictions, seconds = run_baseline(*splits["train"], test_texts)
+            record["baseline_pipeline_split"] = {
+                "name": "tfidf_1_2gram_linearsvc",
+                "train_rows": len(splits["train"][0]),
+                "seconds": seconds,
+                "metrics": score(predictions),
+            }
     model_path, pushed = summary.pushed_path, True
     if not model_path:
         # Not blessed (an unseen dataset may miss the default thresholds): score what the Trainer
@@ -701,7 +746,18 @@ def write_results(out_dir: Path, records: Iterable[dict[str, Any]], merge: bool 
 
 @app.command()
 def main(
-    dataset: list[str] = typer.Option(["cuad_clauses"], "--dataset", "-d", help="Dataset folder name (repeatable)."),
+    dataset: list[str] = typer.Option(
+        [], "--dataset", "-d", help="Dataset name (repeatable; default cuad_clauses): a suite dataset or a folder."
+    ),
+    suite: bool = typer.Option(
+        False, "--suite", help=f"Every dataset of the suite ({', '.join(suite_datasets.SUITE_NAMES)})."
+    ),
+    eval_layout: str = typer.Option(
+        "auto",
+        help="How the run gets the test rows: folders (span-0/train/ + span-0/eval/: trains on all train rows, "
+        "judged on test), hash (today's pipeline: it holds out 20 %% of train), auto (folders when the "
+        "pipeline reads them).",
+    ),
     train_steps: Optional[int] = typer.Option(None, help="Override train.train_steps."),
     config_file: Optional[Path] = typer.Option(
         None,
@@ -713,7 +769,11 @@ def main(
         False, "--dataset-configs", help="Also apply benchmarks/configs/<dataset>.json (hand-tuned, search off)."
     ),
     out: Path = typer.Option(DEFAULT_OUT, help="Where quality.json and quality.md go."),
-    datasets_dir: Path = typer.Option(DEFAULT_DATASETS_DIR, help="Folder with <dataset>/train.csv and test.csv."),
+    datasets_dir: Optional[Path] = typer.Option(
+        None,
+        help="Folder with <dataset>/train.csv and test.csv; default: the suite's places (../shared/datasets "
+        "for the shared ones, benchmarks/datasets for the converted ones).",
+    ),
     work_dir: Optional[Path] = typer.Option(None, help="Where run dirs are made (default: a temp dir, removed after)."),
     keep_work_dir: bool = typer.Option(False, help="Keep the run dirs (pipeline artifacts, MLMD, pushed model)."),
     skip_pipeline: bool = typer.Option(False, help="Baseline only (no pipeline run)."),
@@ -727,10 +787,18 @@ def main(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show TFX/Beam/TF logs."),
 ) -> None:
     """Run the real pipeline and a TF-IDF + LinearSVC baseline on each dataset; score both on its test split."""
-    unknown = [d for d in dataset if not (datasets_dir / d).is_dir()]
-    if unknown:
-        typer.echo(f"error: no dataset folder {', '.join(str(datasets_dir / d) for d in unknown)}", err=True)
+    names = list(dict.fromkeys([*(suite_datasets.SUITE_NAMES if suite else ()), *dataset])) or ["cuad_clauses"]
+    folders = {name: dataset_folder(name, datasets_dir) for name in names}
+    missing = [f"{folder} (train/test CSV)" for folder in folders.values() if not _has_splits(folder)]
+    if missing:
+        hint = " (converted suite datasets: python -m benchmarks.suite_datasets build)" if datasets_dir is None else ""
+        typer.echo(f"error: no dataset folder {', '.join(missing)}{hint}", err=True)
         raise typer.Exit(2)
+    try:
+        layout = resolve_layout(eval_layout)
+    except ValueError as exc:
+        typer.echo(f"error: --eval-layout: {exc}", err=True)
+        raise typer.Exit(2) from None
     try:
         file_data = read_config_file(config_file)
     except (OSError, ValueError) as exc:
@@ -747,10 +815,16 @@ def main(
     work_root.mkdir(parents=True, exist_ok=True)
     records, failed = [], False
     try:
-        for name in dataset:
+        for name in names:
             overrides = config_overrides(name, file_data, train_steps, dataset_configs=dataset_configs)
             record = run_dataset(
-                name, datasets_dir.absolute(), work_root, overrides, skip_pipeline=skip_pipeline, echo=typer.echo
+                name,
+                folders[name].parent.absolute(),
+                work_root,
+                overrides,
+                skip_pipeline=skip_pipeline,
+                echo=typer.echo,
+                layout=layout,
             )
             if encoder is not None:
                 record["variant"] = "encoder"
@@ -772,6 +846,22 @@ def main(
     typer.echo(f"wrote {out / RESULTS_JSON} and {out / RESULTS_MD}")
     if failed:
         raise typer.Exit(1)
+
+
+def dataset_folder(name: str, datasets_dir: Optional[Path]) -> Path:
+    """`<datasets_dir>/<name>`, or the suite's place for a suite dataset (the shared dir otherwise)."""
+    if datasets_dir is not None:
+        return datasets_dir / name
+    if name in suite_datasets.SUITE:
+        return suite_datasets.dataset_dir(name)
+    return DEFAULT_DATASETS_DIR / name
+
+
+def _has_splits(folder: Path) -> bool:
+    try:
+        return all(suite_datasets.split_path(folder, split).is_file() for split in suite_datasets.SPLITS)
+    except FileNotFoundError:
+        return False
 
 
 def _print_record(record: dict[str, Any]) -> None:
