@@ -103,7 +103,8 @@ def test_overruling_converter_dedups_and_splits_by_row(tmp_path):
     assert len(texts) == len(set(texts)) == 40
     assert {r["label"] for r in rows["train"]} == {"overruling", "not_overruling"}
     assert "CC By 4.0" in (folder / "LICENSE").read_text()
-    assert "document" not in (gzip.open(folder / "train.csv.gz", "rt").readline())
+    with gzip.open(folder / "train.csv.gz", "rt") as handle:
+        assert handle.readline().strip() == "text,label"
 
 
 def test_statutory_interpretation_converter_splits_by_term_and_is_not_committed(tmp_path):
@@ -212,8 +213,10 @@ def test_data_root_layouts(tmp_path):
 def test_validation_mask_holds_out_whole_documents_and_keeps_rare_labels():
     rows = [{"text": f"t{i}", "label": "a" if i else "rare", "document": f"d{i % 10}"} for i in range(100)]
     mask = recipe_study.validation_mask(rows)
-    held = {r["document"] for r, m in zip(rows, mask) if m}
-    assert len(held) == 2 and all(m == (r["document"] in held) for r, m in zip(rows, mask) if r["label"] == "a")
+    held = {r["document"] for r, m in zip(rows, mask, strict=True) if m}
+    assert len(held) == 2 and all(
+        m == (r["document"] in held) for r, m in zip(rows, mask, strict=True) if r["label"] == "a"
+    )
     assert not mask[0]  # the only `rare` row stays on the fitting side
 
 
