@@ -251,3 +251,21 @@ def test_study_end_to_end_on_a_toy_dataset():
     assert result["baseline"]["test"]["accuracy"] == 1.0 and result["baseline"]["gain"]["macro_f1"] == 0.0
     assert {"current_search", "search:all_families", "ensemble:defaults"} <= set(result)
     assert all(set(rec["members"]) <= set(data["members"]) for rec in result.values())
+
+
+def test_suite_verdict_uses_the_same_rows_baseline_and_the_worst_drop():
+    def rec(layout, model, base, wall=100.0):
+        m = {"metrics": {"macro_f1": model[0], "accuracy": model[1]}}
+        b = {"metrics": {"macro_f1": base[0], "accuracy": base[1]}}
+        extra = {"baseline": b} if layout == "folders" else {"baseline": {"metrics": {}}, "baseline_pipeline_split": b}
+        return {"eval_layout": layout, "model": m, "pipeline": {"wall_seconds": wall}, **extra}
+
+    good = {"a": rec("folders", (0.80, 0.90), (0.75, 0.90)), "b": rec("hash", (0.62, 0.80), (0.60, 0.80))}
+    verdict = quality.suite_verdict(good)
+    assert verdict["mean_macro_f1_gain"] == pytest.approx(0.035) and verdict["meets_target"]
+    worse = {**good, "c": rec("hash", (0.70, 0.893), (0.65, 0.90))}  # accuracy 0.007 below
+    assert not quality.suite_verdict(worse)["meets_target"]
+    slow = {**good, "d": rec("folders", (0.9, 0.9), (0.8, 0.9), wall=700.0)}
+    assert not quality.suite_verdict(slow)["meets_target"]
+    assert quality.suite_verdict({"x": {"baseline": {}, "model": None}}) is None
+    assert "| **mean** | **+0.035** |" in "\n".join(quality.suite_table(good))
