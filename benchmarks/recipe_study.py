@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -69,6 +70,18 @@ TARGET_MEAN_GAIN = 0.02
 TARGET_MAX_DROP = 0.005
 CACHE_VERSION = 3
 
+
+@dataclass(frozen=True)
+class Config:
+    family: str
+    c: float
+    power: float
+
+    @property
+    def key(self) -> str:
+        return f"{self.family}:C={self.c:g}:p={self.power:g}"
+
+
 # Grids. C ladders per family; p = class-weight power.
 SVM_C = (0.25, 0.5, 1.0)
 POWERS = (0.0, 0.5, 1.0)
@@ -82,17 +95,13 @@ DEFAULTS = {
     "logreg": (10.0, 0.5),
 }
 FAMILIES = tuple(DEFAULTS)
-
-
-@dataclass(frozen=True)
-class Config:
-    family: str
-    c: float
-    power: float
-
-    @property
-    def key(self) -> str:
-        return f"{self.family}:C={self.c:g}:p={self.power:g}"
+# The recommended default: a calibrated average of three families (see BENCHMARKS.md, "Choosing the
+# model family"; `combo_lodo` checks that picking a fixed combination this way generalizes).
+RECOMMENDED = (Config("svm_wordchar", 1.0, 1.0), Config("nbsvm", 0.3, 0.0), Config("logreg", 30.0, 0.5))
+# The pick rule of a developer choosing a fixed default on a set of datasets: the safest
+# combination (largest worst-case drop) among those with a mean macro-F1 gain of at least this.
+PICK_MIN_MEAN_GAIN = 0.03
+COST_COLUMNS = ("baseline", *(c.family for c in RECOMMENDED))
 
 
 def grid() -> list[Config]:
@@ -448,6 +457,19 @@ def recipes(data: dict[str, Any]) -> dict[str, Choice]:
     out["ensemble:searched"] = ensemble([searched[f] for f in FAMILIES])
     out["ensemble:wordchar+nbsvm"] = ensemble([default["svm_wordchar"], default["nbsvm"]])
     out["ensemble:wordchar+logreg"] = ensemble([default["svm_wordchar"], default["logreg"]])
+    # The recommended default, its ablations, and two rules for keeping members on validation.
+    rec = [c.key for c in RECOMMENDED]
+    out["recommended"] = ensemble(rec)
+    for i, config in enumerate(RECOMMENDED):
+        out[f"recommended-minus:{config.family}"] = ensemble(rec[:i] + rec[i + 1 :])
+    # (a) the ensemble is the first trial; a sub-ensemble or a single member replaces it only when
+    # the search's rule says so (significantly better macro-F1 on validation, accuracy guard).
+    subsets = [rec] + [rec[:i] + rec[i + 1 :] for i in range(len(rec))] + [[key] for key in rec]
+    subset_val = {"+".join(keys): ensemble_predictions(keys, val, temps) for keys in subsets}
+    kept = choose_key(list(subset_val), y_val, subset_val, k).split("+")
+    out["recommended+choose"] = ensemble(kept)
+    # (b) forward: start from the SVM member, add a member only when it pays off (> 2 SE).
+    out["recommended+forward"] = ensemble(greedy_ensemble(rec[:1], rec[1:], y_val, val, temps, k))
     for start_family in ("svm_word", "svm_wordchar"):
         for se in (2.0, 1.0):
             first = searched[start_family]
@@ -496,23 +518,30 @@ def suite_verdict(results: dict[str, dict[str, Any]], recipe: str, names: Sequen
     }
 
 
-def pick_recipe(results: dict[str, dict[str, Any]], names: Sequence[str], candidates: Sequence[str]) -> str:
-    """The recipe a developer would pick on these datasets: meets the target if any does, then the
-    highest mean macro-F1 gain (ties: fewer members)."""
+def pick(gains: dict[str, list[tuple[float, float]]]) -> str:
+    """The safest option: among those with a mean macro-F1 gain >= PICK_MIN_MEAN_GAIN, the one with the
+    largest worst drop (macro-F1 or accuracy, any dataset); then the larger mean. `gains`: option ->
+    [(macro-F1 gain, accuracy gain) per dataset]."""
 
-    def rank(recipe: str) -> tuple[bool, float, float]:
-        v = suite_verdict(results, recipe, names)
-        return (v["meets_target"], v["worst_drop"] >= -TARGET_MAX_DROP, v["mean_macro_f1_gain"])
+    def rank(option: str) -> tuple[bool, float, float]:
+        rows = gains[option]
+        mean = float(np.mean([f for f, _ in rows]))
+        return (mean >= PICK_MIN_MEAN_GAIN, min(min(f, a) for f, a in rows), mean)
 
-    return max(candidates, key=rank)
+    return max(gains, key=rank)
 
 
 def leave_one_out(results: dict[str, dict[str, Any]], names: Sequence[str]) -> list[dict[str, Any]]:
+    """Per held-out dataset: the recipe (rule) picked on the other datasets' test gains, scored on it."""
     candidates = [r for r in next(iter(results.values())) if r != "baseline"]
     rows = []
     for held in names:
         rest = [n for n in names if n != held]
-        chosen = pick_recipe(results, rest, candidates)
+        gains = {
+            r: [(results[n][r]["gain"]["macro_f1"], results[n][r]["gain"]["accuracy"]) for n in rest]
+            for r in candidates
+        }
+        chosen = pick(gains)
         rows.append(
             {
                 "held_out": held,
@@ -522,6 +551,56 @@ def leave_one_out(results: dict[str, dict[str, Any]], names: Sequence[str]) -> l
             }
         )
     return rows
+
+
+def combo_space() -> list[tuple[str, ...]]:
+    """Every fixed model of 1-3 grid members (three members from three different families)."""
+    keys = [c.key for c in grid()]
+    combos: list[tuple[str, ...]] = []
+    for size in (1, 2, 3):
+        for combo in itertools.combinations(keys, size):
+            if size < 3 or len({key.split(":")[0] for key in combo}) == 3:
+                combos.append(combo)
+    return combos
+
+
+def combo_gains(caches: dict[str, dict[str, Any]]) -> dict[tuple[str, ...], list[tuple[float, float]]]:
+    """Test gains over the baseline of every fixed combination (calibrated average), per dataset."""
+    gains: dict[tuple[str, ...], list[tuple[float, float]]] = {combo: [] for combo in combo_space()}
+    for data in caches.values():
+        k, y_val, y_test = len(data["labels"]), data["y_val"], data["y_test"]
+        members = data["members"]
+        temps = {key: fit_temperature(m["val_margins"].astype(np.float64), y_val) for key, m in members.items()}
+        test = {key: m["test_margins"] for key, m in members.items()}
+        base = score(y_test, test[BASELINE.key].argmax(axis=1), k)
+        for combo in gains:
+            s = score(y_test, ensemble_predictions(combo, test, temps), k)
+            gains[combo].append((s["macro_f1"] - base["macro_f1"], s["accuracy"] - base["accuracy"]))
+    return gains
+
+
+def combo_lodo(gains: dict[tuple[str, ...], list[tuple[float, float]]], names: Sequence[str]) -> dict[str, Any]:
+    """Is a fixed default picked on a suite tuned to it? Pick (the safest rule) on all but one dataset,
+    score the held-out one; also the pick on all datasets and how many combinations meet the target."""
+    keyed = {"+".join(combo): rows for combo, rows in gains.items()}
+    folds: list[dict[str, Any]] = []
+    for i, held in enumerate(names):
+        chosen = pick({c: rows[:i] + rows[i + 1 :] for c, rows in keyed.items()})
+        f1, acc = keyed[chosen][i]
+        folds.append({"held_out": held, "chosen_on_others": chosen, "held_out_gain": {"macro_f1": f1, "accuracy": acc}})
+    meets = [
+        c
+        for c, rows in keyed.items()
+        if np.mean([f for f, _ in rows]) >= TARGET_MEAN_GAIN and min(min(f, a) for f, a in rows) >= -TARGET_MAX_DROP
+    ]
+    return {
+        "combinations": len(keyed),
+        "meeting_target": len(meets),
+        "pick_on_all": pick(keyed),
+        "folds": folds,
+        "held_out_mean_macro_f1_gain": float(np.mean([f["held_out_gain"]["macro_f1"] for f in folds])),
+        "held_out_worst_drop": min(min(f["held_out_gain"]["macro_f1"], f["held_out_gain"]["accuracy"]) for f in folds),
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -593,20 +672,41 @@ def render_markdown(report: dict[str, Any]) -> str:
             f"| {row['held_out']} | {row['chosen_on_others']} "
             f"| {o['mean_macro_f1_gain']:+.3f} / {o['worst_drop']:+.3f} | {h['macro_f1']:+.3f} / {h['accuracy']:+.3f} |"
         )
+    combo = report.get("combo_lodo")
+    if combo:
+        lines += [
+            "",
+            f"## Leave one dataset out over {combo['combinations']} fixed models (calibrated averages of 1-3 members)",
+            "",
+            (
+                f"{combo['meeting_target']} of the {combo['combinations']} fixed combinations meet the target on all "
+                f"datasets; the pick rule (safest, mean gain ≥ {PICK_MIN_MEAN_GAIN}) on all of them: "
+                f"`{combo['pick_on_all']}`. Held out: mean macro-F1 gain {combo['held_out_mean_macro_f1_gain']:+.3f}, "
+                f"worst drop {combo['held_out_worst_drop']:+.3f}."
+            ),
+            "",
+            "| held out | picked on the others | held out: gain macro-F1 / accuracy |",
+            "| --- | --- | ---: |",
+        ]
+        for row in combo["folds"]:
+            h = row["held_out_gain"]
+            lines.append(
+                f"| {row['held_out']} | {row['chosen_on_others']} | {h['macro_f1']:+.3f} / {h['accuracy']:+.3f} |"
+            )
     lines += [
         "",
         "## Costs (fit on all training rows, one process, shared 2-core machine)",
         "",
         "| dataset | train rows | word features | char features | word vectorizer s | char vectorizer s | "
-        + " | ".join(f"{f} fit s" for f in FAMILIES)
+        + " | ".join(f"{f} fit s" for f in COST_COLUMNS)
         + " |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | " + " | ".join("---:" for _ in FAMILIES) + " |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | " + " | ".join("---:" for _ in COST_COLUMNS) + " |",
     ]
     for n in names:
         c = report["costs"][n]
         lines.append(
             f"| {n} | {c['train_rows']} | {c['word_features']} | {c['char_features']} | {c['word_fit_seconds']:.1f} | "
-            f"{c['char_fit_seconds']:.1f} | " + " | ".join(f"{c['fit_seconds'][f]:.1f}" for f in FAMILIES) + " |"
+            f"{c['char_fit_seconds']:.1f} | " + " | ".join(f"{c['fit_seconds'][f]:.1f}" for f in COST_COLUMNS) + " |"
         )
     return "\n".join(lines) + "\n"
 
@@ -635,7 +735,7 @@ def main(
             f"error: not a suite dataset: {', '.join(unknown)} ({', '.join(suite_datasets.SUITE_NAMES)})", err=True
         )
         raise typer.Exit(2)
-    results, costs, done = {}, {}, []
+    results, costs, done, caches = {}, {}, [], {}
     for name in names:
         path = cache / name
         data = None if refit else load_cache(path)
@@ -651,7 +751,9 @@ def main(
             data = run_member_scores(name, rows, typer.echo)
             save_cache(path, data)
         results[name] = evaluate(name, data)
-        fit = {f: data["members"][Config(f, *DEFAULTS[f]).key]["fit_seconds"] for f in FAMILIES}
+        caches[name] = data
+        cost_members = {"baseline": BASELINE, **{c.family: c for c in RECOMMENDED}}
+        fit = {label: data["members"][c.key]["fit_seconds"] for label, c in cost_members.items()}
         costs[name] = {"train_rows": data["train_rows"], **data["vectorize"], "fit_seconds": fit}
         done.append(name)
         v = results[name]
@@ -676,10 +778,13 @@ def main(
             "nbsvm_c": NBSVM_C,
             "logreg_c": LOGREG_C,
             "defaults": DEFAULTS,
+            "pick_min_mean_gain": PICK_MIN_MEAN_GAIN,
         },
         "results": results,
         "verdicts": {r: suite_verdict(results, r, done) for r in recipes_},
         "leave_one_out": leave_one_out(results, done) if len(done) > 2 else [],
+        "combo_lodo": combo_lodo(combo_gains(caches), done) if len(done) > 2 else None,
+        "recommended": [c.key for c in RECOMMENDED],
         "costs": costs,
     }
     out.mkdir(parents=True, exist_ok=True)

@@ -249,7 +249,7 @@ def test_study_end_to_end_on_a_toy_dataset():
     data = recipe_study.run_member_scores("toy", rows, echo=lambda _: None)
     result = recipe_study.evaluate("toy", data)
     assert result["baseline"]["test"]["accuracy"] == 1.0 and result["baseline"]["gain"]["macro_f1"] == 0.0
-    assert {"current_search", "search:all_families", "ensemble:defaults"} <= set(result)
+    assert {"current_search", "search:all_families", "recommended", "recommended+choose"} <= set(result)
     assert all(set(rec["members"]) <= set(data["members"]) for rec in result.values())
 
 
@@ -269,3 +269,13 @@ def test_suite_verdict_uses_the_same_rows_baseline_and_the_worst_drop():
     assert not quality.suite_verdict(slow)["meets_target"]
     assert quality.suite_verdict({"x": {"baseline": {}, "model": None}}) is None
     assert "| **mean** | **+0.035** |" in "\n".join(quality.suite_table(good))
+
+
+def test_pick_prefers_the_safest_option_with_enough_mean_gain():
+    gains = {
+        "bold": [(0.10, 0.0), (-0.02, -0.01)],  # mean 0.04, worst -0.02
+        "safe": [(0.04, 0.001), (0.03, 0.0)],  # mean 0.035, worst 0
+        "timid": [(0.001, 0.01), (0.001, 0.01)],  # safest, but mean below 0.03
+    }
+    assert recipe_study.pick(gains) == "safe"
+    assert len(recipe_study.combo_space()) == len(set(recipe_study.combo_space()))
