@@ -102,6 +102,9 @@ RECOMMENDED = (Config("svm_wordchar", 1.0, 1.0), Config("nbsvm", 0.3, 0.0), Conf
 # combination (largest worst-case drop) among those with a mean macro-F1 gain of at least this.
 PICK_MIN_MEAN_GAIN = 0.03
 COST_COLUMNS = ("baseline", *(c.family for c in RECOMMENDED))
+# benchmarks/proxy_datasets.py variants scored with --proxy-dir (scale_proxy is for time, not quality).
+PROXIES = ("cuad_half", "legal_mix")
+PROXY_RECIPES = ("current_search", "ensemble:defaults", "recommended", "recommended+choose", "greedy:svm_word:1se")
 
 
 def grid() -> list[Config]:
@@ -693,6 +696,28 @@ def render_markdown(report: dict[str, Any]) -> str:
             lines.append(
                 f"| {row['held_out']} | {row['chosen_on_others']} | {h['macro_f1']:+.3f} / {h['accuracy']:+.3f} |"
             )
+    if report.get("proxies"):
+        proxies = report["proxies"]
+        lines += [
+            "",
+            "## Proxy variants (benchmarks/proxy_datasets.py; never looked at when choosing)",
+            "",
+            "| recipe | " + " | ".join(proxies) + " |",
+            "| --- | " + " | ".join("---:" for _ in proxies) + " |",
+        ]
+        for recipe in ("baseline", *PROXY_RECIPES):
+            cells = []
+            for name in proxies:
+                r = proxies[name][recipe]
+                cells.append(
+                    f"{r['test']['macro_f1']:.3f} / {r['test']['accuracy']:.3f}"
+                    + (
+                        ""
+                        if recipe == "baseline"
+                        else f" ({r['gain']['macro_f1']:+.3f} / {r['gain']['accuracy']:+.3f})"
+                    )
+                )
+            lines.append(f"| {recipe} | " + " | ".join(cells) + " |")
     lines += [
         "",
         "## Costs (fit on all training rows, one process, shared 2-core machine)",
@@ -716,6 +741,28 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, load average {load[0]:.1f}"
 
 
+def score_proxies(proxy_dir: Path, cache: Path, refit: bool, report_only: bool) -> dict[str, Any]:
+    """Every recipe on the proxy variants (cached like the suite datasets)."""
+    proxies = {}
+    for name in PROXIES:
+        folder = proxy_dir / name
+        path = cache / f"proxy-{name}"
+        data = None if refit else load_cache(path)
+        if data is None and not report_only:
+            try:
+                rows = {
+                    s: suite_datasets.read_rows(suite_datasets.split_path(folder, s)) for s in suite_datasets.SPLITS
+                }
+            except FileNotFoundError as exc:
+                typer.echo(f"error: proxy {name}: {exc}", err=True)
+                raise typer.Exit(2) from None
+            data = run_member_scores(name, rows, typer.echo)
+            save_cache(path, data)
+        if data is not None:
+            proxies[name] = evaluate(name, data)
+    return proxies
+
+
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 
 
@@ -726,6 +773,11 @@ def main(
     cache: Path = typer.Option(DEFAULT_CACHE, help="Per-dataset member scores (reused when present)."),
     refit: bool = typer.Option(False, help="Ignore the cache."),
     report_only: bool = typer.Option(False, help="Only datasets already in the cache; fit nothing."),
+    proxy_dir: Optional[Path] = typer.Option(
+        None,
+        help="Output of `python -m benchmarks.proxy_datasets`: also score the recipes on its cuad_half and "
+        "legal_mix (variants nobody tuned on; reported apart, not in the suite verdict).",
+    ),
 ) -> None:
     """Fit every member on every suite dataset, apply every recipe, write the study."""
     names = dataset or list(suite_datasets.SUITE_NAMES)
@@ -764,6 +816,7 @@ def main(
     if not done:
         typer.echo("error: no dataset to report", err=True)
         raise typer.Exit(2)
+    proxies = score_proxies(proxy_dir, cache, refit, report_only) if proxy_dir is not None else {}
     recipes_ = list(next(iter(results.values())))
     report = {
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -785,6 +838,7 @@ def main(
         "leave_one_out": leave_one_out(results, done) if len(done) > 2 else [],
         "combo_lodo": combo_lodo(combo_gains(caches), done) if len(done) > 2 else None,
         "recommended": [c.key for c in RECOMMENDED],
+        "proxies": proxies,
         "costs": costs,
     }
     out.mkdir(parents=True, exist_ok=True)
