@@ -611,6 +611,17 @@ def combo_lodo(gains: dict[tuple[str, ...], list[tuple[float, float]]], names: S
 # --------------------------------------------------------------------------------------------
 
 
+def _table_head(columns: Sequence[str]) -> list[str]:
+    """A markdown table's header and rule: the first column left-aligned, the rest right-aligned."""
+    return ["| " + " | ".join(columns) + " |", "| --- | " + " | ".join("---:" for _ in columns[1:]) + " |"]
+
+
+def _test_cell(r: dict[str, Any], recipe: str) -> str:
+    """`macro-F1 / accuracy` on test, with the gains over the baseline unless it is the baseline."""
+    cell = f"{r['test']['macro_f1']:.3f} / {r['test']['accuracy']:.3f}"
+    return cell if recipe == "baseline" else cell + f" ({r['gain']['macro_f1']:+.3f} / {r['gain']['accuracy']:+.3f})"
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     names = report["datasets"]
     results = report["results"]
@@ -627,17 +638,10 @@ def render_markdown(report: dict[str, Any]) -> str:
         "",
         "## Test macro-F1 / accuracy per recipe (gain over the baseline in parentheses)",
         "",
-        "| recipe | " + " | ".join(names) + " | mean macro-F1 gain | worst drop | target |",
-        "| --- | " + " | ".join("---:" for _ in names) + " | ---: | ---: | --- |",
+        *_table_head(["recipe", *names, "mean macro-F1 gain", "worst drop", "target"]),
     ]
     for recipe in recipes_:
-        cells = []
-        for n in names:
-            r = results[n][recipe]
-            cells.append(
-                f"{r['test']['macro_f1']:.3f} / {r['test']['accuracy']:.3f}"
-                + ("" if recipe == "baseline" else f" ({r['gain']['macro_f1']:+.3f} / {r['gain']['accuracy']:+.3f})")
-            )
+        cells = [_test_cell(results[n][recipe], recipe) for n in names]
         v = report["verdicts"][recipe]
         verdict = "**yes**" if v["meets_target"] else "no"
         lines.append(
@@ -649,8 +653,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         "",
         "## Validation vs. test macro-F1 (what the choice saw vs. what it got)",
         "",
-        "| recipe | " + " | ".join(names) + " |",
-        "| --- | " + " | ".join("---:" for _ in names) + " |",
+        *_table_head(["recipe", *names]),
     ]
     for recipe in recipes_:
         cells = [
@@ -702,21 +705,10 @@ def render_markdown(report: dict[str, Any]) -> str:
             "",
             "## Proxy variants (benchmarks/proxy_datasets.py; never looked at when choosing)",
             "",
-            "| recipe | " + " | ".join(proxies) + " |",
-            "| --- | " + " | ".join("---:" for _ in proxies) + " |",
+            *_table_head(["recipe", *proxies]),
         ]
         for recipe in ("baseline", *PROXY_RECIPES):
-            cells = []
-            for name in proxies:
-                r = proxies[name][recipe]
-                cells.append(
-                    f"{r['test']['macro_f1']:.3f} / {r['test']['accuracy']:.3f}"
-                    + (
-                        ""
-                        if recipe == "baseline"
-                        else f" ({r['gain']['macro_f1']:+.3f} / {r['gain']['accuracy']:+.3f})"
-                    )
-                )
+            cells = [_test_cell(proxies[name][recipe], recipe) for name in proxies]
             lines.append(f"| {recipe} | " + " | ".join(cells) + " |")
     lines += [
         "",

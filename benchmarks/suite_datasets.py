@@ -2,6 +2,7 @@
 
     python -m benchmarks.suite_datasets build --mirror /work/.mirror      # (re)build the converted CSVs
     python -m benchmarks.suite_datasets list                              # what is there, rows, classes
+    python -m benchmarks.suite_datasets check-schemas                     # what a TFDV-drafted schema makes of each
 
 Every dataset is `train.csv` / `test.csv` with columns `text,label` and, where the source knows the
 document a row comes from, `document` (rows of one document never straddle the split). Two live in
@@ -565,9 +566,30 @@ def list_command() -> None:
         )
 
 
-def iter_suite(names: Iterable[str] = SUITE_NAMES) -> Iterable[tuple[str, dict[str, list[Row]]]]:
-    for name in names:
-        yield name, load(name)
+@app.command("check-schemas")
+def check_schemas_command(
+    dataset: list[str] = typer.Option([], "--dataset", "-d", help="Only these (default: all)."),
+) -> None:
+    """What a TFDV-drafted schema makes of each dataset: infer it on train, validate test against it.
+
+    The pipeline drafts a schema this way for a dataset without a curated one; an anomaly here is
+    one its ExampleValidator would raise on the eval data."""
+    import core.tf_env  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow loads)
+
+    import pandas as pd
+    import tensorflow_data_validation as tfdv
+
+    for name in dataset or SUITE_NAMES:
+        stats = {}
+        for split in SPLITS:
+            rows = load(name)[split]
+            columns = ["text", "label"] + (["document"] if any(r.get("document") for r in rows) else [])
+            frame = {c: [r.get(c, "") for r in rows] for c in columns}
+            stats[split] = tfdv.generate_statistics_from_dataframe(pd.DataFrame(frame))
+        schema = tfdv.infer_schema(stats["train"])
+        anomalies = tfdv.validate_statistics(stats["test"], schema).anomaly_info
+        found = "; ".join(f"{k}: {v.short_description}" for k, v in sorted(anomalies.items())) or "none"
+        typer.echo(f"{name:26s} features {[f.name for f in schema.feature]}; test anomalies: {found}")
 
 
 if __name__ == "__main__":
