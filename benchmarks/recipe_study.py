@@ -104,7 +104,14 @@ PICK_MIN_MEAN_GAIN = 0.03
 COST_COLUMNS = ("baseline", *(c.family for c in RECOMMENDED))
 # benchmarks/proxy_datasets.py variants scored with --proxy-dir (scale_proxy is for time, not quality).
 PROXIES = ("cuad_half", "legal_mix")
-PROXY_RECIPES = ("current_search", "ensemble:defaults", "recommended", "recommended+choose", "greedy:svm_word:1se")
+PROXY_RECIPES = (
+    "current_search",
+    "ensemble:defaults",
+    "recommended",
+    "recommended+choose",
+    "recommended+choose_if_documents",
+    "greedy:svm_word:1se",
+)
 
 
 def grid() -> list[Config]:
@@ -471,6 +478,9 @@ def recipes(data: dict[str, Any]) -> dict[str, Choice]:
     subset_val = {"+".join(keys): ensemble_predictions(keys, val, temps) for keys in subsets}
     kept = choose_key(list(subset_val), y_val, subset_val, k).split("+")
     out["recommended+choose"] = ensemble(kept)
+    # (a') the same, but only where the validation split is by document: a row-hash split shares
+    # documents with the fitting rows and flatters whichever member memorises them best.
+    out["recommended+choose_if_documents"] = ensemble(kept if data["val_by_document"] else rec)
     # (b) forward: start from the SVM member, add a member only when it pays off (> 2 SE).
     out["recommended+forward"] = ensemble(greedy_ensemble(rec[:1], rec[1:], y_val, val, temps, k))
     for start_family in ("svm_word", "svm_wordchar"):
