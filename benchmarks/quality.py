@@ -1,14 +1,17 @@
 """Quality benchmark: the real lexflow pipeline vs. a TF-IDF + LinearSVC baseline on legal datasets.
 
+    python -m benchmarks.quality --suite                       # the six suite datasets
     python -m benchmarks.quality --dataset cuad_clauses [--dataset unfair_tos_en] \
-        [--train-steps N] [--config FILE] [--out benchmarks/results]
+        [--train-steps N] [--config FILE] [--eval-layout auto|folders|hash] [--out benchmarks/results]
 
-For each dataset (a folder `<datasets-dir>/<name>/` with `train.csv` and `test.csv`, see
-`../shared/datasets/README.md`):
+For each dataset (a suite dataset of benchmarks/suite_datasets.py, or a folder
+`<datasets-dir>/<name>/` with `train.csv[.gz]` and `test.csv[.gz]`):
 
-1. A fresh work dir (under `--work-dir`, default a temp dir) gets a data root
-   `data/<name>/span-0/train.csv`, a *symlink* to the dataset's train split (the datasets are
-   never copied), and the pipeline root, MLMD file and serving dir of the run.
+1. A fresh work dir (under `--work-dir`, default a temp dir) gets a data root `data/<name>/`
+   in the eval layout (`prepare_data_root`): `span-0/train.csv` (hash: the pipeline holds out
+   its own eval split) or `span-0/train/` + `span-0/eval/` (folders: trained on all train rows,
+   judged on the test rows); plain CSVs are *symlinks* (the shared datasets are never copied),
+   gzipped ones are decompressed there. Also the pipeline root, MLMD file and serving dir.
 2. The real pipeline runs: `lexflow.local_run.run_local(config)`, i.e. `create_pipeline`
    with LocalDagRunner, caching off, importing the curated `schema/<name>/schema.pbtxt` (a
    dataset without one gets a TFDV draft; the results say which). The pipeline itself holds
@@ -16,8 +19,9 @@ For each dataset (a folder `<datasets-dir>/<name>/` with `train.csv` and `test.c
 3. The PUSHED model (the SavedModel at `summary.pushed_path`) is loaded with
    `tf.saved_model.load` and its `serving_default` signature labels `test.csv` in batches.
 4. Side by side, TF-IDF (word 1-2 grams, sublinear tf, min_df 2) + LinearSVC (C=1) is fitted
-   on the full train split (the reference of `../shared/datasets/README.md`) and, for a like-
-   for-like comparison, on exactly the rows the pipeline trained on.
+   on the full train split (the reference of `../shared/datasets/README.md`; in the folders
+   layout exactly the pipeline's rows) and, in the hash layout, on exactly the rows the pipeline
+   trained on (like for like). quality.md's suite table compares with that same-rows baseline.
 5. Accuracy, micro-F1, macro-F1 and per-class F1 (scikit-learn) of both, the pipeline's wall
    time and the Trainer's time are written to `<out>/quality.json` and `<out>/quality.md`
    (merged with the datasets already there, unless `--no-merge`).
