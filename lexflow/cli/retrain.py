@@ -2,35 +2,25 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 import typer
-from pydantic import ValidationError
 
 from core.errors import UserError
-from lexflow.cli.common import console, err_console, fail, load_config, validation_message
+from lexflow.cli import options as opt
+from lexflow.cli.common import console, err_console, fail, gateway_settings, load_config, open_feedback_store
 
 if TYPE_CHECKING:
     from lexflow.runs.retrain import RetrainReport
 
 
 def retrain(
-    data_root: Optional[Path] = typer.Option(
-        None, help="Span folder the feedback is exported into (span-<N>/). Default: data/demo."
-    ),
-    pipeline_root: Optional[Path] = typer.Option(
-        None, help="Where TFX writes artifacts. Default: artifacts/<model>/pipeline."
-    ),
-    serving_dir: Optional[Path] = typer.Option(
-        None, help="Model base dir the gateway serves. Default: artifacts/serving."
-    ),
-    metadata_path: Optional[Path] = typer.Option(
-        None, help="MLMD SQLite file. Default: artifacts/<model>/metadata.sqlite."
-    ),
-    database_url: Optional[str] = typer.Option(
-        None, help="Feedback store (SQLAlchemy URL). Default: LEXFLOW_DATABASE_URL / the gateway's default."
-    ),
+    data_root: opt.DataRoot = None,
+    model_name: opt.ModelName = None,
+    pipeline_root: opt.PipelineRoot = None,
+    serving_dir: opt.ServingDir = None,
+    metadata_path: opt.MetadataPath = None,
+    database_url: opt.DatabaseUrl = None,
     force: bool = typer.Option(False, "--force", help="Export and retrain even if no trigger fires."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only evaluate and print the policy."),
     watch_mode: bool = typer.Option(False, "--watch", help="Keep checking every retrain.watch_interval_seconds."),
@@ -38,10 +28,8 @@ def retrain(
         None, help="Seconds between checks in --watch mode (overrides the config)."
     ),
     max_cycles: Optional[int] = typer.Option(None, help="Stop --watch after this many checks."),
-    config_file: Optional[Path] = typer.Option(
-        None, "--config", help="YAML/JSON file with PipelineConfig fields (retrain policy under `retrain`)."
-    ),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show TFX/Beam/TF logs."),
+    config_file: opt.ConfigFile = None,
+    verbose: opt.Verbose = False,
 ) -> None:
     """Evaluate the retrain policy; if it fires, export feedback as a new span and run the pipeline."""
     from lexflow.runs import retrain as rt
@@ -50,13 +38,15 @@ def retrain(
     config = load_config(
         config_file,
         data_root=data_root,
+        model_name=model_name,
         pipeline_root=pipeline_root,
         serving_dir=serving_dir,
         metadata_path=metadata_path,
         **{"retrain.watch_interval_seconds": interval},
     )
     quiet_logs(verbose)
-    store = _open_store(database_url)
+    # The dataset's model's store: the one its gateway (LEXFLOW_MODEL_NAME=<model>) writes feedback to.
+    store = open_feedback_store(gateway_settings(model_name=config.model_name, database_url=database_url).database_url)
     failed = False
 
     def show(report: RetrainReport) -> None:
@@ -77,20 +67,6 @@ def retrain(
         console.print("stopped")
     if failed:
         raise typer.Exit(1)
-
-
-def _open_store(database_url: Optional[str]):
-    from feedback import FeedbackStore
-    from serving.settings import ServingSettings
-
-    try:
-        url = database_url or ServingSettings().database_url
-        return FeedbackStore(url)
-    except ValidationError as exc:
-        raise fail(validation_message(exc, "settings")) from None
-    except Exception as exc:  # SQLAlchemy: bad URL, unreachable server
-        first = str(exc).splitlines()[0] if str(exc) else ""
-        raise fail(f"feedback store: cannot open it ({type(exc).__name__}: {first})") from None
 
 
 def render_retrain(report: RetrainReport) -> None:

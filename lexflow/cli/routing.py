@@ -14,20 +14,16 @@ from __future__ import annotations
 
 import getpass
 import socket
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 import typer
-from pydantic import ValidationError
 
-from lexflow.cli.common import console, fail, validation_message
+from lexflow.cli import options as opt
+from lexflow.cli.common import console, fail, gateway_settings, open_feedback_store
 
 if TYPE_CHECKING:
     from feedback import FeedbackStore, RoutingState
     from serving.settings import ServingSettings
-
-DATABASE_HELP = "Feedback store (SQLAlchemy URL). Default: LEXFLOW_DATABASE_URL / the gateway's default."
-BASE_DIR_HELP = "Model base dir holding <model>/<version>/. Default: LEXFLOW_MODEL_BASE_DIR / artifacts/serving."
 
 
 def promote(
@@ -36,9 +32,9 @@ def promote(
     canary_share: Optional[float] = typer.Option(
         None, min=0.0, max=1.0, help="With --to staging: share of unpinned traffic for the canary."
     ),
-    model_name: Optional[str] = typer.Option(None, help="Default: LEXFLOW_MODEL_NAME / lexflow."),
-    model_base_dir: Optional[Path] = typer.Option(None, help=BASE_DIR_HELP),
-    database_url: Optional[str] = typer.Option(None, help=DATABASE_HELP),
+    model_name: opt.ModelName = None,
+    model_base_dir: opt.ModelBaseDir = None,
+    database_url: opt.DatabaseUrl = None,
 ) -> None:
     """Point staging or production at VERSION (for every gateway replica), like a registry alias."""
     from serving.promotion import promotion, versions_on_disk
@@ -49,7 +45,7 @@ def promote(
     number = parse_version(version)
     if number is None:
         raise fail(f"version '{version}': a version is a whole number from 0 to 2^63-1, in digits")
-    settings = _settings(model_name, model_base_dir, database_url)
+    settings = gateway_settings(model_name=model_name, model_base_dir=model_base_dir, database_url=database_url)
     model_dir = settings.model_base_dir / settings.model_name
     if model_dir.is_dir():
         on_disk = versions_on_disk(settings.model_base_dir, settings.model_name)
@@ -61,7 +57,7 @@ def promote(
             "each gateway applies the change only once it has loaded that version"
         )
         on_disk = {number}
-    store = _open_store(settings)
+    store = open_feedback_store(settings.database_url)
     current = store.routing(settings.model_name, settings.canary_share)
     changes = promotion(current, number, to, canary_share)
     _apply(store, settings, current, changes, on_disk, f"promote to {to}")
@@ -69,17 +65,17 @@ def promote(
 
 def rollback(
     to: Optional[str] = typer.Option(None, "--to", help="Version to pin production to (default: the previous one)."),
-    model_name: Optional[str] = typer.Option(None, help="Default: LEXFLOW_MODEL_NAME / lexflow."),
-    model_base_dir: Optional[Path] = typer.Option(None, help=BASE_DIR_HELP),
-    database_url: Optional[str] = typer.Option(None, help=DATABASE_HELP),
+    model_name: opt.ModelName = None,
+    model_base_dir: opt.ModelBaseDir = None,
+    database_url: opt.DatabaseUrl = None,
 ) -> None:
     """Pin production back to the version that served before the current one (from the audit trail)."""
     from serving.promotion import rollback_target, versions_on_disk
     from serving.versions import parse_version
 
-    settings = _settings(model_name, model_base_dir, database_url)
+    settings = gateway_settings(model_name=model_name, model_base_dir=model_base_dir, database_url=database_url)
     on_disk = versions_on_disk(settings.model_base_dir, settings.model_name)
-    store = _open_store(settings)
+    store = open_feedback_store(settings.database_url)
     current = store.routing(settings.model_name, settings.canary_share)
     if to is not None:
         target = parse_version(to)
@@ -97,12 +93,12 @@ def rollback(
 
 def routing(
     history: int = typer.Option(10, min=0, help="How many recent changes to list."),
-    model_name: Optional[str] = typer.Option(None, help="Default: LEXFLOW_MODEL_NAME / lexflow."),
-    database_url: Optional[str] = typer.Option(None, help=DATABASE_HELP),
+    model_name: opt.ModelName = None,
+    database_url: opt.DatabaseUrl = None,
 ) -> None:
     """Show the routing state every gateway replica follows, and its recent changes."""
-    settings = _settings(model_name, None, database_url)
-    store = _open_store(settings)
+    settings = gateway_settings(model_name=model_name, database_url=database_url)
+    store = open_feedback_store(settings.database_url)
     state = store.routing(settings.model_name, settings.canary_share)
     _show(state)
     for change in store.routing_history(settings.model_name, limit=history) if history else []:
@@ -162,29 +158,3 @@ def _show(state: RoutingState) -> None:
         ),
         soft_wrap=True,
     )
-
-
-def _settings(
-    model_name: Optional[str], model_base_dir: Optional[Path], database_url: Optional[str]
-) -> ServingSettings:
-    from serving.settings import ServingSettings
-
-    overrides: dict[str, Any] = {
-        "model_name": model_name,
-        "model_base_dir": model_base_dir,
-        "database_url": database_url,
-    }
-    try:
-        return ServingSettings(**{k: v for k, v in overrides.items() if v is not None})
-    except ValidationError as exc:
-        raise fail(validation_message(exc, "settings")) from None
-
-
-def _open_store(settings: ServingSettings) -> FeedbackStore:
-    from feedback import FeedbackStore
-
-    try:
-        return FeedbackStore(settings.database_url)
-    except Exception as exc:  # SQLAlchemy: bad URL, unreachable server
-        first = str(exc).splitlines()[0] if str(exc) else ""
-        raise fail(f"feedback store: cannot open it ({type(exc).__name__}: {first})") from None

@@ -120,3 +120,28 @@ def test_cli_unreachable_store_is_one_line(tmp_path):
         app, ["retrain", "--dry-run", "--database-url", "postgresql+psycopg://nobody@127.0.0.1:1/x"]
     )
     assert result.exit_code == 2 and "feedback store: cannot open it" in result.output
+
+
+def test_cli_retrain_on_a_dataset_reads_that_datasets_store(tmp_path, monkeypatch):
+    """`--data-root contracts` names model `contracts`: its gateway's store, not the demo model's."""
+    from core import workspace
+    from lexflow.cli import app
+
+    monkeypatch.setenv(workspace.HOME_ENV, str(tmp_path))
+    monkeypatch.delenv("LEXFLOW_DATABASE_URL", raising=False)
+    monkeypatch.delenv("LEXFLOW_MODEL_NAME", raising=False)
+    write_csv(tmp_path / "contracts" / "span-0" / "corpus.csv", generate_rows(60, seed=1))
+    own = FeedbackStore(workspace.database_url(None, "contracts"))
+    _feedback(own, generate_rows(7, seed=2), correct=True)
+
+    result = CliRunner().invoke(app, ["retrain", "--dry-run", "--data-root", "contracts"])
+    assert result.exit_code == 0, result.output
+    assert "new feedback 7 (trigger at 200)" in result.output
+    assert not (tmp_path / "artifacts" / "lexflow").exists()  # the demo model's store was not even created
+
+    # A relative SQLite URL follows the workspace rule like every other path.
+    FeedbackStore(f"sqlite:///{tmp_path}/elsewhere.sqlite")
+    result = CliRunner().invoke(
+        app, ["retrain", "--dry-run", "--data-root", "contracts", "--database-url", "sqlite:///elsewhere.sqlite"]
+    )
+    assert result.exit_code == 0 and "new feedback 0" in result.output, result.output
