@@ -34,6 +34,11 @@ def test_lexflow_compile_writes_the_spec_kubeflow_runner_writes(tmp_path):
     assert result.exit_code == 0, result.output
     tasks = yaml.safe_load((tmp_path / "p.yaml").read_text())["root"]["dag"]["tasks"]
     assert "Trainer" in tasks and "ModelSearch" not in tasks
+    # The schema's content is a parameter of its import, so KFP's cache key sees an edit of the file.
+    from components.schema_import import schema_digest
+
+    digest = tasks["ImportSchemaGen"]["inputs"]["parameters"]["schema_sha256"]["runtimeValue"]["constant"]
+    assert digest == schema_digest(str(REPO / "schema" / "demo" / "schema.pbtxt"))
 
     # Option checks are the config's validators: the same line from either name.
     refused = CliRunner().invoke(app, ["compile", *args[:-5], "--train-steps", "9", "-o", str(tmp_path / "q.yaml")])
