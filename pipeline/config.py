@@ -199,11 +199,8 @@ class PipelineConfig(StrictModel):
         if (info.context or {}).get(TARGET) == KUBEFLOW:
             _check_pod_locations(data)  # as given: validation makes relative paths absolute here
         data_root = data.get("data_root") or workspace.DEFAULT_DATA_ROOT
-        root_name = str(data_root).rstrip("/").rsplit("/", 1)[-1]
-        data["dataset_name"] = data.get("dataset_name") or root_name
-        if not data.get("model_name"):
-            demo = data["dataset_name"] == workspace.DEFAULT_DATA_ROOT.name
-            data["model_name"] = workspace.DEFAULT_MODEL_NAME if demo else workspace.as_name(data["dataset_name"])
+        data["dataset_name"] = data.get("dataset_name") or workspace.dataset_name(data_root)
+        data["model_name"] = data.get("model_name") or workspace.model_name_for(data["dataset_name"])
         data.setdefault("pipeline_name", data["model_name"])
         data["pipeline_root"] = data.get("pipeline_root") or workspace.pipeline_root(data["model_name"])
         data["metadata_path"] = data.get("metadata_path") or workspace.metadata_path(data["model_name"])

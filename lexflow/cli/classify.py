@@ -14,7 +14,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from core.errors import UserError
 from lexflow.cli import options as opt
-from lexflow.cli.common import err_console, fail, gateway_settings
+from lexflow.cli.common import err_console, fail
+from lexflow.cli.model import served_model
 
 if TYPE_CHECKING:
     from lexflow.runs.classify import Result
@@ -29,6 +30,7 @@ def classify(
     output_format: str = typer.Option("csv", "--format", help="csv or json."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here instead of standard output."),
     model_base_dir: opt.ModelBaseDir = None,
+    data_root: opt.DataRoot = None,
     model_name: opt.ModelName = None,
     version: Optional[int] = typer.Option(None, help="Score with this version (default: what the gateway serves)."),
     batch_size: int = typer.Option(DEFAULT_BATCH_SIZE, min=1, help="Texts per model call."),
@@ -42,13 +44,14 @@ def classify(
     if output_format not in bulk.FORMATS:
         raise fail(f"--format {output_format!r}: use csv or json")
     # The gateway's settings (LEXFLOW_*): the CLI scores with the model the gateway serves.
-    settings = gateway_settings(model_base_dir=model_base_dir, model_name=model_name)
+    chosen = served_model(model_name, data_root, model_base_dir)
+    settings = chosen.settings
     try:
         rows = bulk.rows(path, max_bytes=max_bytes, max_chars=max_chars)
         model = bulk.load_model(settings.model_base_dir, settings.model_name, version)
     except UserError as exc:
         raise fail(str(exc)) from None
-    err_console.print(f"model {settings.model_name} version {model.version}; reading {path}")
+    err_console.print(f"{chosen.describe(store=False)}, version {model.version}; reading {path}", soft_wrap=True)
     started = time.perf_counter()  # the rate below is of reading, splitting, scoring and writing
     columns = (TextColumn("classifying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:

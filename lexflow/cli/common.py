@@ -49,6 +49,19 @@ def load_config(
         raise fail(str(exc)) from None
 
 
+def check_inputs(config: PipelineConfig, outputs: bool = True) -> None:
+    """The run's intake checks (no TensorFlow needed): an `error:` line, or warnings worth a look."""
+    from core.errors import UserError
+    from lexflow.runs.preflight import check_run_inputs
+
+    try:
+        warnings = check_run_inputs(config, outputs)
+    except UserError as exc:
+        raise fail(str(exc)) from None
+    for warning in warnings:
+        err_console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
+
+
 def gateway_settings(**overrides: Any) -> ServingSettings:
     """The gateway's settings (LEXFLOW_*, `.env`) with the options given (None: not given), so a command
     acts where the gateway of that model serves from."""

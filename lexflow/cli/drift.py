@@ -13,7 +13,8 @@ import typer
 
 from core.errors import UserError
 from lexflow.cli import options as opt
-from lexflow.cli.common import console, fail, gateway_settings, load_config, open_feedback_store
+from lexflow.cli.common import console, fail, load_config, open_feedback_store
+from lexflow.cli.model import announce, require_known, trained_model
 
 
 def drift(
@@ -34,11 +35,13 @@ def drift(
 
     config = load_config(config_file, data_root=data_root, metadata_path=metadata_path, model_name=model_name)
     # The gateway's settings (LEXFLOW_*) for this model: the CLI writes where its gateway serves from.
-    settings = gateway_settings(model_name=config.model_name, database_url=database_url, reports_dir=reports_dir)
-    target = settings.reports_dir
+    model = trained_model(config, model_name, database_url)
+    announce(model, store=live)
+    target = reports_dir or model.settings.reports_dir
     try:
         if live:
-            report = drift_reports.live_report(config, open_feedback_store(settings.database_url), target, last)
+            require_known(model, config.metadata_path)
+            report = drift_reports.live_report(config, open_feedback_store(model.store_url), target, last)
             console.print(f"training window: {report.window.source}", soft_wrap=True)
             console.print(report.result.describe(), soft_wrap=True)
             console.print(f"wrote {report.path} (verdict: {report.verdict_path})")

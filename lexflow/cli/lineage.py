@@ -10,11 +10,13 @@ from core import workspace
 from core.errors import UserError
 from lexflow.cli import options as opt
 from lexflow.cli.common import console, fail
+from lexflow.cli.model import announce, served_model
 
 
 def lineage(
     version: Optional[str] = typer.Argument(None, help="Served version (default: the newest pushed)."),
     span: Optional[int] = typer.Option(None, help="Instead: which versions did this data span feed?"),
+    data_root: opt.DataRoot = None,
     model_name: opt.ModelName = None,
     metadata_path: opt.MetadataPath = None,
 ) -> None:
@@ -22,9 +24,10 @@ def lineage(
     from lexflow.metadata import lineage as lin
     from lexflow.metadata.store import open_store
 
+    model = served_model(model_name, data_root)
+    announce(model, store=False)
     try:
-        name = model_name or workspace.DEFAULT_MODEL_NAME
-        store = open_store(metadata_path or workspace.resolve(workspace.metadata_path(name)))
+        store = open_store(metadata_path or workspace.resolve(workspace.metadata_path(model.name)))
         if span is not None:
             versions = lin.versions_fed_by_span(store, span)
             console.print(f"span {span} fed versions: {', '.join(versions) or 'none'}")

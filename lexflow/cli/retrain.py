@@ -8,7 +8,8 @@ import typer
 
 from core.errors import UserError
 from lexflow.cli import options as opt
-from lexflow.cli.common import console, err_console, fail, gateway_settings, load_config, open_feedback_store
+from lexflow.cli.common import check_inputs, console, err_console, fail, load_config, open_feedback_store
+from lexflow.cli.model import announce, require_known, trained_model
 
 if TYPE_CHECKING:
     from lexflow.runs.retrain import RetrainReport
@@ -32,9 +33,6 @@ def retrain(
     verbose: opt.Verbose = False,
 ) -> None:
     """Evaluate the retrain policy; if it fires, export feedback as a new span and run the pipeline."""
-    from lexflow.runs import retrain as rt
-    from lexflow.runs.local_run import quiet_logs
-
     config = load_config(
         config_file,
         data_root=data_root,
@@ -44,9 +42,18 @@ def retrain(
         metadata_path=metadata_path,
         **{"retrain.watch_interval_seconds": interval},
     )
-    quiet_logs(verbose)
     # The dataset's model's store: the one its gateway (LEXFLOW_MODEL_NAME=<model>) writes feedback to.
-    store = open_feedback_store(gateway_settings(model_name=config.model_name, database_url=database_url).database_url)
+    model = trained_model(config, model_name, database_url)
+    announce(model)
+    require_known(model, config.metadata_path)  # a model named on its own must exist already
+    # The data before TensorFlow loads; each run checks again (the exported span too, and the outputs).
+    check_inputs(config, outputs=False)
+    store = open_feedback_store(model.store_url)
+
+    from lexflow.runs import retrain as rt
+    from lexflow.runs.local_run import quiet_logs
+
+    quiet_logs(verbose)
     failed = False
 
     def show(report: RetrainReport) -> None:
@@ -58,9 +65,12 @@ def retrain(
         if watch_mode:
             every = config.retrain.watch_interval_seconds
             console.print(f"watching: checking the retrain policy every {every:g} s (Ctrl-C stops)")
-            rt.watch(config, store, show, max_cycles=max_cycles, on_status=console.print)
+            rt.watch(config, store, show, max_cycles, on_status=console.print, on_decision=render_decision)
         else:
-            show(rt.retrain(config, store, force=force, dry_run=dry_run, on_status=console.print))
+            report = rt.retrain(
+                config, store, force=force, dry_run=dry_run, on_status=console.print, on_decision=render_decision
+            )
+            show(report)
     except UserError as exc:
         raise fail(str(exc)) from None
     except KeyboardInterrupt:
@@ -69,9 +79,8 @@ def retrain(
         raise typer.Exit(1)
 
 
-def render_retrain(report: RetrainReport) -> None:
-    from lexflow.reports.run_summary import render
-
+def render_decision(report: RetrainReport) -> None:
+    """What the policy decided and why, printed before anything is exported or run."""
     decision = report.decision
     verdict = "[yellow]retrain[/] (" + "; ".join(decision.reasons) + ")" if decision.retrain else "no trigger fired"
     console.print("retrain policy: " + verdict, soft_wrap=True)
@@ -79,8 +88,12 @@ def render_retrain(report: RetrainReport) -> None:
         console.print(f"  - {check}", soft_wrap=True)
     for note in report.notes:
         console.print(f"  note: {note}")
-    if report.exported_span is not None:
-        console.print(f"exported {report.exported_rows} feedback rows as span {report.exported_span}")
+
+
+def render_retrain(report: RetrainReport) -> None:
+    """The run's outcome (the decision was printed when it was made)."""
+    from lexflow.reports.run_summary import render
+
     if report.summary is not None and report.summary.components:
         render(report.summary, console)
         if report.summary.blessed is False:

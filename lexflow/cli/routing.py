@@ -5,21 +5,24 @@ change within LEXFLOW_ROUTING_REFRESH_SECONDS, once the versions it names are lo
 commands change it through the same code as `PUT /v1/routing` (serving/promotion.py), with an
 audit record naming this user and host, and rewrite `<model_base_dir>/<model>/routing.json`.
 Settings as the gateway reads them (LEXFLOW_DATABASE_URL, LEXFLOW_MODEL_BASE_DIR,
-LEXFLOW_MODEL_NAME), overridable here. Where the model volume is not mounted (a workstation that
-reaches only the database), a version cannot be checked; that is safe, because a gateway adopts a
-routing change only once it has loaded every version the change names.
+LEXFLOW_MODEL_NAME), overridable here; the model as every command names it (lexflow/cli/model.py).
+Where the model volume is not mounted (a workstation that reaches only a shared database), a
+version cannot be checked; that is safe, because a gateway adopts a routing change only once it
+has loaded every version the change names.
 """
 
 from __future__ import annotations
 
 import getpass
 import socket
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
 from lexflow.cli import options as opt
-from lexflow.cli.common import console, fail, gateway_settings, open_feedback_store
+from lexflow.cli.common import console, fail, open_feedback_store
+from lexflow.cli.model import Model, announce, require_known, served_model
 
 if TYPE_CHECKING:
     from feedback import FeedbackStore, RoutingState
@@ -32,6 +35,7 @@ def promote(
     canary_share: Optional[float] = typer.Option(
         None, min=0.0, max=1.0, help="With --to staging: share of unpinned traffic for the canary."
     ),
+    data_root: opt.DataRoot = None,
     model_name: opt.ModelName = None,
     model_base_dir: opt.ModelBaseDir = None,
     database_url: opt.DatabaseUrl = None,
@@ -45,9 +49,11 @@ def promote(
     number = parse_version(version)
     if number is None:
         raise fail(f"version '{version}': a version is a whole number from 0 to 2^63-1, in digits")
-    settings = gateway_settings(model_name=model_name, model_base_dir=model_base_dir, database_url=database_url)
+    model = _model(data_root, model_name, model_base_dir, database_url)
+    settings = model.settings
     model_dir = settings.model_base_dir / settings.model_name
-    if model_dir.is_dir():
+    if model_dir.is_dir() or model.default_store:
+        # The model's own store in this workspace: its versions must be here too.
         on_disk = versions_on_disk(settings.model_base_dir, settings.model_name)
         if number not in on_disk:
             raise fail(f"version {number} is not under {model_dir} (versions there: {sorted(on_disk) or 'none'})")
@@ -65,6 +71,7 @@ def promote(
 
 def rollback(
     to: Optional[str] = typer.Option(None, "--to", help="Version to pin production to (default: the previous one)."),
+    data_root: opt.DataRoot = None,
     model_name: opt.ModelName = None,
     model_base_dir: opt.ModelBaseDir = None,
     database_url: opt.DatabaseUrl = None,
@@ -73,7 +80,7 @@ def rollback(
     from serving.promotion import rollback_target, versions_on_disk
     from serving.versions import parse_version
 
-    settings = gateway_settings(model_name=model_name, model_base_dir=model_base_dir, database_url=database_url)
+    settings = _model(data_root, model_name, model_base_dir, database_url).settings
     on_disk = versions_on_disk(settings.model_base_dir, settings.model_name)
     store = open_feedback_store(settings.database_url)
     current = store.routing(settings.model_name, settings.canary_share)
@@ -93,11 +100,13 @@ def rollback(
 
 def routing(
     history: int = typer.Option(10, min=0, help="How many recent changes to list."),
+    data_root: opt.DataRoot = None,
     model_name: opt.ModelName = None,
+    model_base_dir: opt.ModelBaseDir = None,
     database_url: opt.DatabaseUrl = None,
 ) -> None:
     """Show the routing state every gateway replica follows, and its recent changes."""
-    settings = gateway_settings(model_name=model_name, database_url=database_url)
+    settings = _model(data_root, model_name, model_base_dir, database_url).settings
     store = open_feedback_store(settings.database_url)
     state = store.routing(settings.model_name, settings.canary_share)
     _show(state)
@@ -107,6 +116,16 @@ def routing(
             f"  r{change.revision} {change.at:%Y-%m-%d %H:%M:%S} {change.action:<20} {moved}  by {change.client}",
             soft_wrap=True,
         )
+
+
+def _model(
+    data_root: Optional[Path], model_name: Optional[str], model_base_dir: Optional[Path], database_url: Optional[str]
+) -> Model:
+    """The model routed (said, and refused when nothing here knows it: no routing for a model that is not)."""
+    model = served_model(model_name, data_root, model_base_dir, database_url)
+    announce(model)
+    require_known(model)
+    return model
 
 
 def _apply(

@@ -9,7 +9,8 @@ import typer
 
 from core.errors import UserError
 from lexflow.cli import options as opt
-from lexflow.cli.common import console, fail, load_config
+from lexflow.cli.common import check_inputs, console, fail, load_config
+from lexflow.cli.model import announce, trained_model
 
 
 def run(
@@ -44,9 +45,6 @@ def run(
     verbose: opt.Verbose = False,
 ) -> None:
     """Run the whole pipeline locally (LocalDagRunner, Beam DirectRunner, SQLite MLMD)."""
-    from lexflow.reports.run_summary import render
-    from lexflow.runs.local_run import PipelineFailed, quiet_logs, run_local
-
     config = load_config(
         config_file,
         data_root=data_root,
@@ -69,10 +67,16 @@ def run(
             "allow_label_change": True if allow_label_change else None,
         },
     )
+    announce(trained_model(config, model_name), store=False)
+    check_inputs(config)  # before TensorFlow loads: a bad input is an error line within a second or two
+
+    from lexflow.reports.run_summary import render
+    from lexflow.runs.local_run import PipelineFailed, quiet_logs, run_local
+
     quiet_logs(verbose)
     try:
         with console.status("running the lexflow pipeline (ExampleGen -> ... -> Pusher)"):
-            summary = run_local(config, on_status=console.print)
+            summary = run_local(config, on_status=console.print, preflight=False)
     except UserError as exc:
         raise fail(str(exc)) from None
     except PipelineFailed as exc:

@@ -134,10 +134,22 @@ def test_cli_retrain_on_a_dataset_reads_that_datasets_store(tmp_path, monkeypatc
     own = FeedbackStore(workspace.database_url(None, "contracts"))
     _feedback(own, generate_rows(7, seed=2), correct=True)
 
+    monkeypatch.setenv("LEXFLOW_MODEL_NAME", "lexflow")  # e.g. left over from serving the demo
     result = CliRunner().invoke(app, ["retrain", "--dry-run", "--data-root", "contracts"])
     assert result.exit_code == 0, result.output
     assert "new feedback 7 (trigger at 200)" in result.output
+    store = tmp_path / "artifacts" / "contracts" / "feedback.sqlite"
+    assert f"model contracts (named after data root {tmp_path / 'contracts'}); feedback store sqlite:///{store}" in (
+        result.output
+    )
+    assert "note: LEXFLOW_MODEL_NAME=lexflow names another model" in result.output
     assert not (tmp_path / "artifacts" / "lexflow").exists()  # the demo model's store was not even created
+    monkeypatch.delenv("LEXFLOW_MODEL_NAME")
+
+    # A model named on its own must exist: a typo is one error line, and no store is created for it.
+    result = CliRunner().invoke(app, ["retrain", "--dry-run", "--model-name", "contarcts"])
+    assert result.exit_code == 2 and "error: no model 'contarcts' here" in result.output, result.output
+    assert "models here: contracts" in result.output and not (tmp_path / "artifacts" / "contarcts").exists()
 
     # A relative SQLite URL follows the workspace rule like every other path.
     FeedbackStore(f"sqlite:///{tmp_path}/elsewhere.sqlite")
