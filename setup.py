@@ -63,7 +63,7 @@ setup(
         "matplotlib>=3.8",
         # Documents in (documents/): .docx and .pdf uploads for the review console and `lexflow classify`.
         "python-docx>=1.1",
-        "pypdf>=5",
+        "pypdf>=6.18",  # apply_configuration: the readers set its decompression and parsing bounds
         # The model search (trainer/tuning.py: KerasTuner under TFX's Tuner) and score calibration (scipy).
         "keras-tuner>=1.4",
         "scipy>=1.10",
