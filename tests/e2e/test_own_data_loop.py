@@ -115,7 +115,7 @@ def _correct_through_the_console(url: str, rows: list[tuple[str, str]]) -> int:
         f"{url}/ui/documents",
         params={"name": "msa.txt"},
         content=contract,
-        headers={**headers, "Content-Type": "text/plain"},
+        headers={**headers, "Content-Type": "application/octet-stream"},  # the console's upload type
         timeout=60,
     )
     assert page.status_code == 200, page.text
