@@ -13,7 +13,7 @@ Relative paths follow the workspace rule (`core/workspace.py`).
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Literal, Optional
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
@@ -21,9 +21,15 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from core import workspace
 from core.errors import UserError
 from core.strict import StrictModel
-from core.workspace import Location
+from core.workspace import Location, is_uri
 from trainer.encoder.params import EncoderParams
 from trainer.params import TrainParams, TransformParams, TuningParams
+
+# Validation context of `PipelineConfig.load`: the override keys given (command-line options), and the
+# orchestrator the run is for.
+GIVEN, TARGET, KUBEFLOW = "given", "target", "kubeflow"
+# Places a Kubeflow run's pods read or write: (field, command-line option).
+POD_LOCATIONS = (("pipeline_root", "--pipeline-root"), ("data_root", "--data-root"), ("serving_dir", "--serving-dir"))
 
 
 class EvalThresholds(StrictModel):
@@ -184,22 +190,50 @@ class PipelineConfig(StrictModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _isolated_defaults(cls, data: Any) -> Any:
+    def _isolated_defaults(cls, data: Any, info: ValidationInfo) -> Any:
         """Names and places derived from the dataset, unless given: the demo dataset's model is
         `lexflow`; any other dataset names its model after its folder."""
         if not isinstance(data, dict):
             return data
         data = dict(data)
+        if (info.context or {}).get(TARGET) == KUBEFLOW:
+            _check_pod_locations(data)  # as given: validation makes relative paths absolute here
         data_root = data.get("data_root") or workspace.DEFAULT_DATA_ROOT
-        root_name = str(data_root).rstrip("/").rsplit("/", 1)[-1]
-        data["dataset_name"] = data.get("dataset_name") or root_name
-        if not data.get("model_name"):
-            demo = data["dataset_name"] == workspace.DEFAULT_DATA_ROOT.name
-            data["model_name"] = workspace.DEFAULT_MODEL_NAME if demo else workspace.as_name(data["dataset_name"])
+        data["dataset_name"] = data.get("dataset_name") or workspace.dataset_name(data_root)
+        data["model_name"] = data.get("model_name") or workspace.model_name_for(data["dataset_name"])
         data.setdefault("pipeline_name", data["model_name"])
         data["pipeline_root"] = data.get("pipeline_root") or workspace.pipeline_root(data["model_name"])
         data["metadata_path"] = data.get("metadata_path") or workspace.metadata_path(data["model_name"])
         return data
+
+    @model_validator(mode="after")
+    def _options_agree(self, info: ValidationInfo) -> PipelineConfig:
+        """What the command-line options (`load`'s overrides) mean together: one check for every command."""
+        context = info.context or {}
+        given = context.get(GIVEN, frozenset())
+        if self.encoder is not None:
+            if ("tuning.enabled" in given and self.tuning.enabled) or "tuning.time_budget_seconds" in given:
+                # The search chooses among the TF-IDF families; an encoder is the model itself.
+                raise ValueError(
+                    "--search/--search-budget: no model search runs with an encoder (the encoder is the model)"
+                )
+            # With an encoder the step options count its steps (validated as train's were).
+            if "train.train_steps" in given:
+                self.encoder.train_steps = self.train.train_steps
+            if "train.eval_steps" in given:
+                self.encoder.eval_steps = self.train.eval_steps
+            if context.get(TARGET) == KUBEFLOW:
+                # The checkpoint is a folder on this machine; the pods have no such path, and the image carries none.
+                raise ValueError(
+                    f"encoder: {self.encoder.checkpoint} is a local checkpoint; Kubeflow runs take no encoder yet"
+                )
+        elif "train.train_steps" in given and self.tuning.enabled:
+            # The search sizes the steps of the model it chooses: the option would be silently ignored.
+            raise ValueError(
+                f"--train-steps {self.train.train_steps}: the model search sizes its own steps; "
+                "add --no-search to train as given"
+            )
+        return self
 
     @property
     def model_base_dir(self) -> Location:
@@ -246,20 +280,46 @@ class PipelineConfig(StrictModel):
         return {**self.trainer_custom_config(), "tuning": self.tuning.model_dump(mode="json")}
 
     @classmethod
-    def load(cls, path: Optional[Path] = None, **overrides: Any) -> PipelineConfig:
+    def load(cls, path: Optional[Path] = None, /, **overrides: Any) -> PipelineConfig:
         """Defaults, then a YAML/JSON file, then non-None keyword overrides (dotted keys allowed)."""
-        data: dict[str, Any] = {}
-        if path is not None:
-            data = _read_config_file(Path(path))
-        for key, value in overrides.items():
-            if value is None:
-                continue
-            target = data
-            *parents, leaf = key.split(".")
-            for part in parents:
-                target = target.setdefault(part, {})
-            target[leaf] = value
-        return cls.model_validate(data)
+        return cls.model_validate(_merged(path, overrides))
+
+    @classmethod
+    def from_options(
+        cls, path: Optional[Path] = None, target: Literal["local", "kubeflow"] = "local", /, **options: Any
+    ) -> PipelineConfig:
+        """A command line's config: as `load`, with the options as overrides, checked together by the
+        validators (`_options_agree`; for a Kubeflow `target` also the places the pods use)."""
+        given = frozenset(key for key, value in options.items() if value is not None)
+        return cls.model_validate(_merged(path, options), context={GIVEN: given, TARGET: target})
+
+
+def _merged(path: Optional[Path], overrides: dict[str, Any]) -> dict[str, Any]:
+    data: dict[str, Any] = _read_config_file(Path(path)) if path is not None else {}
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        section = data
+        *parents, leaf = key.split(".")
+        for part in parents:
+            section = section.setdefault(part, {})
+        section[leaf] = value
+    return data
+
+
+def _check_pod_locations(data: dict[str, Any]) -> None:
+    """Kubeflow: each place the pods read or write is given, as a bucket URI or an absolute in-pod path."""
+    for field, option in POD_LOCATIONS:
+        value = data.get(field)
+        if value is None or str(value) == "":
+            raise ValueError(
+                f"{option} is required (or {field} in --config): the location as the pipeline's pods see it"
+            )
+        if not is_uri(str(value)) and not PurePosixPath(str(value)).is_absolute():
+            raise ValueError(
+                f"{option} {value}: a relative path means nothing inside the pipeline's pods; "
+                "give a bucket URI (gs://..., s3://...) or an absolute in-pod path"
+            )
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from components.model_evaluator import ModelEvaluator
 from components.model_pusher import ALLOW_LABEL_CHANGE, ModelPusher
 from components.model_search import ModelSearch
 from components.production_baseline import ProductionBaseline
+from components.schema_import import ImportSchemaGen
 from components.span_example_gen import SpanExampleGen
 from core.spans import SPAN_PATTERN, resolve_input_pattern
 from pipeline.code_version import code_version
@@ -63,7 +64,7 @@ def create_components(config: PipelineConfig) -> list[BaseNode]:
     ).with_id("ExampleGen")
     window = example_gen.outputs["examples"]
     statistics_gen = tfx.components.StatisticsGen(examples=window)
-    schema_gen = tfx.components.ImportSchemaGen(schema_file=str(config.schema_path))
+    schema_gen = ImportSchemaGen(schema_file=str(config.schema_path))  # keyed on the file's content too
     example_validator = tfx.components.ExampleValidator(
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"]
     )

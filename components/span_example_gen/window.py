@@ -110,7 +110,8 @@ def parse_rows(lines: Iterable[str], source: str, span: int) -> list[dict[str, s
     header = next(reader, None)
     if header is None:
         return []
-    columns = [c.strip() for c in header]
+    # A UTF-8 byte order mark (spreadsheets write one) is not part of the first column's name.
+    columns = [c.strip() for c in [header[0].removeprefix("\ufeff"), *header[1:]]] if header else []
     rows = []
     for number, cells in enumerate(reader, start=2):
         if not cells:

@@ -164,3 +164,18 @@ def test_within_one_export_the_latest_correction_of_a_prediction_wins(store, tmp
     assert _rows(export_feedback(store, tmp_path / "data").path) == [
         {"text": "Clause.", "label": "a", "source": "feedback"}
     ]
+
+
+def test_export_into_a_flat_data_root_is_refused_and_claims_nothing(store, tmp_path):
+    """A span folder beside flat CSVs would make the next run read the feedback only (the corpus gone)."""
+    from feedback.export import FlatDataRoot, pending_feedback
+    from feedback.store import InvalidFeedback
+
+    data_root = tmp_path / "flat"
+    data_root.mkdir()
+    (data_root / "train.csv").write_text("text,label\nx,a\n")
+    store.add_feedback("a", text="A correction.")
+    with pytest.raises(FlatDataRoot, match=r"holds its CSVs at the top level \(train\.csv\).*move the CSVs into"):
+        export_feedback(store, data_root)
+    assert issubclass(FlatDataRoot, InvalidFeedback)  # the gateway answers it as a 4xx with this message
+    assert [p.name for p in data_root.iterdir()] == ["train.csv"] and len(pending_feedback(store)) == 1
