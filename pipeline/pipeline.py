@@ -38,6 +38,12 @@ from pipeline.schema_info import feature_names, label_domain, load_schema
 PREPROCESSING_FN = "trainer.preprocessing.preprocessing_fn"
 RUN_FN = "trainer.task.run_fn"
 TUNER_FN = "trainer.tuning.tuner_fn"
+# Nodes that read or write what their inputs do not name, so no orchestrator's cache may answer for
+# them: ExampleGen lists the data root's files, ProductionBaseline reads the model base dir (routing.json,
+# the versions), the Pusher writes it. Compiled for Kubeflow they are never cached and take the run's id
+# (lexflow/runs/kubeflow/caching.py); locally ExampleGen's driver fingerprints its files, and the other two
+# run again whenever the model they take is new, which it is once anything upstream changed.
+RUN_EVERY_TIME = ("ExampleGen", "ProductionBaseline", "Pusher")
 
 
 def input_pattern(config: PipelineConfig) -> str:

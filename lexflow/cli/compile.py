@@ -41,13 +41,14 @@ def compile_for_kubeflow(
     ),
     data_root: Optional[str] = typer.Option(
         None,
-        help="Spans (span-<N>/*.csv) as the pods see them: gs://..., or an absolute path in the pods "
-        "such as /pipeline/data/demo. Required (here or in --config).",
+        help="Spans (span-<N>/*.csv) as the pods see them: an absolute path on a volume of kubeflow.volumes "
+        "(--config) such as /data/demo, or gs://... Required (here or in --config).",
     ),
     serving_dir: Optional[str] = typer.Option(
         None,
-        help="Model base dir for pushes (<dir>/<model-name>/<version>/): gs://..., or an absolute path on a "
-        "volume every run's pods mount. Required (here or in --config).",
+        help="Model base dir for pushes (<dir>/<model-name>/<version>/) as the pods see them: an absolute path on "
+        "a volume of kubeflow.volumes (--config) that TF Serving mounts too, such as /models, or gs://... "
+        "Required (here or in --config).",
     ),
     schema: Optional[Path] = typer.Option(
         None,
@@ -100,8 +101,12 @@ def compile_for_kubeflow(
         compiled = compile_pipeline(config, image, output, image_project_root)
     except UserError as exc:
         raise fail(str(exc)) from None
+    for warning in compiled.warnings:
+        err_console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
     for note in compiled.notes:
         err_console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
+    if compiled.pipeline_name != config.pipeline_name:
+        console.print(f"pipeline name: {compiled.pipeline_name} (Kubeflow's spelling of {config.pipeline_name})")
     console.print(
         f"schema: {compiled.schema_in_image} (in the image)  input: {compiled.input_base}/{compiled.input_pattern}",
         soft_wrap=True,
