@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlalchemy import Table, insert
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 
 # The variant digit (RFC 9562: binary 10xx) for each hex digit drawn at its place.
 _VARIANT = {f"{d:x}": f"{8 + (d & 3):x}" for d in range(16)}
@@ -80,7 +80,10 @@ class RowWriter:
     def write(self, rows: Sequence[dict[str, Any]]) -> None:
         """One transaction holding every row; returns once it is committed."""
         parameters = self.parameters(rows)
-        pooled = self.engine.raw_connection()  # pre-ping, invalidation, overflow: as for any checkout
+        try:
+            pooled = self.engine.raw_connection()  # pre-ping, invalidation, overflow: as for any checkout
+        except self._dbapi_error as exc:  # the driver's own error here: no server, no file
+            raise self._wrapped(exc, self.engine.dialect.is_disconnect(exc, None, None)) from exc
         try:
             connection = pooled.driver_connection
             assert connection is not None
@@ -96,18 +99,22 @@ class RowWriter:
                     pooled.invalidate(exc)
                 else:
                     _rollback(connection)
-                raise DBAPIError.instance(
-                    self._sql,
-                    None,  # never the rows: they hold texts, and messages end up in logs
-                    exc,
-                    self._dbapi_error,
-                    connection_invalidated=invalidated,
-                    dialect=self.engine.dialect,
-                ) from exc
+                raise self._wrapped(exc, invalidated) from exc
             finally:
                 cursor.close()
         finally:
             pooled.close()  # back to the pool (or discarded, when invalidated)
+
+    def _wrapped(self, exc: Exception, invalidated: bool) -> StatementError:
+        """The driver's error as SQLAlchemy raises it (OperationalError, IntegrityError, ...)."""
+        return DBAPIError.instance(
+            self._sql,
+            None,  # never the rows: they hold texts, and messages end up in logs
+            exc,
+            self._dbapi_error,
+            connection_invalidated=invalidated,
+            dialect=self.engine.dialect,
+        )
 
 
 def _rollback(connection: Any) -> None:

@@ -89,3 +89,16 @@ def test_a_locked_sqlite_store_is_unavailable_not_a_crash(tmp_path, monkeypatch)
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+def test_a_store_that_cannot_be_reached_is_unavailable_not_a_crash(tmp_path):
+    """Connecting is the driver's own call: its error is wrapped too (a 503, not a 500)."""
+    import shutil
+
+    folder = tmp_path / "store"
+    store = FeedbackStore(f"sqlite:///{folder}/store.sqlite")
+    store.engine.dispose()  # no pooled connection left: the next write connects
+    shutil.rmtree(folder)
+    with pytest.raises(Exception) as failed:
+        RowWriter(store.engine, TABLE).write([_row("lost")])
+    assert is_unavailable(failed.value) and "A clause" not in str(failed.value)
