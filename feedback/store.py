@@ -9,7 +9,6 @@ accuracy, shadow agreement, pending feedback, and the shared routing state with 
 from __future__ import annotations
 
 import hashlib
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -19,6 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from feedback import db
 from feedback import routing as routing_state
+from feedback.group_commit import GroupCommitter
+from feedback.prediction_log import RowWriter, new_ids
 from feedback.routing import RoutingChange, RoutingState
 from feedback.tables import FeedbackRow, PredictionRow, utcnow
 
@@ -72,11 +73,7 @@ class FeedbackStore:
         upgrade(self.engine)  # Alembic, so PostgreSQL stores in production evolve with the code
         self._session = sessionmaker(self.engine, expire_on_commit=False)
         self._write_session = sessionmaker(self.writer, expire_on_commit=False)
-        from sqlalchemy import insert
-
-        from feedback.group_commit import GroupCommitter
-
-        self._insert_prediction = insert(PredictionRow)
+        self._predictions = RowWriter(self.engine, PredictionRow.metadata.tables[PredictionRow.__tablename__])
         self._committer = GroupCommitter(self._insert)
 
     @property
@@ -101,9 +98,9 @@ class FeedbackStore:
 
     # -- predictions -------------------------------------------------------------------------
     def _insert(self, rows: list[dict]) -> None:
-        # Core executemany, not ORM objects: the unit of work cost more than the rest of a request.
-        with self.writer.begin() as connection:
-            connection.execute(self._insert_prediction, self.finished(rows))
+        # One executemany per group on a pooled DBAPI connection (feedback/prediction_log.py): the ORM's
+        # unit of work, and then Core's per-transaction machinery, cost more than SQLite's insert.
+        self._predictions.write(self.finished(rows))
 
     def finished(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Rows of `prediction_rows` as stored: hashed, and without their text when store_text is off.
@@ -290,7 +287,7 @@ def prediction_rows(
     authenticated: bool = False,
 ) -> tuple[list[str], list[dict[str, Any]]]:
     """New prediction rows (ids drawn here), for `log_predictions` or a caller's own transaction."""
-    ids = [str(uuid.uuid4()) for _ in texts]
+    ids = new_ids(len(texts))
     now = utcnow()
     rows = [
         {

@@ -79,7 +79,7 @@ async def fast_classify(scope: Scope, body: bytes) -> Optional[Response]:
         return None
     try:
         request = ClassifyRequest.model_validate_json(body)
-        params = ClassifyQuery.model_validate(query)
+        params = ClassifyQuery.model_validate(query) if query else NO_QUERY
     except ValidationError:
         return None
     app = scope["app"]
@@ -95,9 +95,14 @@ async def fast_classify(scope: Scope, body: bytes) -> Optional[Response]:
         return error_response(error.message, error.status)
 
 
+NO_QUERY = ClassifyQuery()  # most requests have no query string: validated once
+
+
 def _query(query_string: bytes) -> Optional[dict[str, str]]:
     """The query as a dict, or None when a parameter repeats (the route decides what that means)."""
     query: dict[str, str] = {}
+    if not query_string:
+        return query
     for key, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
         if key in query:
             return None
