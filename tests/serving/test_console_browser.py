@@ -211,8 +211,8 @@ def test_work_the_queue_by_keyboard_and_open_the_models_page(server, browser):
     body = _css(browser, "body")[0]
     seen = []
     for key in (Keys.ENTER, "2", "s"):
-        record = _wait(browser, lambda d: _css(d, ".queue-record") and _css(d, ".queue-record")[0])
-        seen.append(record.get_attribute("data-prediction-id"))
+        # Read in one step: the page may swap the record between a lookup and a read (stale element).
+        seen.append(_wait(browser, _shown_record)[0])
         if key == Keys.ENTER:
             browser.save_screenshot(str(SCREENSHOTS / "queue.png"))
         body.send_keys(key)
