@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Optional
 
-from sqlalchemy import Integer, delete, exists, func, select
+from sqlalchemy import Integer, delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from feedback.store import FeedbackStore
@@ -230,8 +230,11 @@ def _aware(moment: datetime) -> datetime:
 def save_document(store: FeedbackStore, name: str, provisions: list[dict[str, Any]]) -> str:
     """Remember a classified document: [{"prediction_id", "heading"}] in order. Returns its id."""
     document_id = str(uuid.uuid4())
+    ids = [p["prediction_id"] for p in provisions]
     with store.write_session() as session, session.begin():
         session.add(ReviewDocumentRow(id=document_id, name=name[:256], provisions=provisions))
+        # The predictions know their document too, so an export can keep a document's rows together.
+        session.execute(update(PredictionRow).where(PredictionRow.id.in_(ids)).values(document_id=document_id))
     return document_id
 
 

@@ -39,6 +39,9 @@ class PredictionRow(Base):
     scores: Mapped[dict] = mapped_column(JSON)
     shadow_version: Mapped[Optional[int]] = mapped_column(Int64, nullable=True, index=True)
     shadow_label: Mapped[Optional[str]] = mapped_column(String(256), nullable=True)
+    # The review console's document this prediction classified a provision of (migration 0004); null
+    # for API predictions. Feedback exports write it as the `document` column (core/splits.py).
+    document_id: Mapped[Optional[str]] = mapped_column(String(36), nullable=True, index=True)
 
 
 class FeedbackRow(Base):

@@ -11,6 +11,7 @@ from components.model_search import REPORT_PROPERTY
 from lexflow.metadata import evaluation as ev
 from lexflow.metadata import store as md
 from lexflow.metadata.drift import html_report
+from lexflow.metadata.validation import ValidationScores, rows_per_split, validation_scores
 from pipeline.config import PipelineConfig
 
 
@@ -53,6 +54,8 @@ class RunSummary:
     push_refused: Optional[str] = None  # why a blessed model was not published (label set changed)
     single_row_labels: list[str] = field(default_factory=list)  # trained on, but never evaluated
     model_search: Optional[dict[str, Any]] = None  # ModelSearch's report (components/model_search); None: no search
+    validation: Optional[ValidationScores] = None  # the model the temperature was fitted on, on the validation split
+    split_rows: dict[str, int] = field(default_factory=dict)  # train / validation / eval rows of the window
 
     @property
     def succeeded(self) -> bool:
@@ -106,6 +109,7 @@ def summarize(config: PipelineConfig, schema_path: Optional[Path] = None, schema
     _read_data(store, by_component.get("ExampleGen"), summary)
     _read_drift(store, by_component.get("DriftCheck"), summary)
     _read_search(store, by_component.get("ModelSearch"), summary)
+    _read_validation(store, by_component.get("Trainer"), summary)
     _read_evaluation(store, by_component.get("Evaluator"), _label_names(store, by_component), summary)
     _read_push(store, by_component.get("Pusher"), summary)
     return summary
@@ -121,6 +125,7 @@ def _read_data(store: Any, example_gen: Optional[md.ExecutionInfo], summary: Run
         summary.spans = sorted(md.spans_of(window))
         single = str(md.custom_property(window, "single_row_labels") or "")
         summary.single_row_labels = [label for label in single.split(",") if label]
+        summary.split_rows = rows_per_split(window)
     for newest in _outputs(store, example_gen, "newest_examples"):
         summary.new_span = md.span_of(newest)
 
@@ -142,6 +147,11 @@ def _read_search(store: Any, search: Optional[md.ExecutionInfo], summary: RunSum
     for chosen in _outputs(store, search, "best_hyperparameters"):
         report = md.custom_property(chosen, REPORT_PROPERTY)
         summary.model_search = json.loads(str(report)) if report else None
+
+
+def _read_validation(store: Any, trainer: Optional[md.ExecutionInfo], summary: RunSummary) -> None:
+    if trainer is not None:
+        summary.validation = validation_scores(store, trainer.execution.id)
 
 
 def _read_evaluation(store: Any, evaluator: Optional[md.ExecutionInfo], labels: list[str], summary: RunSummary) -> None:
@@ -197,16 +207,19 @@ def render(summary: RunSummary, console) -> None:
             console.print(f"drift report: [link=file://{d.report}]{d.report}[/link]", soft_wrap=True)
     if summary.model_search is not None:
         console.print(summary.model_search["summary"], soft_wrap=True)
+
+    def fmt(x):
+        return "-" if x is None else f"{x:.3f}"
+
+    if summary.validation is not None or summary.metrics is not None:
+        console.print(_scores_table(summary, fmt))
     m = summary.metrics
     if m is not None:
-
-        def fmt(x):
-            return "-" if x is None else f"{x:.3f}"
-
-        line = f"eval: accuracy {fmt(m.accuracy)}  macro-F1 {fmt(m.macro_f1)}"
         if m.baseline_accuracy is not None:
-            line += f"   (baseline: accuracy {fmt(m.baseline_accuracy)}  macro-F1 {fmt(m.baseline_macro_f1)})"
-        console.print(line)
+            console.print(
+                f"baseline on eval (the model in production): accuracy {fmt(m.baseline_accuracy)}  "
+                f"macro-F1 {fmt(m.baseline_macro_f1)}"
+            )
         if m.per_class_f1:
             worst = sorted(m.per_class_f1.items(), key=lambda kv: kv[1])
             console.print("per-class F1 (lowest first): " + ", ".join(f"{k} {v:.2f}" for k, v in worst))
@@ -237,6 +250,35 @@ def render(summary: RunSummary, console) -> None:
     console.print(f"pipeline root: {summary.pipeline_root}")
 
 
+def _scores_table(summary: RunSummary, fmt):
+    """Validation and eval scores side by side: what the choices were made on, and what blesses."""
+    from rich.table import Table
+
+    table = Table(title="scores (choices are made on validation only)", title_justify="left")
+    for column in ("split", "rows", "accuracy", "macro-F1", "model scored"):
+        table.add_column(column, justify="right" if column in ("rows", "accuracy", "macro-F1") else "left")
+    v = summary.validation
+    if v is not None:
+        table.add_row(
+            "validation",
+            str(v.rows),
+            fmt(v.accuracy),
+            fmt(v.macro_f1),
+            f"{v.fitted_on}; temperature {v.temperature:.3g}",
+        )
+    m = summary.metrics
+    if m is not None:
+        rows = summary.split_rows.get("eval")
+        table.add_row(
+            "eval",
+            "-" if rows is None else str(rows),
+            fmt(m.accuracy),
+            fmt(m.macro_f1),
+            "the served model (the blessing's split)",
+        )
+    return table
+
+
 def lineage_record(summary: RunSummary) -> dict[str, Any]:
     """What the gateway's models page shows of a pushed version's provenance (it cannot read MLMD)."""
     metrics = summary.metrics or EvalMetrics()
@@ -252,6 +294,7 @@ def lineage_record(summary: RunSummary) -> dict[str, Any]:
             "baseline_macro_f1": metrics.baseline_macro_f1,
             "baseline": summary.baseline_note,
         },
+        "validation": summary.validation.record() if summary.validation else None,
         "drift": summary.drift.summary if summary.drift else None,
         "pushed_path": summary.pushed_path,
         "metadata_path": str(summary.metadata_path),

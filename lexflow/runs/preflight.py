@@ -14,7 +14,8 @@ import sqlite3
 from pathlib import Path
 
 from core.errors import UserError
-from core.spans import csv_files, resolve_input_pattern
+from core.spans import csv_files, resolve_input_pattern, window_files
+from core.splits import check_data_splits
 from pipeline.config import PipelineConfig
 
 REQUIRED_COLUMNS = ("text", "label")
@@ -80,6 +81,7 @@ def check_run_inputs(config: PipelineConfig) -> list[Path]:
         raise UserError(f"data root {root}: no CSV files match '{pattern}'")
     for path in files:
         check_csv(path)
+    check_data_splits(root, window_files(root, pattern, config.spans.window))  # split/document values
     check_writable_dir(pipeline_root, "pipeline root")
     check_writable_dir(config.metadata_path.parent, "metadata directory")
     check_metadata_store(config.metadata_path)

@@ -164,3 +164,24 @@ def test_within_one_export_the_latest_correction_of_a_prediction_wins(store, tmp
     assert _rows(export_feedback(store, tmp_path / "data").path) == [
         {"text": "Clause.", "label": "a", "source": "feedback"}
     ]
+
+
+def test_feedback_on_a_reviewed_document_keeps_its_document_id(store, tmp_path):
+    """A corrected contract's provisions carry its id into the span, so ExampleGen keeps them in one split."""
+    from feedback import review
+
+    ids = store.log_predictions("lexflow", 7, "production", ["One.", "Two.", "Loose."], ["a", "b", "a"], [{}] * 3)
+    document = review.save_document(
+        store, "contract.pdf", [{"prediction_id": ids[0], "heading": "1."}, {"prediction_id": ids[1], "heading": "2."}]
+    )
+    for prediction_id in ids:
+        store.add_feedback("b", prediction_id=prediction_id)
+    store.add_feedback("c", text="Never predicted.")
+    rows = _rows(export_feedback(store, tmp_path / "data").path)
+    assert [r["document"] for r in rows] == [
+        f"review:{document}",
+        f"review:{document}",
+        f"prediction:{ids[2]}",  # API predictions and free-text feedback are documents of their own
+        rows[3]["document"],
+    ]
+    assert rows[3]["document"].startswith("feedback:") and all(r["source"] == "feedback" for r in rows)
