@@ -1,150 +1,19 @@
 """Compile the lexflow pipeline for Kubeflow Pipelines: `python kubeflow_runner.py --image IMAGE ... [--help]`.
 
-The pipeline is `pipeline.create_pipeline(config)`, the one `local_runner.py` runs; only the runner
-configuration differs. TFX's KubeflowV2DagRunner turns it into a KFP v2 pipeline spec (schema 2.1.0):
-
-- `--output x.yaml` (default): the PipelineSpec, what the KFP UI and `kfp.Client` upload;
-- `--output x.json`: the PipelineJob (spec + runtime config), what Vertex AI Pipelines takes.
-
-Every component runs in `--image` (built from ./Dockerfile, the project at `--image-project-root`) through
-`python -m lexflow.runs.kubeflow.entrypoint`, reads data from `--data-root`, writes artifacts under the
-run's pipeline root and pushes blessed models to `--serving-dir`; Beam runs in the component's pod
-(DirectRunner) unless `--beam-arg`s name another runner. This file is the command line only; the work is
-in lexflow/runs/kubeflow/. See docs/kubeflow.md.
+The same command as `lexflow compile` (lexflow/cli/compile.py), kept as the documented entry point.
 """
 
 import core.tf_env  # noqa: F401  (must precede TensorFlow)
 
-from pathlib import Path, PurePosixPath
-from typing import Optional
-
 import typer
 
-from core.errors import UserError
-from core.workspace import is_uri
-from lexflow.cli.common import console, err_console, fail, load_config
-from lexflow.runs.kubeflow.compile import IMAGE_PROJECT_ROOT, compile_pipeline
+from lexflow.cli.compile import compile_for_kubeflow
+from lexflow.runs.kubeflow.compile import IMAGE_PROJECT_ROOT
 
-DEFAULT_OUTPUT = Path("lexflow_pipeline.yaml")
-# Locations the pipeline's pods read or write: (PipelineConfig field, command-line option).
-LOCATIONS = (("pipeline_root", "--pipeline-root"), ("data_root", "--data-root"), ("serving_dir", "--serving-dir"))
-
-
-def main(
-    image: Optional[str] = typer.Option(
-        None,
-        help="Image every component runs in, built from ./Dockerfile (e.g. gcr.io/PROJECT/lexflow:0.1.0). Required.",
-    ),
-    pipeline_root: Optional[str] = typer.Option(
-        None,
-        help="Bucket URI for TFX artifacts: gs://..., s3://..., minio://... (KFP takes the run's; Vertex AI this one). "
-        "Required (here or in --config).",
-    ),
-    data_root: Optional[str] = typer.Option(
-        None,
-        help="Spans (span-<N>/*.csv) as the pods see them: gs://..., or an absolute path in the pods "
-        "such as /pipeline/data/demo. Required (here or in --config).",
-    ),
-    serving_dir: Optional[str] = typer.Option(
-        None,
-        help="Model base dir for pushes (<dir>/<model-name>/<version>/): gs://..., or an absolute path on a "
-        "volume every run's pods mount. Required (here or in --config).",
-    ),
-    schema: Optional[Path] = typer.Option(
-        None,
-        help="Curated schema, a file of this project (the image has it too). Default: schema/<dataset>/schema.pbtxt.",
-    ),
-    input_pattern: Optional[str] = typer.Option(
-        None, help="Glob under the data root. Default: span-{SPAN}/*.csv (e.g. '*.csv' for a flat folder)."
-    ),
-    model_name: Optional[str] = typer.Option(None, help="Model name under the serving dir."),
-    train_steps: Optional[int] = typer.Option(None, help="Training steps; only with --no-search."),
-    search: Optional[bool] = typer.Option(
-        None,
-        "--search/--no-search",
-        help="Model search before training (default on); --no-search trains the `train` settings as given.",
-    ),
-    beam_arg: list[str] = typer.Option(
-        [], help="Beam pipeline argument (repeatable), e.g. --beam-arg=--runner=DataflowRunner."
-    ),
-    no_cache: bool = typer.Option(False, "--no-cache", help="Compile with KFP caching off for every component."),
-    output: Path = typer.Option(
-        DEFAULT_OUTPUT,
-        "--output",
-        "-o",
-        help="Pipeline file: .yaml (KFP PipelineSpec) or .json (PipelineJob, Vertex AI).",
-    ),
-    image_project_root: str = typer.Option(
-        IMAGE_PROJECT_ROOT, help="Where the image holds this project (./Dockerfile copies it there)."
-    ),
-    config_file: Optional[Path] = typer.Option(None, "--config", help="YAML/JSON file with PipelineConfig fields."),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show TFX logs."),
-) -> None:
-    """Compile the lexflow pipeline for Kubeflow Pipelines (KFP v2 pipeline spec, TFX KubeflowV2DagRunner)."""
-    from pipeline.config import _read_config_file
-
-    if not image:
-        raise fail("--image is required: the pipeline image every component runs in (see docs/kubeflow.md)")
-    given = {"pipeline_root": pipeline_root, "data_root": data_root, "serving_dir": serving_dir}
-    config = load_config(
-        config_file,
-        **given,
-        schema_path=schema,
-        input_pattern=input_pattern,
-        model_name=model_name,
-        **{
-            "train.train_steps": train_steps,
-            "tuning.enabled": search,
-            "beam.extra_args": beam_arg or None,
-            "enable_cache": False if no_cache else None,
-        },
-    )
-    if train_steps is not None and config.tuning.enabled:
-        raise fail(
-            f"--train-steps {train_steps}: the model search sizes its own steps; add --no-search to train as given"
-        )
-    if config.encoder is not None:
-        # The checkpoint is a folder on this machine; the pods have no such path, and the image carries none.
-        raise fail(f"encoder: {config.encoder.checkpoint} is a local checkpoint; Kubeflow runs take no encoder yet")
-    # Checked on the values as given: validation makes relative paths absolute (to this machine's cwd).
-    from_file = _read_config_file(config_file) if config_file else {}
-    for field, option in LOCATIONS:
-        value = given[field] or from_file.get(field)
-        if value is None:
-            raise fail(f"{option} is required (or {field} in --config): the location as the pipeline's pods see it")
-        if not is_uri(str(value)) and not PurePosixPath(str(value)).is_absolute():
-            raise fail(
-                f"{option} {value}: a relative path means nothing inside the pipeline's pods; "
-                "give a bucket URI (gs://..., s3://...) or an absolute in-pod path"
-            )
-
-    if not verbose:
-        import absl.logging
-
-        absl.logging.set_verbosity(absl.logging.ERROR)
-    try:
-        compiled = compile_pipeline(config, image, output, image_project_root)
-    except UserError as exc:
-        raise fail(str(exc)) from None
-    for note in compiled.notes:
-        err_console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
-    console.print(
-        f"schema: {compiled.schema_in_image} (in the image)  input: {compiled.input_base}/{compiled.input_pattern}",
-        soft_wrap=True,
-    )
-    console.print(f"wrote {compiled.output.absolute()}: {compiled.tasks} tasks, image {image}", soft_wrap=True)
-    if output.suffix == ".json":
-        console.print(f"pipeline root: {config.pipeline_root} (in the PipelineJob's runtimeConfig)", soft_wrap=True)
-    else:
-        # The open-source KFP backend takes the root from the run, never from the spec (docs/kubeflow.md).
-        console.print(
-            f"pipeline root: give {config.pipeline_root} when you create the run (KFP does not read it from the spec)",
-            soft_wrap=True,
-        )
-
+__all__ = ["IMAGE_PROJECT_ROOT", "app"]
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-app.command(help=main.__doc__)(main)
+app.command(help=compile_for_kubeflow.__doc__)(compile_for_kubeflow)
 
 if __name__ == "__main__":
     app()

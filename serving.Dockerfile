@@ -41,4 +41,7 @@ USER 10001
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4)"]
-CMD ["uvicorn", "serving.app:app", "--host", "0.0.0.0", "--port", "8080"]
+# --no-proxy-headers: uvicorn would otherwise take X-Forwarded-For from any peer it trusts as a
+# proxy; the gateway reads the client's address from LEXFLOW_CLIENT_IP_HEADER only (set it behind
+# a proxy that overwrites that header).
+CMD ["uvicorn", "serving.app:app", "--host", "0.0.0.0", "--port", "8080", "--no-proxy-headers"]

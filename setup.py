@@ -31,6 +31,9 @@ setup(
     # direct dependencies with the ranges the code is written for.
     install_requires=[
         "tfx[kfp]==1.16.0",
+        # The compiled spec's Kubernetes platform config (PVC mounts, Secret variables): 1.0.0 is the release
+        # that installs with kfp 2.5 (tfx 1.16's pin), and every KFP 2.x driver parses what it writes.
+        "kfp-kubernetes==1.0.0",
         "tensorflow==2.16.2",
         "tensorflow-text==2.16.1",
         "tf-keras==2.16.0",
@@ -63,7 +66,7 @@ setup(
         "matplotlib>=3.8",
         # Documents in (documents/): .docx and .pdf uploads for the review console and `lexflow classify`.
         "python-docx>=1.1",
-        "pypdf>=5",
+        "pypdf>=6.18",  # apply_configuration: the readers set its decompression and parsing bounds
         # The model search (trainer/tuning.py: KerasTuner under TFX's Tuner) and score calibration (scipy).
         "keras-tuner>=1.4",
         "scipy>=1.10",

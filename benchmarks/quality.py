@@ -1,14 +1,17 @@
 """Quality benchmark: the real lexflow pipeline vs. a TF-IDF + LinearSVC baseline on legal datasets.
 
+    python -m benchmarks.quality --suite                       # the six suite datasets
     python -m benchmarks.quality --dataset cuad_clauses [--dataset unfair_tos_en] \
-        [--train-steps N] [--config FILE] [--out benchmarks/results]
+        [--train-steps N] [--config FILE] [--eval-layout auto|folders|hash] [--out benchmarks/results]
 
-For each dataset (a folder `<datasets-dir>/<name>/` with `train.csv` and `test.csv`, see
-`../shared/datasets/README.md`):
+For each dataset (a suite dataset of benchmarks/suite_datasets.py, or a folder
+`<datasets-dir>/<name>/` with `train.csv[.gz]` and `test.csv[.gz]`):
 
-1. A fresh work dir (under `--work-dir`, default a temp dir) gets a data root
-   `data/<name>/span-0/train.csv`, a *symlink* to the dataset's train split (the datasets are
-   never copied), and the pipeline root, MLMD file and serving dir of the run.
+1. A fresh work dir (under `--work-dir`, default a temp dir) gets a data root `data/<name>/`
+   in the eval layout (`prepare_data_root`): `span-0/train.csv` (hash: the pipeline holds out
+   its own eval split) or `span-0/train/` + `span-0/eval/` (folders: trained on all train rows,
+   judged on the test rows); plain CSVs are *symlinks* (the shared datasets are never copied),
+   gzipped ones are decompressed there. Also the pipeline root, MLMD file and serving dir.
 2. The real pipeline runs: `lexflow.local_run.run_local(config)`, i.e. `create_pipeline`
    with LocalDagRunner, caching off, importing the curated `schema/<name>/schema.pbtxt` (a
    dataset without one gets a TFDV draft; the results say which). The pipeline itself holds
@@ -16,8 +19,9 @@ For each dataset (a folder `<datasets-dir>/<name>/` with `train.csv` and `test.c
 3. The PUSHED model (the SavedModel at `summary.pushed_path`) is loaded with
    `tf.saved_model.load` and its `serving_default` signature labels `test.csv` in batches.
 4. Side by side, TF-IDF (word 1-2 grams, sublinear tf, min_df 2) + LinearSVC (C=1) is fitted
-   on the full train split (the reference of `../shared/datasets/README.md`) and, for a like-
-   for-like comparison, on exactly the rows the pipeline trained on.
+   on the full train split (the reference of `../shared/datasets/README.md`; in the folders
+   layout exactly the pipeline's rows) and, in the hash layout, on exactly the rows the pipeline
+   trained on (like for like). quality.md's suite table compares with that same-rows baseline.
 5. Accuracy, micro-F1, macro-F1 and per-class F1 (scikit-learn) of both, the pipeline's wall
    time and the Trainer's time are written to `<out>/quality.json` and `<out>/quality.md`
    (merged with the datasets already there, unless `--no-merge`).
@@ -52,20 +56,33 @@ from typing import Any, Optional
 
 import typer
 
+from benchmarks import suite_datasets
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATASETS_DIR = REPO_ROOT.parent / "shared" / "datasets"
+DEFAULT_DATASETS_DIR = suite_datasets.SHARED_DATASETS_DIR
 DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results"
 RESULTS_JSON = "quality.json"
 RESULTS_MD = "quality.md"
 # Wall-time budget of one pipeline run per dataset on the 2-core benchmark machine.
 TIME_BUDGET_SECONDS = 600.0
+# Issue 22's suite target: mean macro-F1 gain over the same-rows baseline, and the largest drop allowed.
+SUITE_MEAN_GAIN = 0.02
+SUITE_MAX_DROP = 0.005
 # PROVENANCE.md of cuad_clauses: macro-F1 is noisy on classes with few test rows, so it is
 # also reported over the classes with at least this many training rows.
 FREQUENT_MIN_TRAIN_ROWS = 50
 
 # The "nothing to flag" class of a dataset, left out of the extra macro-F1 (PROVENANCE.md of
 # unfair_tos_en: "use macro-F1 over the 9 non-`none` classes").
-NEGATIVE_LABEL = {"unfair_tos_en": "none"}
+NEGATIVE_LABEL = {name: d.negative_label for name, d in suite_datasets.SUITE.items() if d.negative_label}
+
+# How the run gets the dataset's test rows (see `prepare_data_root`):
+# - "folders": span-0/train/train.csv + span-0/eval/test.csv: the pipeline trains on ALL train rows
+#   (its own validation split is carved from them) and its Evaluator judges the test rows;
+# - "hash": span-0/train.csv only: the pipeline holds out `eval_fraction` of the train rows by hash
+#   (today's pipeline); the baseline is then also fitted on exactly the pipeline's training rows.
+# - "auto": "folders" when the pipeline reads a span's train/ and eval/ folders, else "hash".
+EVAL_LAYOUTS = ("auto", "folders", "hash")
 
 # Hand-tuned per-dataset settings (PipelineConfig JSON, search off), applied only with
 # --dataset-configs: examples of explicit overrides, not what the results use by default.
@@ -84,13 +101,27 @@ app = typer.Typer(
 
 
 def read_split(path: Path) -> tuple[list[str], list[str]]:
-    """A `text,label` CSV -> (texts, labels)."""
-    texts, labels = [], []
-    with Path(path).open(newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            texts.append(row["text"])
-            labels.append(row["label"])
-    return texts, labels
+    """A `text,label[,document]` CSV (plain or .gz) -> (texts, labels)."""
+    rows = suite_datasets.read_rows(Path(path))
+    return [r["text"] for r in rows], [r["label"] for r in rows]
+
+
+def pipeline_reads_user_eval() -> bool:
+    """Whether the pipeline takes a span's `train/` and `eval/` folders (issue 22.2).
+
+    Feature test, not a version check: SpanExampleGen's window module names the user-split folders
+    (`USER_SPLIT_FOLDERS`) once it reads them. Until then the benchmark uses the hash layout."""
+    from components.span_example_gen import window
+
+    return bool(getattr(window, "USER_SPLIT_FOLDERS", None))
+
+
+def resolve_layout(layout: str) -> str:
+    if layout not in EVAL_LAYOUTS:
+        raise ValueError(f"eval layout must be one of {', '.join(EVAL_LAYOUTS)}, got {layout!r}")
+    if layout == "auto":
+        return "folders" if pipeline_reads_user_eval() else "hash"
+    return layout
 
 
 def classification_metrics(
@@ -224,15 +255,30 @@ def build_config(dataset: str, work_dir: Path, data_root: Path, overrides: dict[
     return PipelineConfig.model_validate(deep_merge(overrides, forced))
 
 
-def prepare_data_root(work_dir: Path, dataset: str, dataset_dir: Path) -> Path:
-    """`<work>/data/<dataset>/span-0/train.csv` -> symlink to the dataset's train split."""
+def prepare_data_root(work_dir: Path, dataset: str, dataset_dir: Path, layout: str = "hash") -> Path:
+    """The run's data root `<work>/data/<dataset>/`, in the given eval layout (EVAL_LAYOUTS).
+
+    hash: `span-0/train.csv`; folders: `span-0/train/train.csv` and `span-0/eval/test.csv`. A plain
+    CSV is a symlink to the dataset's file (the shared datasets are never copied); a gzipped one is
+    decompressed into the work dir. In the hash layout the `document` column is left out (today's
+    pipeline would take it for a feature); in the folders layout it travels with the rows."""
     root = work_dir / "data" / dataset
     span = root / "span-0"
-    span.mkdir(parents=True, exist_ok=True)
-    link = span / "train.csv"
-    if link.is_symlink() or link.exists():
-        link.unlink()
-    link.symlink_to((dataset_dir / "train.csv").resolve())
+    targets = {"train": span / "train.csv"}
+    if layout == "folders":
+        targets = {"train": span / "train" / "train.csv", "test": span / "eval" / "test.csv"}
+    for split, target in targets.items():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_symlink() or target.exists():
+            target.unlink()
+        source = suite_datasets.split_path(dataset_dir, split)
+        keep_document = layout == "folders"
+        if source.suffix != ".gz" and (keep_document or "document" not in _header(source)):
+            target.symlink_to(source.resolve())
+            continue
+        rows = suite_datasets.read_rows(source)
+        columns = ["text", "label"] + (["document"] if keep_document and any(r.get("document") for r in rows) else [])
+        suite_datasets.write_rows(target, rows, columns)
     return root
 
 
@@ -293,6 +339,11 @@ def _config_record(config) -> dict[str, Any]:
     return {key: data[key] for key in keys + (("encoder",) if data.get("encoder") else ())}
 
 
+def _header(path: Path) -> list[str]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return next(csv.reader(handle), [])
+
+
 def run_dataset(
     dataset: str,
     datasets_dir: Path,
@@ -300,14 +351,12 @@ def run_dataset(
     overrides: dict[str, Any],
     skip_pipeline: bool = False,
     echo=print,
+    layout: str = "hash",
 ) -> dict[str, Any]:
-    """Pipeline + baseline on one dataset; the result record of quality.json."""
+    """Pipeline + baseline on one dataset (`<datasets_dir>/<dataset>/`); the result record of quality.json."""
     dataset_dir = datasets_dir / dataset
-    for name in ("train.csv", "test.csv"):
-        if not (dataset_dir / name).is_file():
-            raise FileNotFoundError(f"{dataset_dir / name} does not exist (see --datasets-dir)")
-    train_texts, train_labels = read_split(dataset_dir / "train.csv")
-    test_texts, test_labels = read_split(dataset_dir / "test.csv")
+    train_texts, train_labels = read_split(suite_datasets.split_path(dataset_dir, "train"))
+    test_texts, test_labels = read_split(suite_datasets.split_path(dataset_dir, "test"))
     train_counts = dict(Counter(train_labels))
     negative = NEGATIVE_LABEL.get(dataset)
 
@@ -324,6 +373,7 @@ def run_dataset(
         "classes": len(set(train_labels)),
         "train_counts": dict(Counter(train_labels).most_common()),
         "overrides": overrides,
+        "eval_layout": layout,
     }
 
     echo(f"[{dataset}] baseline: TF-IDF 1-2 grams + LinearSVC on {len(train_texts)} train rows")
@@ -339,7 +389,7 @@ def run_dataset(
         return record
 
     work_dir = Path(tempfile.mkdtemp(prefix=f"{dataset}-", dir=work_root))
-    data_root = prepare_data_root(work_dir, dataset, dataset_dir)
+    data_root = prepare_data_root(work_dir, dataset, dataset_dir, layout)
     config = build_config(dataset, work_dir, data_root, overrides)
     record["config"] = _config_record(config)
     record["work_dir"] = str(work_dir)
@@ -391,14 +441,16 @@ def run_dataset(
     if splits is not None:
         pipeline["train_split_rows"] = len(splits["train"][0])
         pipeline["eval_split_rows"] = len(splits["eval"][0])
-        # Like for like: the baseline fitted on exactly the rows the pipeline's model saw.
-        predictions, seconds = run_baseline(*splits["train"], test_texts)
-        record["baseline_pipeline_split"] = {
-            "name": "tfidf_1_2gram_linearsvc",
-            "train_rows": len(splits["train"][0]),
-            "seconds": seconds,
-            "metrics": score(predictions),
-        }
+        if layout == "hash":
+            # Like for like: the baseline fitted on exactly the rows the pipeline's model saw. (In the
+            # folders layout both train on all of train.csv: the reference baseline is that.)
+            predictions, seconds = run_baseline(*splits["train"], test_texts)
+            record["baseline_pipeline_split"] = {
+                "name": "tfidf_1_2gram_linearsvc",
+                "train_rows": len(splits["train"][0]),
+                "seconds": seconds,
+                "metrics": score(predictions),
+            }
     model_path, pushed = summary.pushed_path, True
     if not model_path:
         # Not blessed (an unseen dataset may miss the default thresholds): score what the Trainer
@@ -549,9 +601,68 @@ def render_markdown(results: dict[str, Any]) -> str:
                 f"{extra} | {wall} | {trainer} |"
             )
     lines.append("")
+    lines += suite_table(datasets)
     for name, rec in datasets.items():
         lines += _dataset_section(name, rec)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def same_rows_baseline(rec: dict[str, Any]) -> Optional[dict[str, Any]]:
+    """The baseline fitted on the rows the pipeline trained on: the pipeline's train split in the
+    hash layout, all of train.csv in the folders layout."""
+    return rec.get("baseline_pipeline_split") or (rec.get("baseline") if rec.get("eval_layout") == "folders" else None)
+
+
+def suite_verdict(datasets: dict[str, dict[str, Any]]) -> Optional[dict[str, Any]]:
+    """Issue 22's target over the datasets with a scored pipeline model: mean macro-F1 gain over the
+    same-rows baseline >= +0.02, no dataset worse by more than 0.005 in macro-F1 or accuracy, each
+    run within the time budget. None when no dataset has both numbers."""
+    rows = []
+    for name, rec in datasets.items():
+        base, model = same_rows_baseline(rec), rec.get("model")
+        if base and model:
+            gain_f1 = model["metrics"]["macro_f1"] - base["metrics"]["macro_f1"]
+            gain_acc = model["metrics"]["accuracy"] - base["metrics"]["accuracy"]
+            wall = (rec.get("pipeline") or {}).get("wall_seconds")
+            rows.append({"dataset": name, "macro_f1_gain": gain_f1, "accuracy_gain": gain_acc, "wall_seconds": wall})
+    if not rows:
+        return None
+    mean = sum(r["macro_f1_gain"] for r in rows) / len(rows)
+    worst = min(min(r["macro_f1_gain"], r["accuracy_gain"]) for r in rows)
+    in_time = all(r["wall_seconds"] is not None and r["wall_seconds"] <= TIME_BUDGET_SECONDS for r in rows)
+    return {
+        "datasets": rows,
+        "mean_macro_f1_gain": mean,
+        "worst_drop": worst,
+        "within_time": in_time,
+        "meets_target": mean >= SUITE_MEAN_GAIN and worst >= -SUITE_MAX_DROP and in_time,
+    }
+
+
+def suite_table(datasets: dict[str, dict[str, Any]]) -> list[str]:
+    verdict = suite_verdict(datasets)
+    if verdict is None:
+        return []
+    lines = [
+        "## Against the baseline on the same training rows (issue 22's target)",
+        "",
+        "| dataset | macro-F1 gain | accuracy gain | pipeline wall |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for row in verdict["datasets"]:
+        lines.append(
+            f"| {row['dataset']} | {row['macro_f1_gain']:+.3f} | {row['accuracy_gain']:+.3f} "
+            f"| {_seconds(row['wall_seconds'])} |"
+        )
+    lines += [
+        f"| **mean** | **{verdict['mean_macro_f1_gain']:+.3f}** | | |",
+        "",
+        f"Target (mean macro-F1 gain ≥ +{SUITE_MEAN_GAIN}, no dataset worse by more than {SUITE_MAX_DROP} in "
+        f"macro-F1 or accuracy, each run ≤ {TIME_BUDGET_SECONDS:.0f} s): "
+        + ("**met**" if verdict["meets_target"] else f"not met (worst drop {verdict['worst_drop']:+.3f})"),
+        "",
+    ]
+    return lines
 
 
 def _extra_metric(rec: dict[str, Any]) -> tuple[Optional[str], Optional[str]]:
@@ -706,7 +817,18 @@ def write_results(out_dir: Path, records: Iterable[dict[str, Any]], merge: bool 
 
 @app.command()
 def main(
-    dataset: list[str] = typer.Option(["cuad_clauses"], "--dataset", "-d", help="Dataset folder name (repeatable)."),
+    dataset: list[str] = typer.Option(
+        [], "--dataset", "-d", help="Dataset name (repeatable; default cuad_clauses): a suite dataset or a folder."
+    ),
+    suite: bool = typer.Option(
+        False, "--suite", help=f"Every dataset of the suite ({', '.join(suite_datasets.SUITE_NAMES)})."
+    ),
+    eval_layout: str = typer.Option(
+        "auto",
+        help="How the run gets the test rows: folders (span-0/train/ + span-0/eval/: trains on all train rows, "
+        "judged on test), hash (today's pipeline: it holds out 20 %% of train), auto (folders when the "
+        "pipeline reads them).",
+    ),
     train_steps: Optional[int] = typer.Option(None, help="Override train.train_steps."),
     config_file: Optional[Path] = typer.Option(
         None,
@@ -718,7 +840,11 @@ def main(
         False, "--dataset-configs", help="Also apply benchmarks/configs/<dataset>.json (hand-tuned, search off)."
     ),
     out: Path = typer.Option(DEFAULT_OUT, help="Where quality.json and quality.md go."),
-    datasets_dir: Path = typer.Option(DEFAULT_DATASETS_DIR, help="Folder with <dataset>/train.csv and test.csv."),
+    datasets_dir: Optional[Path] = typer.Option(
+        None,
+        help="Folder with <dataset>/train.csv and test.csv; default: the suite's places (../shared/datasets "
+        "for the shared ones, benchmarks/datasets for the converted ones).",
+    ),
     work_dir: Optional[Path] = typer.Option(None, help="Where run dirs are made (default: a temp dir, removed after)."),
     keep_work_dir: bool = typer.Option(False, help="Keep the run dirs (pipeline artifacts, MLMD, pushed model)."),
     skip_pipeline: bool = typer.Option(False, help="Baseline only (no pipeline run)."),
@@ -732,10 +858,18 @@ def main(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show TFX/Beam/TF logs."),
 ) -> None:
     """Run the real pipeline and a TF-IDF + LinearSVC baseline on each dataset; score both on its test split."""
-    unknown = [d for d in dataset if not (datasets_dir / d).is_dir()]
-    if unknown:
-        typer.echo(f"error: no dataset folder {', '.join(str(datasets_dir / d) for d in unknown)}", err=True)
+    names = list(dict.fromkeys([*(suite_datasets.SUITE_NAMES if suite else ()), *dataset])) or ["cuad_clauses"]
+    folders = {name: dataset_folder(name, datasets_dir) for name in names}
+    missing = [f"{folder} (train/test CSV)" for folder in folders.values() if not _has_splits(folder)]
+    if missing:
+        hint = " (converted suite datasets: python -m benchmarks.suite_datasets build)" if datasets_dir is None else ""
+        typer.echo(f"error: no dataset folder {', '.join(missing)}{hint}", err=True)
         raise typer.Exit(2)
+    try:
+        layout = resolve_layout(eval_layout)
+    except ValueError as exc:
+        typer.echo(f"error: --eval-layout: {exc}", err=True)
+        raise typer.Exit(2) from None
     try:
         file_data = read_config_file(config_file)
     except (OSError, ValueError) as exc:
@@ -752,10 +886,16 @@ def main(
     work_root.mkdir(parents=True, exist_ok=True)
     records, failed = [], False
     try:
-        for name in dataset:
+        for name in names:
             overrides = config_overrides(name, file_data, train_steps, dataset_configs=dataset_configs)
             record = run_dataset(
-                name, datasets_dir.absolute(), work_root, overrides, skip_pipeline=skip_pipeline, echo=typer.echo
+                name,
+                folders[name].parent.absolute(),
+                work_root,
+                overrides,
+                skip_pipeline=skip_pipeline,
+                echo=typer.echo,
+                layout=layout,
             )
             if encoder is not None:
                 record["variant"] = "encoder"
@@ -777,6 +917,22 @@ def main(
     typer.echo(f"wrote {out / RESULTS_JSON} and {out / RESULTS_MD}")
     if failed:
         raise typer.Exit(1)
+
+
+def dataset_folder(name: str, datasets_dir: Optional[Path]) -> Path:
+    """`<datasets_dir>/<name>`, or the suite's place for a suite dataset (the shared dir otherwise)."""
+    if datasets_dir is not None:
+        return datasets_dir / name
+    if name in suite_datasets.SUITE:
+        return suite_datasets.dataset_dir(name)
+    return DEFAULT_DATASETS_DIR / name
+
+
+def _has_splits(folder: Path) -> bool:
+    try:
+        return all(suite_datasets.split_path(folder, split).is_file() for split in suite_datasets.SPLITS)
+    except FileNotFoundError:
+        return False
 
 
 def _print_record(record: dict[str, Any]) -> None:

@@ -1,6 +1,7 @@
 """Serving throughput and latency: the gateway over HTTP vs. the same model called in-process.
 
     python -m benchmarks.serving_bench [--model-base-dir artifacts/serving] [--seconds 5] [--rounds 2]
+        [--baseline-rev e56c2e0] [--profile DIR]
 
 For 1, 8 and 32 concurrent clients it measures requests/s and p50/p99 latency, one text per
 request, of:
@@ -30,7 +31,15 @@ of a shared machine hit them alike; each row pools its rounds. The result record
 average around every run, the CPU time the server process and the client spent per request
 (robust against noise: throughput on a loaded machine is CPU time per request divided into the
 CPU left over), and the fsync latency of the store's disk. Ratios: `gateway_vs_direct_rps`
-(the target) and `gateway_vs_batched_rps`. Writes benchmarks/results/serving.json.
+and `gateway_vs_batched_rps`. Writes benchmarks/results/serving.json.
+
+`--baseline-rev REV` checks REV out into a temporary `git worktree` and runs its gateway too
+(`lexflow serve` of that tree, same model, its own SQLite store with the same settings), in the
+same rounds, right after this tree's: `gateway_vs_baseline_rps` and
+`gateway_vs_baseline_server_cpu` compare the two under the same load. `--profile DIR` adds one
+unmeasured run per gateway under py-spy (benchmarks/profile_summary.py): the CPU time of each
+server thread and where the thread holding the GIL spent it. Targets (`targets`, `targets_met`,
+at 32 clients): `TARGETS` below.
 """
 
 from __future__ import annotations
@@ -40,6 +49,8 @@ import functools
 import json
 import os
 import platform
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -261,10 +272,20 @@ def main(
         True, help="Also time the gateway's backend with its micro-batcher, no HTTP (a stricter bound)."
     ),
     out: Path = typer.Option(Path("benchmarks/results/serving.json")),
+    baseline_rev: Optional[str] = typer.Option(
+        None,
+        help="Also run the gateway of this git revision (checked out into a temporary `git worktree`), against "
+        "the same model and store settings, interleaved with this one: a before/after comparison in one run.",
+    ),
     baseline_source: Optional[Path] = typer.Option(
         None,
-        help="Also run the gateway of another source tree (e.g. a `git worktree` of an older commit), "
-        "interleaved with this one in the same rounds: a before/after comparison on the same machine and load.",
+        help="As --baseline-rev, for a source tree already checked out (e.g. a `git worktree` of an older commit).",
+    ),
+    profile: Optional[Path] = typer.Option(
+        None,
+        help="After the measured runs, profile each gateway with py-spy under the largest client count (one more "
+        "run, not measured: sampling slows the server) and write <name>.txt (where its CPU went) and the raw "
+        "stacks here.",
     ),
 ) -> None:
     from core import tf_env  # noqa: F401
@@ -273,6 +294,12 @@ def main(
     if client not in ("asyncio", "httpx"):
         typer.echo("error: --client must be asyncio or httpx", err=True)
         raise typer.Exit(2)
+    if baseline_rev is not None and baseline_source is not None:
+        typer.echo("error: give --baseline-rev or --baseline-source, not both", err=True)
+        raise typer.Exit(2)
+    if profile is not None:
+        _py_spy()
+    baseline_commit = _commit(baseline_rev) if baseline_rev is not None else None
     counts = [int(c) for c in clients.split(",")]
     backend = InProcessBackend(model_base_dir.absolute(), "lexflow")
     if not backend.versions():
@@ -289,10 +316,13 @@ def main(
 
     workdir = Path(tempfile.mkdtemp(prefix="lexflow-bench-"))
     host = "127.0.0.1"
-    servers = {"gateway": _start_gateway(None, model_base_dir, workdir / "gateway")}
-    if baseline_source is not None:
-        servers["gateway_baseline"] = _start_gateway(baseline_source, model_base_dir, workdir / "baseline")
+    servers: dict[str, tuple[subprocess.Popen, int]] = {}
     try:
+        if baseline_commit is not None:
+            baseline_source = _checkout(baseline_commit, workdir / "baseline-src")
+        servers["gateway"] = _start_gateway(None, model_base_dir, workdir / "gateway")
+        if baseline_source is not None:
+            servers["gateway_baseline"] = _start_gateway(baseline_source, model_base_dir, workdir / "baseline")
         for process, port in servers.values():
             _wait_ready(f"http://{host}:{port}", process)
 
@@ -330,18 +360,26 @@ def main(
                 row["gateway_vs_batched_rps"] = row["gateway"]["rps"] / row["direct_batched"]["rps"]
             if "gateway_baseline" in row:
                 row["gateway_vs_baseline_rps"] = row["gateway"]["rps"] / row["gateway_baseline"]["rps"]
+                row["gateway_vs_baseline_server_cpu"] = (
+                    row["gateway"]["server_cpu_us_per_request"] / row["gateway_baseline"]["server_cpu_us_per_request"]
+                )
             rows.append(row)
             _print_row(row)
         load_end = os.getloadavg()
         fsync_end = _fsync_ms(workdir)
+        for name, (process, port) in servers.items() if profile is not None else ():
+            assert profile is not None
+            report = _profiled(process.pid, functools.partial(load_on(port), max(counts), seconds), profile / name)
+            typer.echo(f"profile of {name}: {report}")
     finally:
         for process, _ in servers.values():
             process.terminate()
             process.wait(timeout=30)
-        import shutil
-
+        if baseline_commit is not None:
+            subprocess.run(["git", "worktree", "remove", "--force", str(workdir / "baseline-src")], capture_output=True)
         shutil.rmtree(workdir, ignore_errors=True)
 
+    at_32 = _row_at(rows, 32)
     result = {
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
@@ -372,16 +410,136 @@ def main(
         "gateway_vs_batched_rps": {
             str(r["clients"]): r["gateway_vs_batched_rps"] for r in rows if "direct_batched" in r
         },
-        "baseline_source": str(baseline_source) if baseline_source else None,
+        "baseline_source": str(baseline_source) if baseline_source and not baseline_commit else None,
+        "baseline_rev": baseline_rev,
+        "baseline_commit": baseline_commit,
         "gateway_vs_baseline_rps": {
             str(r["clients"]): r["gateway_vs_baseline_rps"] for r in rows if "gateway_vs_baseline_rps" in r
         },
-        "target": "gateway >= 70% of direct rps at 32 clients",
-        "target_met": next((r["gateway_vs_direct_rps"] >= 0.7 for r in rows if r["clients"] == 32), None),
+        "gateway_vs_baseline_server_cpu": {
+            str(r["clients"]): r["gateway_vs_baseline_server_cpu"] for r in rows if "gateway_baseline" in r
+        },
+        "targets": {name: rule for name, (rule, _) in TARGETS.items()},
+        "targets_met": {name: met(at_32) for name, (_, met) in TARGETS.items()} if at_32 else {},
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
     typer.echo(f"load average {load_start[0]:.2f} -> {load_end[0]:.2f} on {os.cpu_count()} CPUs; wrote {out}")
+
+
+def _profiled(pid: int, run: Callable[[], dict], out: Path) -> Path:
+    """`run` (a load) while py-spy samples process `pid`; writes `out`.raw (py-spy's collapsed stacks,
+    per thread) and `out`.txt: the CPU time of each thread (from /proc) and where the thread holding
+    the GIL spent it (py-spy --gil: Python and the C it calls; time in TensorFlow or SQLite kernels
+    that release the GIL shows in the thread CPU only)."""
+    from benchmarks.profile_summary import summarize
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    raw = out.with_suffix(".raw")
+    rate = 250
+    spy = subprocess.Popen(
+        [
+            _py_spy(),
+            "record",
+            "--pid",
+            str(pid),
+            "--rate",
+            str(rate),
+            "--gil",
+            "--nonblocking",
+            "--threads",
+            "--nolineno",
+            "--format",
+            "raw",
+            "--output",
+            str(raw),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    time.sleep(1.0)  # py-spy attaches
+    threads0 = _thread_cpu(pid)
+    result = run()
+    threads1 = _thread_cpu(pid)
+    spy.send_signal(signal.SIGINT)  # py-spy writes what it sampled and exits
+    _, err = spy.communicate(timeout=60)
+    if not raw.is_file():
+        raise RuntimeError(f"py-spy wrote nothing: {err.decode(errors='replace')[-500:]}")
+    named = _python_thread_names(pid)
+    thread_cpu = {
+        tid: (named.get(tid, f"native: {name}"), seconds - threads0.get(tid, (name, 0.0))[1])
+        for tid, (name, seconds) in threads1.items()
+    }
+    report = out.with_suffix(".txt")
+    report.write_text(
+        f"{result['requests']} requests, {result['rps']:.0f} rps while sampled (sampling slows the server)\n\n"
+        + summarize(raw.read_text(), result["requests"], rate, thread_cpu=thread_cpu)
+    )
+    return report
+
+
+def _python_thread_names(pid: int) -> dict[str, str]:
+    """OS thread id -> Python thread name (`py-spy dump`); TensorFlow's own threads are not listed."""
+    dumped = subprocess.run([_py_spy(), "dump", "--json", "--pid", str(pid)], capture_output=True, text=True)
+    try:
+        return {str(t["os_thread_id"]): t["thread_name"] for t in json.loads(dumped.stdout) if t.get("thread_name")}
+    except (ValueError, KeyError, TypeError):
+        return {}
+
+
+def _thread_cpu(pid: int) -> dict[str, tuple[str, float]]:
+    """thread id -> (its name in /proc, user + system CPU seconds so far), for every thread of `pid`."""
+    found = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            stat = (task / "stat").read_text()
+        except OSError:  # the thread ended meanwhile
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat.rsplit(")", 1)[1].split()
+        found[task.name] = (name, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"))
+    return found
+
+
+def _py_spy() -> str:
+    beside = Path(sys.executable).parent / "py-spy"  # the venv's (`pip install -e .[dev]`)
+    found = str(beside) if beside.is_file() else shutil.which("py-spy")
+    if found is None:
+        typer.echo("error: --profile needs py-spy (pip install py-spy)", err=True)
+        raise typer.Exit(2)
+    return found
+
+
+def _commit(rev: str) -> str:
+    found = subprocess.run(["git", "rev-parse", "--verify", f"{rev}^{{commit}}"], capture_output=True, text=True)
+    if found.returncode != 0:
+        typer.echo(f"error: --baseline-rev {rev}: not a commit of this repository", err=True)
+        raise typer.Exit(2)
+    return found.stdout.strip()
+
+
+# At 32 clients (None where the run lacks what the rule compares).
+TARGETS: dict[str, tuple[str, Callable[[dict], Optional[bool]]]] = {
+    "gateway_vs_direct_rps": ("gateway >= 70% of direct rps", lambda r: r["gateway_vs_direct_rps"] >= 0.7),
+    "gateway_vs_batched_rps": (
+        "gateway >= 50% of the batched backend's rps",
+        lambda r: r["gateway_vs_batched_rps"] >= 0.5 if "gateway_vs_batched_rps" in r else None,
+    ),
+    "gateway_vs_baseline_server_cpu": (
+        "server CPU per request <= 0.85x the baseline gateway's (--baseline-rev)",
+        lambda r: r["gateway_vs_baseline_server_cpu"] <= 0.85 if "gateway_vs_baseline_server_cpu" in r else None,
+    ),
+}
+
+
+def _row_at(rows: list[dict], clients: int) -> Optional[dict]:
+    return next((r for r in rows if r["clients"] == clients), None)
+
+
+def _checkout(commit: str, where: Path) -> Path:
+    """`commit` checked out (detached) into a temporary git worktree of this repository."""
+    subprocess.run(["git", "worktree", "add", "--detach", str(where), commit], capture_output=True, check=True)
+    return where
 
 
 def _start_gateway(source: Optional[Path], model_base_dir: Path, workdir: Path) -> tuple[subprocess.Popen, int]:
@@ -433,8 +591,10 @@ def _print_row(row: dict) -> None:
     if "direct_batched" in row:
         line += f"  |  batched backend {row['direct_batched']['rps']:.0f} rps = {row['gateway_vs_batched_rps']:.0%}"
     if "gateway_baseline" in row:
+        b = row["gateway_baseline"]
         line += (
-            f"  |  baseline gateway {row['gateway_baseline']['rps']:.0f} rps, now {row['gateway_vs_baseline_rps']:.0%}"
+            f"  |  baseline gateway {b['rps']:.0f} rps (server {b['server_cpu_us_per_request']:.0f} us CPU/req): "
+            f"now {row['gateway_vs_baseline_rps']:.0%} of its rps, {row['gateway_vs_baseline_server_cpu']:.2f}x its CPU"
         )
     typer.echo(line, err=False)
     sys.stdout.flush()

@@ -10,6 +10,7 @@ sends can reach a path outside it.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import tempfile
@@ -22,6 +23,7 @@ LIVE_PREFIX = "drift-live-"
 RUN_PREFIX = "drift-span-"
 REPORT_SUFFIX = ".html"
 REPORT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.html$")
+log = logging.getLogger("lexflow.reports")
 
 
 @dataclass(frozen=True)
@@ -37,16 +39,38 @@ class DriftVerdict:
 
     @classmethod
     def from_json(cls, data: Any) -> DriftVerdict:
+        """ValueError unless `data` is a verdict as `write_verdict` writes it (a hand-edited or
+        half-written file must not break the pages and the gauge that read it)."""
         if not isinstance(data, dict) or not isinstance(data.get("drifted"), bool):
             raise ValueError("not a drift verdict: needs a boolean 'drifted'")
+        report = data.get("report", "")
+        measures = data.get("measures", [])
+        if not isinstance(report, str) or (report and not REPORT_NAME.match(report)):
+            raise ValueError("'report' must be a report file name")
+        if not isinstance(measures, list) or not all(isinstance(m, dict) for m in measures):
+            raise ValueError("'measures' must be a list of objects")
         return cls(
             drifted=data["drifted"],
-            report=str(data.get("report", "")),
-            generated_at=str(data.get("generated_at", "")),
-            current_rows=int(data.get("current_rows", 0)),
-            baseline_rows=int(data.get("baseline_rows", 0)),
-            measures=list(data.get("measures", [])),
+            report=report,
+            generated_at=_text(data, "generated_at"),
+            current_rows=_count(data, "current_rows"),
+            baseline_rows=_count(data, "baseline_rows"),
+            measures=list(measures),
         )
+
+
+def _text(data: dict[str, Any], key: str) -> str:
+    value = data.get(key, "")
+    if not isinstance(value, str):
+        raise ValueError(f"'{key}' must be a string")
+    return value
+
+
+def _count(data: dict[str, Any], key: str) -> int:
+    value = data.get(key, 0)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"'{key}' must be a whole number")
+    return value
 
 
 @dataclass(frozen=True)
@@ -75,11 +99,25 @@ def write_verdict(directory: Path, verdict: DriftVerdict) -> Path:
     return path
 
 
+_warned: set[tuple[str, float]] = set()
+
+
 def read_verdict(directory: Path) -> Optional[DriftVerdict]:
-    """The newest live verdict, or None when there is none (or it cannot be read)."""
+    """The newest live verdict, or None when there is none or it cannot be read (logged once per
+    version of the file: readers call this at every scrape)."""
+    path = Path(directory) / LIVE_VERDICT_FILE
     try:
-        return DriftVerdict.from_json(json.loads((Path(directory) / LIVE_VERDICT_FILE).read_text(encoding="utf-8")))
-    except (OSError, ValueError):
+        return DriftVerdict.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, RecursionError) as exc:  # bad JSON or field, unreadable bytes, a folder
+        try:
+            key = (str(path), path.stat().st_mtime)
+        except OSError:
+            key = (str(path), 0.0)
+        if key not in _warned:
+            _warned.add(key)
+            log.warning("%s: skipped, not a readable drift verdict (%s)", path, exc)
         return None
 
 
@@ -129,6 +167,6 @@ def read_lineage(directory: Path, version: int) -> Optional[dict[str, Any]]:
     """The lineage record of a version, or None when none was written (or it cannot be read)."""
     try:
         data = json.loads(lineage_path(directory, version).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     return data if isinstance(data, dict) else None

@@ -61,7 +61,8 @@ def csv_records(lines: Iterable[str], source: str) -> Iterator[tuple[int, list[s
     header = next(reader, None)
     if header is None:
         return
-    columns = [c.strip() for c in header]
+    # A UTF-8 byte order mark (spreadsheets write one) is not part of the first column's name.
+    columns = [c.strip() for c in [header[0].removeprefix("\ufeff"), *header[1:]]] if header else []
     for number, cells in enumerate(reader, start=2):
         if not cells:
             continue
@@ -141,7 +142,7 @@ def says_splits(path: Path, relative: str) -> bool:
     """Whether a file takes part in the rules: in a split folder, or a `split`/`document` column."""
     if folder_split(relative) is not None:
         return True
-    with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+    with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
         header = next(csv.reader(handle), [])
     return bool({SPLIT_COLUMN, DOCUMENT_COLUMN} & {c.strip() for c in header})
 

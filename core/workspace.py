@@ -58,6 +58,16 @@ def as_name(text: str) -> str:
     return _NOT_A_NAME.sub("_", text).strip("_") or DEFAULT_MODEL_NAME
 
 
+def dataset_name(data_root: str | Path) -> str:
+    """A data root's dataset name: its last folder (of a bucket URI too). It names the curated schema."""
+    return str(data_root).rstrip("/").rsplit("/", 1)[-1]
+
+
+def model_name_for(dataset: str) -> str:
+    """The model a dataset trains unless told otherwise: `lexflow` for the demo, else the dataset's name."""
+    return DEFAULT_MODEL_NAME if dataset == DEFAULT_DATA_ROOT.name else as_name(dataset)
+
+
 def home() -> Path:
     """The workspace directory (read at call time, so tests and notebooks may set LEXFLOW_HOME)."""
     return Path(os.environ.get(HOME_ENV) or os.getcwd()).expanduser().absolute()

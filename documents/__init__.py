@@ -3,7 +3,7 @@
 A low-level package (beside `feedback/`, importing only `core/` and libraries) shared by the gateway's
 review console and `lexflow classify`:
 
-    text = read_document("msa.pdf", data, max_bytes=10 * 2**20)   # DocumentError subclasses on bad input
+    text = read_document("msa.pdf", data, limits=DocumentLimits(max_pages=500))  # DocumentError subclasses on bad input
     for provision in split_provisions(text):                        # NoProvisions when nothing to classify
         provision.index, provision.number, provision.heading, provision.text, provision.start, provision.end
 """
@@ -14,11 +14,13 @@ from documents.errors import (
     DocumentError,
     DocumentTooLarge,
     EmptyDocument,
+    Interrupted,
     NoProvisions,
     NoTextLayer,
     UnsupportedFileType,
 )
-from documents.readers import DEFAULT_MAX_BYTES, read_document, supported_extensions
+from documents.limits import DEFAULT_MAX_BYTES, Checkpoint, DocumentLimits
+from documents.readers import read_document, supported_extensions
 from documents.splitter import DEFAULT_MAX_CHARS, DEFAULT_MIN_CHARS, Provision, split_provisions
 
 __all__ = [
@@ -26,10 +28,13 @@ __all__ = [
     "DEFAULT_MAX_CHARS",
     "DEFAULT_MIN_CHARS",
     "BinaryContent",
+    "Checkpoint",
     "CorruptDocument",
     "DocumentError",
+    "DocumentLimits",
     "DocumentTooLarge",
     "EmptyDocument",
+    "Interrupted",
     "NoProvisions",
     "NoTextLayer",
     "Provision",

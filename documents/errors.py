@@ -57,3 +57,7 @@ class NoProvisions(DocumentError):
 
     reason = "no_provisions"
     status = 422
+
+
+class Interrupted(Exception):
+    """Raised by a caller's checkpoint to stop reading a document (not the document's fault)."""

@@ -34,9 +34,9 @@ from typing import Optional
 
 from sqlalchemy import func, select, update
 
-from core.spans import next_span, span_dir
+from core.spans import FLAT_PATTERN, next_span, span_dir
 from feedback.export_lock import ExportBusy, export_lock
-from feedback.store import FeedbackStore
+from feedback.store import FeedbackStore, InvalidFeedback
 from feedback.tables import ExportRow, FeedbackRow, PredictionRow
 
 FEEDBACK_FILE = "feedback.csv"
@@ -44,7 +44,11 @@ SOURCE = "feedback"
 DOCUMENT_COLUMN = "document"  # core/splits.py
 WAIT_SECONDS = 60.0
 
-__all__ = ["ExportBusy", "ExportResult", "export_feedback", "pending_feedback"]
+__all__ = ["ExportBusy", "ExportResult", "FlatDataRoot", "export_feedback", "pending_feedback"]
+
+
+class FlatDataRoot(InvalidFeedback):
+    """The data root holds its CSVs at the top level: a span folder there would hide them from runs."""
 
 
 @dataclass(frozen=True)
@@ -124,8 +128,11 @@ def export_feedback(
 ) -> ExportResult:
     """Write the unclaimed feedback as the next span (or finish an interrupted export first).
 
-    Waits up to `wait_seconds` for a concurrent export to finish, then raises ExportBusy."""
+    Waits up to `wait_seconds` for a concurrent export to finish, then raises ExportBusy. Refuses
+    (FlatDataRoot, nothing claimed) a data root of flat CSVs: once a `span-<N>/` folder exists, runs
+    read only span folders, so the corpus would silently drop out of training."""
     data_root = Path(data_root)
+    check_span_layout(data_root)
     with export_lock(store.engine, wait_seconds):
         claimed = _resume_or_claim(store, data_root, min_rows)
         if claimed is None:
@@ -145,6 +152,18 @@ def export_feedback(
             last_feedback_id=export.last_feedback_id,
             claimed=export.claimed,
             resumed=resumed,
+        )
+
+
+def check_span_layout(data_root: Path) -> None:
+    """Raise FlatDataRoot when `data_root` has top-level CSVs and no span folder yet."""
+    flat = sorted(p.name for p in data_root.glob(FLAT_PATTERN) if p.is_file())
+    if flat and not any(p.is_dir() for p in data_root.glob("span-*")):
+        shown = ", ".join(flat[:3]) + (f" and {len(flat) - 3} more" if len(flat) > 3 else "")
+        raise FlatDataRoot(
+            f"data root {data_root} holds its CSVs at the top level ({shown}): feedback exports add "
+            f"span-<N>/ folders, after which runs read only those; move the CSVs into {data_root / 'span-0'}/ "
+            "first (nothing was exported)"
         )
 
 

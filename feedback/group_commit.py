@@ -34,12 +34,13 @@ class GroupCommitter:
         self._queue.put([(rows, future)])
         future.result()
 
-    async def submit_async(self, rows: list) -> None:
-        """`submit` for a coroutine: returns once the rows are committed, without holding a thread."""
+    def submit_async(self, rows: list) -> asyncio.Future[None]:
+        """`submit` for a coroutine: a future of its event loop, settled once the rows are committed
+        (`await committer.submit_async(rows)`; no thread is held meanwhile)."""
         loop = asyncio.get_running_loop()
-        future = loop.create_future()
+        future: asyncio.Future[None] = loop.create_future()
         self._from_loops.add(loop, (rows, future))
-        await future
+        return future
 
     def _run(self) -> None:
         carry: deque = deque()

@@ -13,7 +13,12 @@ Informativeness (how much a human answer would teach the model), highest first:
 
 Only the newest `CANDIDATE_WINDOW` unreviewed predictions are scored per request: the score
 needs the JSON scores, so it is computed here rather than in SQL, and recent traffic is what
-a retraining most needs anyway.
+a retraining most needs anyway. Anyone may classify, so anonymous traffic could fill that window
+with texts made to look informative: `authenticated_only` keeps the queue to predictions made
+with the API key (the gateway's LEXFLOW_REVIEW_QUEUE_TRAFFIC).
+
+A reviewed document is stored in one transaction with its predictions (`save_document`): all of
+it or nothing, so a failed upload leaves no orphan predictions in the queue.
 """
 
 from __future__ import annotations
@@ -24,10 +29,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Optional
 
-from sqlalchemy import Integer, delete, exists, func, select, update
+from sqlalchemy import Integer, delete, exists, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from feedback.store import FeedbackStore
+from feedback.store import FeedbackStore, UnknownPrediction
 from feedback.tables import FeedbackRow, PredictionRow, ReviewClaimRow, ReviewDocumentRow, utcnow
 
 CANDIDATE_WINDOW = 500
@@ -102,15 +107,23 @@ def _reviewed(prediction_id: Any) -> Any:
     return exists().where(FeedbackRow.prediction_id == prediction_id)
 
 
-def progress(store: FeedbackStore) -> Progress:
+def _queued(authenticated_only: bool) -> Any:
+    """The predictions the queue offers: their text was kept (and, if asked, the caller had the key)."""
     kept = PredictionRow.text.is_not(None)
+    return kept & PredictionRow.authenticated.is_(True) if authenticated_only else kept
+
+
+def progress(store: FeedbackStore, authenticated_only: bool = False) -> Progress:
+    kept = _queued(authenticated_only)
     with store.session() as session:
         total = session.scalar(select(func.count()).select_from(PredictionRow).where(kept)) or 0
         reviewed = session.scalar(select(func.count()).where(kept, _reviewed(PredictionRow.id))) or 0
     return Progress(int(reviewed), int(total))
 
 
-def claim_next(store: FeedbackStore, reviewer: str, ttl: timedelta) -> Optional[QueueItem]:
+def claim_next(
+    store: FeedbackStore, reviewer: str, ttl: timedelta, authenticated_only: bool = False
+) -> Optional[QueueItem]:
     """The most informative unreviewed prediction nobody else holds, claimed for `reviewer` until
     now + ttl; the one this reviewer already holds, if any; None when the queue is empty."""
     accuracy = class_accuracy(store)
@@ -118,7 +131,7 @@ def claim_next(store: FeedbackStore, reviewer: str, ttl: timedelta) -> Optional[
     if held is not None:
         return _item(held, accuracy, _extend(store, held.id, reviewer, ttl))
     ranked = sorted(
-        _candidates(store, reviewer),
+        _candidates(store, reviewer, authenticated_only),
         key=lambda p: informativeness(p.scores, p.label, p.shadow_label, accuracy),
         reverse=True,
     )
@@ -150,7 +163,7 @@ def _held(store: FeedbackStore, reviewer: str) -> Optional[PredictionRow]:
         return session.scalars(query).first()
 
 
-def _candidates(store: FeedbackStore, reviewer: str) -> list[PredictionRow]:
+def _candidates(store: FeedbackStore, reviewer: str, authenticated_only: bool) -> list[PredictionRow]:
     now = utcnow()
     claimed = exists().where(
         ReviewClaimRow.prediction_id == PredictionRow.id,
@@ -158,7 +171,7 @@ def _candidates(store: FeedbackStore, reviewer: str) -> list[PredictionRow]:
     )
     query = (
         select(PredictionRow)
-        .where(PredictionRow.text.is_not(None), ~_reviewed(PredictionRow.id), ~claimed)
+        .where(_queued(authenticated_only), ~_reviewed(PredictionRow.id), ~claimed)
         .order_by(PredictionRow.created_at.desc())
         .limit(CANDIDATE_WINDOW)
     )
@@ -208,17 +221,28 @@ def check_claim(store: FeedbackStore, prediction_id: str, reviewer: str) -> None
         raise ClaimLost("another reviewer holds this record now (your claim expired); take the next one")
 
 
-def release(store: FeedbackStore, prediction_id: str, reviewer: str, skipped: bool = False) -> None:
-    """Drop this reviewer's claim (answered), or keep it as a skip: released for the others, never
-    shown to this reviewer again."""
+def release(store: FeedbackStore, prediction_id: str, reviewer: str) -> None:
+    """Drop this reviewer's claim (the record was answered)."""
     with store.write_session() as session, session.begin():
         claim = session.get(ReviewClaimRow, prediction_id, with_for_update=True)
-        if claim is None or claim.reviewer != reviewer:
-            return
-        if skipped:
-            claim.skipped, claim.expires_at = True, utcnow()
-        else:
+        if claim is not None and claim.reviewer == reviewer:
             session.delete(claim)
+
+
+def skip(store: FeedbackStore, prediction_id: str, reviewer: str) -> None:
+    """Not this one: released for the other reviewers, never shown to this reviewer again.
+    UnknownPrediction for an id the store does not have; ClaimLost while another reviewer holds it."""
+    now = utcnow()
+    with store.write_session() as session, session.begin():
+        if session.get(PredictionRow, prediction_id) is None:
+            raise UnknownPrediction(f"no prediction with id '{prediction_id}'")
+        claim = session.get(ReviewClaimRow, prediction_id, with_for_update=True)
+        if claim is None:
+            session.add(ReviewClaimRow(prediction_id=prediction_id, reviewer=reviewer, expires_at=now, skipped=True))
+        elif claim.reviewer == reviewer or _aware(claim.expires_at) <= now:
+            claim.reviewer, claim.skipped, claim.expires_at = reviewer, True, now
+        else:
+            raise ClaimLost("another reviewer holds this record now")
 
 
 def _aware(moment: datetime) -> datetime:
@@ -227,14 +251,16 @@ def _aware(moment: datetime) -> datetime:
 
 
 # -- documents ----------------------------------------------------------------------------------
-def save_document(store: FeedbackStore, name: str, provisions: list[dict[str, Any]]) -> str:
-    """Remember a classified document: [{"prediction_id", "heading"}] in order. Returns its id."""
+def save_document(store: FeedbackStore, name: str, headings: list[str], predictions: list[dict[str, Any]]) -> str:
+    """Store a classified document and its predictions (rows of `feedback.store.prediction_rows`, in
+    document order, one per heading) in one transaction: all of it or nothing. Returns its id."""
     document_id = str(uuid.uuid4())
-    ids = [p["prediction_id"] for p in provisions]
+    provisions = [{"prediction_id": row["id"], "heading": h} for row, h in zip(predictions, headings, strict=True)]
+    # The predictions know their document too, so a feedback export keeps a document's rows together.
+    rows = [{**row, "document_id": document_id} for row in store.finished(predictions)]
     with store.write_session() as session, session.begin():
+        session.execute(insert(PredictionRow), rows)
         session.add(ReviewDocumentRow(id=document_id, name=name[:256], provisions=provisions))
-        # The predictions know their document too, so an export can keep a document's rows together.
-        session.execute(update(PredictionRow).where(PredictionRow.id.in_(ids)).values(document_id=document_id))
     return document_id
 
 
@@ -260,13 +286,17 @@ def load_document(store: FeedbackStore, document_id: str) -> Optional[tuple[str,
 
 
 # -- the models page ----------------------------------------------------------------------------
-def accuracy_by_day(store: FeedbackStore) -> list[AccuracyPoint]:
-    """Feedback volume and live accuracy per version and UTC day (latest correction of each prediction)."""
+def accuracy_by_day(store: FeedbackStore, days: Optional[int] = None) -> list[AccuracyPoint]:
+    """Feedback volume and live accuracy per version and UTC day (latest correction of each
+    prediction); with `days`, only the last that many days (a range of the `created_at` index)."""
     query = (
         select(FeedbackRow.model_version, FeedbackRow.created_at, FeedbackRow.label, FeedbackRow.predicted_label)
         .where(FeedbackRow.model_version.is_not(None), FeedbackRow.superseded_by.is_(None))
         .order_by(FeedbackRow.id)
     )
+    if days is not None:
+        since = (utcnow() - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        query = query.where(FeedbackRow.created_at >= since)
     counts: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
     with store.session() as session:
         for version, created, label, predicted in session.execute(query).tuples():

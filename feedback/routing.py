@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 from feedback.tables import RoutingChangeRow, RoutingStateRow, utcnow
 
 FIELDS = ("production", "staging", "canary_share", "shadow")
+# In an audit record's before/after: the version production served (resolved when it is "newest").
+SERVED = "serving"
 
 
 @dataclass(frozen=True)
@@ -102,8 +104,10 @@ def change(
     client: str,
     action: str,
     default_share: float = 0.0,
+    newest: Optional[int] = None,
 ) -> RoutingState:
-    """Apply `changes` (a subset of FIELDS) in the caller's write transaction; record it in the audit trail."""
+    """Apply `changes` (a subset of FIELDS) in the caller's write transaction; record it in the audit
+    trail. `newest`: the version an unpinned production serves, recorded as `serving` before and after."""
     unknown = set(changes) - set(FIELDS)
     if unknown:
         raise ValueError(f"unknown routing fields: {sorted(unknown)}")
@@ -119,11 +123,19 @@ def change(
             at=after.updated_at,
             client=client[:256],
             action=action,
-            before=before.values(),
-            after=after.values(),
+            before=_audited(before, newest),
+            after=_audited(after, newest),
         )
     )
     return after
+
+
+def _audited(state: RoutingState, newest: Optional[int]) -> dict[str, Any]:
+    values = state.values()
+    served = state.production if state.production is not None else newest
+    if served is not None:
+        values[SERVED] = served
+    return values
 
 
 def history(session: Session, model_name: str, limit: int = 50, before_id: Optional[int] = None) -> list[RoutingChange]:

@@ -9,7 +9,6 @@ accuracy, shadow agreement, pending feedback, and the shared routing state with 
 from __future__ import annotations
 
 import hashlib
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -19,6 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from feedback import db
 from feedback import routing as routing_state
+from feedback.group_commit import GroupCommitter
+from feedback.prediction_log import RowWriter, new_ids
 from feedback.routing import RoutingChange, RoutingState
 from feedback.tables import FeedbackRow, PredictionRow, utcnow
 
@@ -72,11 +73,7 @@ class FeedbackStore:
         upgrade(self.engine)  # Alembic, so PostgreSQL stores in production evolve with the code
         self._session = sessionmaker(self.engine, expire_on_commit=False)
         self._write_session = sessionmaker(self.writer, expire_on_commit=False)
-        from sqlalchemy import insert
-
-        from feedback.group_commit import GroupCommitter
-
-        self._insert_prediction = insert(PredictionRow)
+        self._predictions = RowWriter(self.engine, PredictionRow.metadata.tables[PredictionRow.__tablename__])
         self._committer = GroupCommitter(self._insert)
 
     @property
@@ -101,15 +98,19 @@ class FeedbackStore:
 
     # -- predictions -------------------------------------------------------------------------
     def _insert(self, rows: list[dict]) -> None:
-        # Hashed here, on the group-commit thread, not on the event loop (texts may be 100k chars each).
+        # One executemany per group on a pooled DBAPI connection (feedback/prediction_log.py): the ORM's
+        # unit of work, and then Core's per-transaction machinery, cost more than SQLite's insert.
+        self._predictions.write(self.finished(rows))
+
+    def finished(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Rows of `prediction_rows` as stored: hashed, and without their text when store_text is off.
+        Called off the event loop (texts may be 100k characters each)."""
         for row in rows:
             if "text_sha256" not in row:
                 row["text_sha256"] = text_hash(row["text"])
                 if not self.store_text:
                     row["text"] = None
-        # Core executemany, not ORM objects: the unit of work cost more than the rest of a request.
-        with self.writer.begin() as connection:
-            connection.execute(self._insert_prediction, rows)
+        return rows
 
     def log_predictions(
         self,
@@ -121,9 +122,12 @@ class FeedbackStore:
         scores: list[dict[str, float]],
         shadow_version: Optional[int] = None,
         shadow_labels: Optional[list[str]] = None,
+        authenticated: bool = False,
     ) -> list[str]:
         """Stores one row per text and returns their ids once committed (durable)."""
-        ids, rows = _prediction_rows(model_name, version, route, texts, labels, scores, shadow_version, shadow_labels)
+        ids, rows = prediction_rows(
+            model_name, version, route, texts, labels, scores, shadow_version, shadow_labels, authenticated
+        )
         self._committer.submit(rows)
         return ids
 
@@ -137,9 +141,12 @@ class FeedbackStore:
         scores: list[dict[str, float]],
         shadow_version: Optional[int] = None,
         shadow_labels: Optional[list[str]] = None,
+        authenticated: bool = False,
     ) -> list[str]:
         """`log_predictions` for the event loop: awaits the (group) commit without holding a thread."""
-        ids, rows = _prediction_rows(model_name, version, route, texts, labels, scores, shadow_version, shadow_labels)
+        ids, rows = prediction_rows(
+            model_name, version, route, texts, labels, scores, shadow_version, shadow_labels, authenticated
+        )
         await self._committer.submit_async(rows)
         return ids
 
@@ -250,28 +257,37 @@ class FeedbackStore:
             return routing_state.read(session, model_name, default_share)
 
     def change_routing(
-        self, model_name: str, changes: dict[str, Any], client: str, action: str = "update", default_share: float = 0.0
+        self,
+        model_name: str,
+        changes: dict[str, Any],
+        client: str,
+        action: str = "update",
+        default_share: float = 0.0,
+        newest: Optional[int] = None,
     ) -> RoutingState:
-        """Apply and audit a routing change; returns the new state (revision + 1)."""
+        """Apply and audit a routing change; returns the new state (revision + 1). `newest`: the
+        version an unpinned production serves now, for the audit."""
         with self.write_session() as session, session.begin():
-            return routing_state.change(session, model_name, changes, client, action, default_share)
+            return routing_state.change(session, model_name, changes, client, action, default_share, newest)
 
     def routing_history(self, model_name: str, limit: int = 50, before_id: Optional[int] = None) -> list[RoutingChange]:
         with self.session() as session:
             return routing_state.history(session, model_name, limit, before_id)
 
 
-def _prediction_rows(
+def prediction_rows(
     model_name: str,
     version: int,
     route: str,
     texts: list[str],
     labels: list[str],
     scores: list[dict[str, float]],
-    shadow_version: Optional[int],
-    shadow_labels: Optional[list[str]],
+    shadow_version: Optional[int] = None,
+    shadow_labels: Optional[list[str]] = None,
+    authenticated: bool = False,
 ) -> tuple[list[str], list[dict[str, Any]]]:
-    ids = [str(uuid.uuid4()) for _ in texts]
+    """New prediction rows (ids drawn here), for `log_predictions` or a caller's own transaction."""
+    ids = new_ids(len(texts))
     now = utcnow()
     rows = [
         {
@@ -285,6 +301,7 @@ def _prediction_rows(
             "scores": scores[i],
             "shadow_version": shadow_version,
             "shadow_label": shadow_labels[i] if shadow_labels else None,
+            "authenticated": authenticated,
         }
         for i, text in enumerate(texts)
     ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Optional
 
-from sqlalchemy import JSON, BigInteger, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, DateTime, Float, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 Int64 = BigInteger().with_variant(Integer(), "sqlite")
@@ -39,7 +39,9 @@ class PredictionRow(Base):
     scores: Mapped[dict] = mapped_column(JSON)
     shadow_version: Mapped[Optional[int]] = mapped_column(Int64, nullable=True, index=True)
     shadow_label: Mapped[Optional[str]] = mapped_column(String(256), nullable=True)
-    # The review console's document this prediction classified a provision of (migration 0004); null
+    # The caller presented the API key (migration 0004): the review queue may keep to these.
+    authenticated: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The review console's document this prediction classified a provision of (migration 0005); null
     # for API predictions. Feedback exports write it as the `document` column (core/splits.py).
     document_id: Mapped[Optional[str]] = mapped_column(String(36), nullable=True, index=True)
 

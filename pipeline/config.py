@@ -13,7 +13,9 @@ Relative paths follow the workspace rule (`core/workspace.py`).
 from __future__ import annotations
 
 import json
-from pathlib import Path
+import math
+import re
+from pathlib import Path, PurePosixPath
 from typing import Any, Literal, Optional
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
@@ -21,9 +23,15 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from core import workspace
 from core.errors import UserError
 from core.strict import StrictModel
-from core.workspace import Location
+from core.workspace import Location, is_uri
 from trainer.encoder.params import EncoderParams
 from trainer.params import TrainParams, TransformParams, TuningParams
+
+# Validation context of `PipelineConfig.load`: the override keys given (command-line options), and the
+# orchestrator the run is for.
+GIVEN, TARGET, KUBEFLOW = "given", "target", "kubeflow"
+# Places a Kubeflow run's pods read or write: (field, command-line option).
+POD_LOCATIONS = (("pipeline_root", "--pipeline-root"), ("data_root", "--data-root"), ("serving_dir", "--serving-dir"))
 
 
 class EvalThresholds(StrictModel):
@@ -41,17 +49,61 @@ class BeamParams(StrictModel):
     # in_memory: on demo-sized data (thousands of rows) worker start-up dominates; measured
     # here, a whole run took 75 s in_memory vs. 107 s multi_processing. Switch for big data.
     direct_running_mode: Literal["in_memory", "multi_threading", "multi_processing"] = "in_memory"
-    direct_num_workers: int = Field(0, ge=0, description="0 = one worker per core.")
+    direct_num_workers: int = Field(
+        0,
+        ge=0,
+        description="0 = one per core (locally) or as many as each task's CPU and memory limits allow (Kubeflow).",
+    )
+    worker_memory_gb: float = Field(
+        2.0,
+        gt=0.0,
+        description="Memory one DirectRunner worker needs; on Kubeflow a task runs at most "
+        "memory_limit_gb / worker_memory_gb workers.",
+    )
     extra_args: list[str] = Field(default_factory=list, description="Appended verbatim, e.g. --runner=DataflowRunner.")
 
+    @property
+    def runner(self) -> str:
+        # The last --runner wins, as in Beam's own argument parsing.
+        runners = [a.partition("=")[2] for a in self.extra_args if a.startswith("--runner=")]
+        return runners[-1] if runners else "DirectRunner"
+
     def pipeline_args(self) -> list[str]:
-        if any(a.startswith("--runner") for a in self.extra_args):
+        if self.runner != "DirectRunner":
             return list(self.extra_args)
-        return [
+        args = [
             f"--direct_running_mode={self.direct_running_mode}",
             f"--direct_num_workers={self.direct_num_workers}",
             *self.extra_args,
         ]
+        if not names_worker_dependencies(args):
+            # Without one of these, every TFX Beam executor packages TFX into a `tfx_ephemeral` sdist
+            # under /tmp/tmpXXXX/build (tfx/utils/dependency_utils.py `make_beam_dependency_flags`),
+            # ~49 MB left behind per component run, for workers the DirectRunner does not have: its
+            # workers are this interpreter (or subprocesses of it), and it stages nothing.
+            args.append(f"--setup_file={workspace.PROJECT_ROOT / 'setup.py'}")
+        return args
+
+    def workers_for(self, task: TaskResources) -> int:
+        """DirectRunner workers in one Kubeflow task: no more than its CPU limit and its memory limit allow
+        (`direct_num_workers: 0` would mean one per core of the node, whatever the pod may use)."""
+        fits = max(1, min(math.floor(task.cpu_limit), math.floor(task.memory_limit_gb / self.worker_memory_gb)))
+        return min(self.direct_num_workers, fits) if self.direct_num_workers else fits
+
+
+# Beam options TFX takes as "the workers' dependencies are given" (tfx/utils/dependency_utils.py).
+WORKER_DEPENDENCY_OPTIONS = (
+    "extra_package",
+    "extra_packages",
+    "setup_file",
+    "requirements_file",
+    "sdk_container_image",
+    "worker_harness_container_image",
+)
+
+
+def names_worker_dependencies(args: list[str]) -> bool:
+    return any(a[2:].partition("=")[0] in WORKER_DEPENDENCY_OPTIONS and a.partition("=")[2] for a in args)
 
 
 class SpanParams(StrictModel):
@@ -125,6 +177,82 @@ class ResourceParams(StrictModel):
         return {**heavy, "Evaluator": self.evaluator}.get(node_id, self.default)
 
 
+# Where the KFP driver and launcher mount their own volumes in every task's pod (kubeflow/pipelines
+# backend/src/v2/compiler/argocompiler/container.go, component/constants.go; 2.3-2.17): a volume of ours
+# there would collide with theirs.
+KFP_RESERVED_PATHS = ("/kfp-launcher", "/gcs", "/s3", "/minio", "/.local", "/.cache", "/.config", "/kfp-workspace")
+_DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"  # KFP 2.0 names each pod volume after its claim: a label
+_DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+
+
+class VolumeMount(StrictModel):
+    """A PersistentVolumeClaim every task of the compiled pipeline mounts (kfp-kubernetes' `mount_pvc`)."""
+
+    claim: str = Field(pattern=_DNS_LABEL, max_length=63, description="The PVC's name, in the run's namespace.")
+    mount_path: str = Field(description="Absolute path inside every task's pod.")
+
+    @field_validator("mount_path")
+    @classmethod
+    def _in_pod_path(cls, value: str) -> str:
+        path = PurePosixPath(value)
+        if not path.is_absolute() or ".." in path.parts or str(path) == "/":
+            raise ValueError(f"{value}: an absolute path inside the pods, not / (e.g. /data)")
+        if any(path.is_relative_to(r) or PurePosixPath(r).is_relative_to(path) for r in KFP_RESERVED_PATHS):
+            raise ValueError(f"{value}: the KFP launcher mounts its own volumes at {', '.join(KFP_RESERVED_PATHS)}")
+        return str(path)
+
+
+class SecretEnv(StrictModel):
+    """Keys of a Kubernetes Secret as environment variables of every task (kfp-kubernetes' `use_secret_as_env`)."""
+
+    secret: str = Field(
+        pattern=_DNS_SUBDOMAIN, max_length=253, description="The Secret's name, in the run's namespace."
+    )
+    env: dict[str, str] = Field(min_length=1, description="Secret key -> environment variable.")
+
+    @field_validator("env")
+    @classmethod
+    def _names(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, variable in value.items():
+            if not re.fullmatch(r"[-._a-zA-Z0-9]+", key):
+                raise ValueError(f"'{key}' is not a Secret key ([-._a-zA-Z0-9]+)")
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", variable):
+                raise ValueError(f"'{variable}' is not an environment variable name")
+        return value
+
+
+class KubeflowParams(StrictModel):
+    """What the compiled pipeline's pods get from Kubernetes (the spec's platform config; ignored locally).
+
+    The loop's shared storage: the data root and the serving dir as in-pod paths on ReadWriteMany
+    volumes that the gateways and TF Serving mount too (deploy/kubeflow, docs/kubeflow.md)."""
+
+    volumes: list[VolumeMount] = Field(default_factory=list)
+    secrets_as_env: list[SecretEnv] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> KubeflowParams:
+        claims = [v.claim for v in self.volumes]
+        paths = [v.mount_path for v in self.volumes]
+        variables = [name for s in self.secrets_as_env for name in s.env.values()]
+        for what, names in (("claim", claims), ("mount_path", paths), ("environment variable", variables)):
+            twice = sorted({n for n in names if names.count(n) > 1})
+            if twice:
+                raise ValueError(f"{what} {twice[0]} given twice")
+        return self
+
+    def volume_of(self, path: str) -> Optional[VolumeMount]:
+        """The declared volume an in-pod path lies on, if any."""
+        inside = [v for v in self.volumes if PurePosixPath(path).is_relative_to(v.mount_path)]
+        return max(inside, key=lambda v: len(v.mount_path), default=None)
+
+
+def kubeflow_pipeline_name(name: str) -> str:
+    """`name` as TFX's Kubeflow compiler and the KFP API server take it ([a-z0-9][a-z0-9-]{0,127}):
+    lowercase, every other character a hyphen (`cuad_clauses` -> `cuad-clauses`); "" when nothing is left."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:128].rstrip("-")
+
+
 class PipelineConfig(StrictModel):
     pipeline_name: str = Field("", pattern=r"^[A-Za-z0-9_\-]+$", description="Default: the model name.")
     model_name: str = Field(
@@ -178,6 +306,7 @@ class PipelineConfig(StrictModel):
     drift: DriftParams = Field(default_factory=DriftParams)
     retrain: RetrainPolicy = Field(default_factory=RetrainPolicy)
     resources: ResourceParams = Field(default_factory=ResourceParams)
+    kubeflow: KubeflowParams = Field(default_factory=KubeflowParams)
     allow_label_change: bool = Field(
         False, description="Push a blessed model whose label set differs from the model in production."
     )
@@ -196,22 +325,50 @@ class PipelineConfig(StrictModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _isolated_defaults(cls, data: Any) -> Any:
+    def _isolated_defaults(cls, data: Any, info: ValidationInfo) -> Any:
         """Names and places derived from the dataset, unless given: the demo dataset's model is
         `lexflow`; any other dataset names its model after its folder."""
         if not isinstance(data, dict):
             return data
         data = dict(data)
+        if (info.context or {}).get(TARGET) == KUBEFLOW:
+            _check_pod_locations(data)  # as given: validation makes relative paths absolute here
         data_root = data.get("data_root") or workspace.DEFAULT_DATA_ROOT
-        root_name = str(data_root).rstrip("/").rsplit("/", 1)[-1]
-        data["dataset_name"] = data.get("dataset_name") or root_name
-        if not data.get("model_name"):
-            demo = data["dataset_name"] == workspace.DEFAULT_DATA_ROOT.name
-            data["model_name"] = workspace.DEFAULT_MODEL_NAME if demo else workspace.as_name(data["dataset_name"])
+        data["dataset_name"] = data.get("dataset_name") or workspace.dataset_name(data_root)
+        data["model_name"] = data.get("model_name") or workspace.model_name_for(data["dataset_name"])
         data.setdefault("pipeline_name", data["model_name"])
         data["pipeline_root"] = data.get("pipeline_root") or workspace.pipeline_root(data["model_name"])
         data["metadata_path"] = data.get("metadata_path") or workspace.metadata_path(data["model_name"])
         return data
+
+    @model_validator(mode="after")
+    def _options_agree(self, info: ValidationInfo) -> PipelineConfig:
+        """What the command-line options (`load`'s overrides) mean together: one check for every command."""
+        context = info.context or {}
+        given = context.get(GIVEN, frozenset())
+        if self.encoder is not None:
+            if ("tuning.enabled" in given and self.tuning.enabled) or "tuning.time_budget_seconds" in given:
+                # The search chooses among the TF-IDF families; an encoder is the model itself.
+                raise ValueError(
+                    "--search/--search-budget: no model search runs with an encoder (the encoder is the model)"
+                )
+            # With an encoder the step options count its steps (validated as train's were).
+            if "train.train_steps" in given:
+                self.encoder.train_steps = self.train.train_steps
+            if "train.eval_steps" in given:
+                self.encoder.eval_steps = self.train.eval_steps
+            if context.get(TARGET) == KUBEFLOW:
+                # The checkpoint is a folder on this machine; the pods have no such path, and the image carries none.
+                raise ValueError(
+                    f"encoder: {self.encoder.checkpoint} is a local checkpoint; Kubeflow runs take no encoder yet"
+                )
+        elif "train.train_steps" in given and self.tuning.enabled:
+            # The search sizes the steps of the model it chooses: the option would be silently ignored.
+            raise ValueError(
+                f"--train-steps {self.train.train_steps}: the model search sizes its own steps; "
+                "add --no-search to train as given"
+            )
+        return self
 
     @property
     def model_base_dir(self) -> Location:
@@ -258,20 +415,46 @@ class PipelineConfig(StrictModel):
         return {**self.trainer_custom_config(), "tuning": self.tuning.model_dump(mode="json")}
 
     @classmethod
-    def load(cls, path: Optional[Path] = None, **overrides: Any) -> PipelineConfig:
+    def load(cls, path: Optional[Path] = None, /, **overrides: Any) -> PipelineConfig:
         """Defaults, then a YAML/JSON file, then non-None keyword overrides (dotted keys allowed)."""
-        data: dict[str, Any] = {}
-        if path is not None:
-            data = _read_config_file(Path(path))
-        for key, value in overrides.items():
-            if value is None:
-                continue
-            target = data
-            *parents, leaf = key.split(".")
-            for part in parents:
-                target = target.setdefault(part, {})
-            target[leaf] = value
-        return cls.model_validate(data)
+        return cls.model_validate(_merged(path, overrides))
+
+    @classmethod
+    def from_options(
+        cls, path: Optional[Path] = None, target: Literal["local", "kubeflow"] = "local", /, **options: Any
+    ) -> PipelineConfig:
+        """A command line's config: as `load`, with the options as overrides, checked together by the
+        validators (`_options_agree`; for a Kubeflow `target` also the places the pods use)."""
+        given = frozenset(key for key, value in options.items() if value is not None)
+        return cls.model_validate(_merged(path, options), context={GIVEN: given, TARGET: target})
+
+
+def _merged(path: Optional[Path], overrides: dict[str, Any]) -> dict[str, Any]:
+    data: dict[str, Any] = _read_config_file(Path(path)) if path is not None else {}
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        section = data
+        *parents, leaf = key.split(".")
+        for part in parents:
+            section = section.setdefault(part, {})
+        section[leaf] = value
+    return data
+
+
+def _check_pod_locations(data: dict[str, Any]) -> None:
+    """Kubeflow: each place the pods read or write is given, as a bucket URI or an absolute in-pod path."""
+    for field, option in POD_LOCATIONS:
+        value = data.get(field)
+        if value is None or str(value) == "":
+            raise ValueError(
+                f"{option} is required (or {field} in --config): the location as the pipeline's pods see it"
+            )
+        if not is_uri(str(value)) and not PurePosixPath(str(value)).is_absolute():
+            raise ValueError(
+                f"{option} {value}: a relative path means nothing inside the pipeline's pods; "
+                "give a bucket URI (gs://..., s3://...) or an absolute in-pod path"
+            )
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from components.model_evaluator import ModelEvaluator
 from components.model_pusher import ALLOW_LABEL_CHANGE, ModelPusher
 from components.model_search import ModelSearch
 from components.production_baseline import ProductionBaseline
+from components.schema_import import ImportSchemaGen
 from components.span_example_gen import SpanExampleGen
 from core.spans import SPAN_PATTERN, resolve_input_pattern
 from pipeline.code_version import code_version
@@ -43,6 +44,12 @@ TUNER_FN = "trainer.tuning.tuner_fn"
 TRANSFORM_SPLITS = tfx.proto.SplitsConfig(analyze=["train", "validation"], transform=["train", "validation", "eval"])
 # The search's trials and the Trainer's first fit learn from train and are scored on validation.
 FIT_SPLITS, SCORE_SPLITS = ["train"], ["validation"]
+# Nodes that read or write what their inputs do not name, so no orchestrator's cache may answer for
+# them: ExampleGen lists the data root's files, ProductionBaseline reads the model base dir (routing.json,
+# the versions), the Pusher writes it. Compiled for Kubeflow they are never cached and take the run's id
+# (lexflow/runs/kubeflow/caching.py); locally ExampleGen's driver fingerprints its files, and the other two
+# run again whenever the model they take is new, which it is once anything upstream changed.
+RUN_EVERY_TIME = ("ExampleGen", "ProductionBaseline", "Pusher")
 
 
 def input_pattern(config: PipelineConfig) -> str:
@@ -70,7 +77,7 @@ def create_components(config: PipelineConfig) -> list[BaseNode]:
     ).with_id("ExampleGen")
     window = example_gen.outputs["examples"]
     statistics_gen = tfx.components.StatisticsGen(examples=window)
-    schema_gen = tfx.components.ImportSchemaGen(schema_file=str(config.schema_path))
+    schema_gen = ImportSchemaGen(schema_file=str(config.schema_path))  # keyed on the file's content too
     example_validator = tfx.components.ExampleValidator(
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"]
     )

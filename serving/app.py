@@ -22,7 +22,7 @@ from serving.backends import ModelBackend
 from serving.errors import install_error_handlers
 from serving.fast_path import FastPath
 from serving.limits import BodySizeLimit
-from serving.metrics import GatewayMetrics, ObserveRequests
+from serving.metrics import GatewayMetrics, ObserveRequests, fastapi_telemetry
 from serving.quotas import ClientQuotas
 from serving.settings import ServingSettings
 from serving.state import Gateway, quiet_access_log
@@ -40,6 +40,7 @@ def create_app(
         version="0.1.0",
         lifespan=lifespan,
         description="Legal-text classification with feedback. TF Serving-compatible routes under /v1/models.",
+        telemetry=fastapi_telemetry(),
     )
     app.state.settings = settings
     app.state.metrics = GatewayMetrics()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Optional
 
 from fastapi import Depends, Header, Request
@@ -70,11 +71,30 @@ def require_api_key(
     x_api_key: Annotated[Optional[str], Header()] = None,
     authorization: Annotated[Optional[str], Header()] = None,
 ) -> None:
-    """Write endpoints: `X-API-Key` (or `Authorization: Bearer`) must match LEXFLOW_API_KEY when it is set."""
+    """Reads of what clients wrote (reports, the routing audit): `X-API-Key` (or `Authorization:
+    Bearer`) must match LEXFLOW_API_KEY when it is set."""
     if settings.api_key is None:
         return
     if not key_matches(settings.api_key, presented_key(x_api_key, authorization)):
         raise ApiError(401, "missing or invalid API key (X-API-Key header)")
+
+
+def require_write_access(
+    settings: SettingsDep,
+    x_api_key: Annotated[Optional[str], Header()] = None,
+    authorization: Annotated[Optional[str], Header()] = None,
+) -> None:
+    """Writes (feedback, export, routing, the console's uploads and reviews): the API key; without
+    one configured, refused unless LEXFLOW_ALLOW_UNAUTHENTICATED_WRITES says otherwise."""
+    if settings.api_key is None:
+        if not settings.allow_unauthenticated_writes:
+            raise ApiError(
+                403,
+                "writes need an API key: set LEXFLOW_API_KEY on the gateway and send it as X-API-Key "
+                "(or set LEXFLOW_ALLOW_UNAUTHENTICATED_WRITES=1 to let anyone write)",
+            )
+        return
+    require_api_key(settings, x_api_key, authorization)
 
 
 def allow_text_listing(settings: SettingsDep) -> None:
@@ -88,6 +108,28 @@ def allow_text_listing(settings: SettingsDep) -> None:
         )
 
 
+def is_authenticated(
+    settings: SettingsDep,
+    x_api_key: Annotated[Optional[str], Header(include_in_schema=False)] = None,
+    authorization: Annotated[Optional[str], Header(include_in_schema=False)] = None,
+) -> bool:
+    """Whether the caller presented the configured API key (recorded with its predictions)."""
+    return key_matches(settings.api_key, presented_key(x_api_key, authorization))
+
+
+# What an audit record may quote of a client: the header values are the client's to choose.
+_ADDRESS = re.compile(r"^[0-9A-Za-z.:%\[\]-]{1,64}$")
+_UNSAFE = re.compile(r"[^A-Za-z0-9 ._/;:()+,=-]")
+MAX_AGENT_CHARS = 80
+
+
+def audit_text(value: str, limit: int = MAX_AGENT_CHARS) -> str:
+    """`value` as an audit trail may hold it: printable ASCII without markup or escape sequences
+    (what `lexflow routing` prints goes to a terminal), others replaced by `?`, at most `limit` long."""
+    cleaned = _UNSAFE.sub("?", value[: limit + 1])
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 3] + "..."
+
+
 def client_description(
     request: Request,
     settings: SettingsDep,
@@ -99,9 +141,10 @@ def client_description(
     address = request.client.host if request.client else "unknown"
     if settings.client_ip_header:
         forwarded = request.headers.get(settings.client_ip_header)
-        address = forwarded.split(",")[0].strip()[:64] if forwarded else address
+        address = forwarded.split(",")[0].strip() if forwarded else address
+    address = address if _ADDRESS.match(address) else "invalid-address"
     keyed = "API key" if key_matches(settings.api_key, presented_key(x_api_key, authorization)) else "no API key"
-    return f"http {address} ({keyed}; {(user_agent or '-')[:100]})"
+    return f"http {address} ({keyed}; {audit_text(user_agent or '-')})"
 
 
 def served_model(name: str, settings: SettingsDep) -> str:
@@ -112,6 +155,8 @@ def served_model(name: str, settings: SettingsDep) -> str:
 
 
 ApiKey = Depends(require_api_key)
+WriteAccess = Depends(require_write_access)
 TextListing = Depends(allow_text_listing)
 ClientDep = Annotated[str, Depends(client_description)]
+AuthenticatedDep = Annotated[bool, Depends(is_authenticated)]
 ServedModel = Annotated[str, Depends(served_model)]

@@ -21,10 +21,19 @@ class BodySizeLimit:
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send)  # without reading a byte of it
-            return
+        declared, chunked = None, False
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                declared = value
+            elif name == b"transfer-encoding":
+                chunked = True
+        if declared is not None and declared.isdigit():
+            if int(declared) > self.max_bytes:
+                await self._refuse(send)  # without reading a byte of it
+                return
+            if not chunked:  # the server frames the body by its length: no more than declared arrives
+                await self.app(scope, receive, send)
+                return
         chunks, size = [], 0
         while True:  # chunked (or lying) bodies: count what actually arrives
             message = await receive()

@@ -8,9 +8,11 @@ lexflow_live_accuracy{version}, lexflow_model_ready, lexflow_model_versions_load
 lexflow_feedback_pending, lexflow_shadow_agreement{version,shadow_version}, lexflow_store_up.
 """
 
+import os
 import time
-from typing import Any
+from typing import Any, Optional
 
+from fastapi.telemetry import TelemetryConfig
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -41,6 +43,7 @@ class GatewayMetrics:
         )
         self.errors = Counter("lexflow_model_errors_total", "Backend failures", ["version"], registry=self.registry)
         self._children: dict = {}
+        self._by_route: dict[tuple[str, int], tuple[Any, Any]] = {}
 
     def attach(self, collector: Collector) -> None:
         """Metrics computed at scrape time (the gateway's state and store); `detach` at shutdown."""
@@ -61,6 +64,35 @@ class GatewayMetrics:
         if found is None:
             found = self._children[key] = metric.labels(*labels)
         return found
+
+    def request_children(self, path: str, status: int) -> tuple[Any, Any]:
+        """(lexflow_requests_total{route,status}, lexflow_request_seconds{route}) children, remembered."""
+        key = (path, status)
+        found = self._by_route.get(key)
+        if found is None:
+            found = self._by_route[key] = (self.child(self.requests, path, str(status)), self.child(self.latency, path))
+        return found
+
+
+def fastapi_telemetry() -> Optional[TelemetryConfig]:
+    """FastAPI's OpenTelemetry settings for the gateway (`FastAPI(telemetry=...)`): its defaults (None)
+    when OpenTelemetry is configured in this process at start (e.g. `opentelemetry-instrument lexflow
+    serve`) or FastAPI is to configure it (FASTAPI_OTEL_AUTO_CONFIGURE), else off. Left on, FastAPI
+    asks on every request whether a provider has been configured since (environment reads and
+    provider look-ups, ~10 us of a request's ~150 us on the event loop); the gateway's own
+    metrics are Prometheus's."""
+    if os.getenv("FASTAPI_OTEL_AUTO_CONFIGURE", "").lower() == "true":
+        return None
+    from opentelemetry import _logs, metrics, trace
+
+    providers = (trace.get_tracer_provider(), metrics.get_meter_provider(), _logs.get_logger_provider())
+    if any(type(p).__name__ not in _UNCONFIGURED for p in providers):
+        return None
+    return {"tracing": False, "metrics": False, "logs": False}
+
+
+# What OpenTelemetry's API hands out until a provider is set (what FastAPI checks for, too).
+_UNCONFIGURED = frozenset({"ProxyTracerProvider", "_ProxyMeterProvider", "ProxyLoggerProvider"})
 
 
 class ObserveRequests:
@@ -91,7 +123,6 @@ class ObserveRequests:
         try:
             await self.app(scope, receive, observed_send)
         finally:
-            path = getattr(scope.get("route"), "path", "unmatched")
-            metrics = self.metrics
-            metrics.child(metrics.requests, path, str(status)).inc()
-            metrics.child(metrics.latency, path).observe(time.perf_counter() - start)
+            counted, timed = self.metrics.request_children(getattr(scope.get("route"), "path", "unmatched"), status)
+            counted.inc()
+            timed.observe(time.perf_counter() - start)

@@ -15,6 +15,7 @@ from typing import Any, Optional
 
 from core import routing_file
 from feedback import FeedbackStore, RoutingState
+from feedback.routing import SERVED
 from serving.backends.base import UnknownVersion
 from serving.versions import VersionDirectory
 
@@ -46,9 +47,12 @@ def change_routing(
     known_versions: Iterable[int],
     action: str = "update",
     default_share: float = 0.0,
+    newest: Optional[int] = None,
 ) -> RoutingState:
     """Apply `changes` after checking that every version they name exists (served or on disk).
 
+    `newest` is the version an unpinned production serves now (default: the newest known): the
+    audit records it, so a change away from "newest" can be rolled back to what served.
     Raises UnknownVersion (nothing changes). routing.json is written best-effort (not at all
     without `model_base_dir`): the store is the source of truth, and every gateway replica
     rewrites the file when it applies the change."""
@@ -57,7 +61,8 @@ def change_routing(
         version = changes.get(key)
         if version is not None and version not in known:
             raise UnknownVersion(f"version {version} is not being served and not on disk (known: {sorted(known)})")
-    state = store.change_routing(model_name, changes, client, action, default_share)
+    newest = newest if newest is not None else max(known, default=None)
+    state = store.change_routing(model_name, changes, client, action, default_share, newest)
     if model_base_dir is None:
         return state
     try:
@@ -83,10 +88,16 @@ def promotion(current: RoutingState, version: int, to: str, canary_share: Option
 
 
 def rollback_target(store: FeedbackStore, current: RoutingState, on_disk: set[int]) -> int:
-    """The version that served production before the current one. Raises LookupError."""
+    """The version that served production before the current one. Raises LookupError.
+
+    An audit record's `before` holds production as set (null: the newest) and, since the audit
+    records it, the version that served (`serving`): a promotion made from "newest" rolls back to
+    the version that was newest then."""
     serving_now = current.production if current.production is not None else max(on_disk, default=None)
     for change in store.routing_history(current.model_name, limit=1000):
         before = change.before.get("production")
+        if before is None:
+            before = change.before.get(SERVED)
         if before is not None and before != serving_now and change.after.get("production") != before:
             return int(before)
     older = sorted(v for v in on_disk if serving_now is None or v < serving_now)

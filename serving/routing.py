@@ -86,10 +86,10 @@ class Router:
         return True
 
     def newest(self) -> int:
-        versions = self._backend.versions()
-        if not versions:
+        newest = self._backend.newest()
+        if newest is None:
             raise BackendError(f"no loadable version of model '{self._backend.model_name}' yet")
-        return max(versions)
+        return newest
 
     def resolve_label(self, label: str) -> int:
         name = LABEL_ALIASES.get(label)

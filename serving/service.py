@@ -34,6 +34,20 @@ class Classified:
     ids: list[str]
 
 
+@dataclass(frozen=True)
+class Scored:
+    """Scores not logged yet (`ClassificationService.score_async`)."""
+
+    prediction: Prediction
+    route: Route
+    scores: list[dict[str, float]]
+    shadow_version: Optional[int]
+    shadow_labels: Optional[list[str]]
+
+    def with_ids(self, ids: list[str]) -> Classified:
+        return Classified(self.prediction, self.route, self.scores, ids)
+
+
 class ClassificationService:
     def __init__(
         self,
@@ -101,14 +115,45 @@ class ClassificationService:
         except Exception as exc:
             if not is_unavailable(exc):
                 raise
-            raise self._store_unavailable(exc) from None
-        return self._counted(Classified(prediction, route, scores, ids))
+            raise self.store_unavailable(exc) from None
+        return self.counted(Classified(prediction, route, scores, ids))
 
     async def classify_async(
-        self, texts: Sequence[Any], version: Optional[int] = None, label: Optional[str] = None
+        self,
+        texts: Sequence[Any],
+        version: Optional[int] = None,
+        label: Optional[str] = None,
+        authenticated: bool = False,
     ) -> Classified:
         """`classify` for the event loop: no thread is held while the in-process micro-batcher scores
-        and the group commit writes (the TF Serving backends wait for their server in a worker thread)."""
+        and the group commit writes (the TF Serving backends wait for their server in a worker thread).
+        `authenticated`: the caller presented the API key (recorded; the review queue may keep to those)."""
+        scored = await self.score_async(texts, version, label)
+        prediction = scored.prediction
+        # Committed (fsync'd) before the caller answers: a prediction id a client holds is always stored.
+        try:
+            ids = await self.store.log_predictions_async(
+                self.settings.model_name,
+                prediction.version,
+                scored.route.name,
+                list(texts),
+                prediction.labels,
+                scored.scores,
+                scored.shadow_version,
+                scored.shadow_labels,
+                authenticated,
+            )
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            raise self.store_unavailable(exc) from None
+        return self.counted(scored.with_ids(ids))
+
+    async def score_async(
+        self, texts: Sequence[Any], version: Optional[int] = None, label: Optional[str] = None
+    ) -> Scored:
+        """Validate, route and score (shadow included), logging nothing: for callers that store the
+        predictions themselves, all at once (a reviewed document), and count them with `counted`."""
         texts = self.check_texts(texts)
         route = self.router.choose(version, label)
         try:
@@ -123,23 +168,7 @@ class ClassificationService:
                 log.warning("shadow scoring with version %s failed", shadow_version, exc_info=True)
                 shadow_version = None
         scores = [dict(zip(prediction.classes, row, strict=True)) for row in prediction.scores]
-        # Committed (fsync'd) before the caller answers: a prediction id a client holds is always stored.
-        try:
-            ids = await self.store.log_predictions_async(
-                self.settings.model_name,
-                prediction.version,
-                route.name,
-                texts,
-                prediction.labels,
-                scores,
-                shadow_version,
-                shadow_labels,
-            )
-        except Exception as exc:
-            if not is_unavailable(exc):
-                raise
-            raise self._store_unavailable(exc) from None
-        return self._counted(Classified(prediction, route, scores, ids))
+        return Scored(prediction, route, scores, shadow_version, shadow_labels)
 
     def _failed(self, route: Route, exc: Exception) -> Exception:
         """A version the client named is its problem (404); one routing chose is ours (503)."""
@@ -151,7 +180,7 @@ class ClassificationService:
             return BackendError(f"{route.name} version {route.version} is not being served right now: {exc}")
         return exc
 
-    def _store_unavailable(self, exc: Exception) -> StoreUnavailable:
+    def store_unavailable(self, exc: Exception) -> StoreUnavailable:
         self.store_health.failed(exc)
         return StoreUnavailable("feedback store unavailable; nothing was logged, retry later")
 
@@ -159,7 +188,8 @@ class ClassificationService:
         shadow = self.router.table.shadow
         return shadow if shadow is not None and shadow != prediction.version else None
 
-    def _counted(self, result: Classified) -> Classified:
+    def counted(self, result: Classified) -> Classified:
+        """Count stored predictions in the metrics (after they are committed)."""
         version, metrics = str(result.prediction.version), self.metrics
         for predicted in result.prediction.labels:
             metrics.child(metrics.predictions, version, predicted).inc()

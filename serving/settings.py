@@ -36,6 +36,16 @@ class ServingSettings(BaseSettings):
         description="Without an API key, endpoints that list stored texts (GET /v1/feedback, correction "
         "histories) are refused unless this is true.",
     )
+    allow_unauthenticated_writes: bool = Field(
+        False,
+        description="Without an API key, every write (feedback, export, routing, the console's uploads and "
+        "reviews) is refused unless this is true: anyone who can reach the gateway could then write.",
+    )
+    review_queue_traffic: Literal["all", "authenticated"] = Field(
+        "all",
+        description="Which predictions the review queue offers: all, or only those made with the API key "
+        "(so anonymous traffic cannot fill the reviewers' queue).",
+    )
     quota_requests_per_minute: Optional[int] = Field(
         None, ge=1, description="Per-client request quota for calls without a valid API key (429 + Retry-After)."
     )
@@ -51,6 +61,33 @@ class ServingSettings(BaseSettings):
     max_batch: int = Field(64, ge=1)
     max_body_bytes: int = Field(
         16 * 1024 * 1024, ge=1024, description="Larger request bodies get a 413 before they are read."
+    )
+    max_document_bytes: int = Field(
+        10 * 1024 * 1024, ge=1024, description="Console uploads: the file's size (also bounded by max_body_bytes)."
+    )
+    max_document_unpacked_bytes: int = Field(
+        16 * 1024 * 1024,
+        ge=1024 * 1024,
+        description="Console uploads: what a .docx's XML unzips to, checked before python-docx reads it (413).",
+    )
+    max_document_compression_ratio: int = Field(
+        100, ge=10, description="Console uploads: a .docx part that expands more than this (a zip bomb) is refused."
+    )
+    max_document_pdf_content_bytes: int = Field(
+        8 * 1024 * 1024,
+        ge=1024 * 1024,
+        description="Console uploads: what a PDF's page contents decompress to, all pages together, checked "
+        "before pypdf parses any (413).",
+    )
+    max_document_pages: int = Field(500, ge=1, description="Console uploads: pages per PDF (413 beyond).")
+    max_document_provisions: int = Field(
+        1000,
+        ge=1,
+        description="Console uploads: provisions per document, each one a stored prediction (413 beyond; the text "
+        "is refused as soon as it is longer than this many provisions can hold).",
+    )
+    max_concurrent_documents: int = Field(
+        2, ge=1, description="Console uploads read and split at once per replica (the others wait their turn)."
     )
     canary_share: float = Field(
         0.0,

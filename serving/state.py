@@ -102,9 +102,18 @@ def warn_if_open(settings: ServingSettings) -> None:
         f"{settings.quota_requests_per_minute or 'unlimited'} requests and "
         f"{settings.quota_bytes_per_minute or 'unlimited'} body bytes per minute per client"
     )
+    if settings.allow_unauthenticated_writes:
+        log.warning(
+            "LEXFLOW_API_KEY is not set and LEXFLOW_ALLOW_UNAUTHENTICATED_WRITES is on: anyone who can reach "
+            "this gateway can send feedback, export it, change routing and use the review console"
+        )
+    else:
+        log.warning(
+            "LEXFLOW_API_KEY is not set: every write (feedback, export, routing, the review console) is refused; "
+            "set LEXFLOW_API_KEY to a secret and send it as X-API-Key (or type it into the console)"
+        )
     log.warning(
-        "LEXFLOW_API_KEY is not set: anyone can send feedback, export it and change routing; quotas: %s; "
-        "prediction texts are %s; listing stored texts is %s",
+        "without an API key: quotas %s; prediction texts are %s; listing stored texts is %s",
         quotas,
         "stored" if settings.store_text else "not stored (LEXFLOW_STORE_TEXT=false)",
         "allowed (LEXFLOW_ALLOW_UNAUTHENTICATED_TEXT_LISTING)"

@@ -21,19 +21,34 @@ class DataValidationError(RuntimeError):
     """The data does not match the curated schema; the message names every anomaly."""
 
 
-def describe_anomalies(split: str, anomalies: anomalies_pb2.Anomalies, ignored: set[str]) -> list[str]:
-    problems = []
-    for feature, info in sorted(anomalies.anomaly_info.items()):
+def _reason_text(reason: anomalies_pb2.AnomalyInfo.Reason) -> str:
+    # TFDV's description usually repeats the short one ("New column (column in data but not in schema)").
+    short, long = reason.short_description, reason.description
+    if not long or long == short:
+        return short
+    return long if short and long.startswith(short) else f"{short}: {long}" if short else long
+
+
+def describe_anomalies(anomalies: anomalies_pb2.Anomalies, ignored: set[str]) -> dict[str, str]:
+    """Each anomalous feature (or 'dataset') of one split -> its reasons in words."""
+    problems = {}
+    infos = [(f"feature '{feature}'", info) for feature, info in sorted(anomalies.anomaly_info.items())]
+    infos.append(("dataset", anomalies.dataset_anomaly_info))
+    for where, info in infos:
         reasons = [r for r in info.reason if anomalies_pb2.AnomalyInfo.Type.Name(r.type) not in ignored]
         if reasons:
-            detail = "; ".join(f"{r.short_description} ({r.description})" for r in reasons)
-            problems.append(f"split '{split}', feature '{feature}': {detail}")
-    dataset = anomalies.dataset_anomaly_info
-    reasons = [r for r in dataset.reason if anomalies_pb2.AnomalyInfo.Type.Name(r.type) not in ignored]
-    if reasons:
-        detail = "; ".join(f"{r.short_description} ({r.description})" for r in reasons)
-        problems.append(f"split '{split}', dataset: {detail}")
+            problems[where] = "; ".join(dict.fromkeys(_reason_text(r) for r in reasons))
     return problems
+
+
+def summarize_problems(by_split: dict[str, dict[str, str]]) -> list[str]:
+    """One entry per problem, naming the splits it was found in (the same anomaly in train and eval
+    is one problem, said once)."""
+    splits_of: dict[tuple[str, str], list[str]] = {}
+    for split, problems in sorted(by_split.items()):
+        for where, text in problems.items():
+            splits_of.setdefault((where, text), []).append(split)
+    return [f"{where} in split {' and '.join(map(repr, found))}: {text}" for (where, text), found in splits_of.items()]
 
 
 def load_anomalies(artifact: types.Artifact) -> dict[str, anomalies_pb2.Anomalies]:
@@ -54,12 +69,14 @@ class Executor(base_executor.BaseExecutor):
         exec_properties: dict[str, Any],
     ) -> None:
         ignored = set(json.loads(exec_properties.get(IGNORED_ANOMALY_TYPES_KEY) or "[]"))
-        problems = []
+        by_split: dict[str, dict[str, str]] = {}
         for artifact in input_dict[ANOMALIES_KEY]:
             for split, anomalies in sorted(load_anomalies(artifact).items()):
-                problems.extend(describe_anomalies(split, anomalies, ignored))
+                by_split.setdefault(split, {}).update(describe_anomalies(anomalies, ignored))
+        problems = summarize_problems(by_split)
         if problems:
+            # The run names this component ("DataGate failed: ..."); the message says what and what to do.
             raise DataValidationError(
-                f"data gate: {len(problems)} schema anomal{'y' if len(problems) == 1 else 'ies'}, "
-                "run stopped before Transform: " + " | ".join(problems)
+                f"{len(problems)} schema anomal{'y' if len(problems) == 1 else 'ies'}, run stopped before "
+                "Transform: " + " | ".join(problems) + " (fix the data, or the schema the run imports)"
             )

@@ -6,7 +6,7 @@ import core.tf_env  # noqa: F401  (before anything imports TensorFlow)
 
 import typer
 
-from lexflow.cli import classify, drift, lineage, retrain, routing, run, schema, serve
+from lexflow.cli import classify, compile, drift, lineage, retrain, routing, run, schema, serve
 
 app = typer.Typer(
     help="lexflow: a TFX pipeline for legal-text classification.",
@@ -23,6 +23,7 @@ app.command("promote")(routing.promote)
 app.command("rollback")(routing.rollback)
 app.command("routing")(routing.routing)
 app.command("classify")(classify.classify)
+app.command("compile")(compile.compile_for_kubeflow)
 app.add_typer(schema.app, name="schema")
 
 

@@ -7,14 +7,15 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
-from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from core.errors import UserError
-from lexflow.cli.common import err_console, fail, validation_message
+from lexflow.cli import options as opt
+from lexflow.cli.common import err_console, fail
+from lexflow.cli.model import served_model
 
 if TYPE_CHECKING:
     from lexflow.runs.classify import Result
@@ -28,10 +29,9 @@ def classify(
     ),
     output_format: str = typer.Option("csv", "--format", help="csv or json."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here instead of standard output."),
-    model_base_dir: Optional[Path] = typer.Option(
-        None, help="Holds <model>/<version>/. Default: LEXFLOW_MODEL_BASE_DIR, else artifacts/serving."
-    ),
-    model_name: Optional[str] = typer.Option(None, help="Default: LEXFLOW_MODEL_NAME, else lexflow."),
+    model_base_dir: opt.ModelBaseDir = None,
+    data_root: opt.DataRoot = None,
+    model_name: opt.ModelName = None,
     version: Optional[int] = typer.Option(None, help="Score with this version (default: what the gateway serves)."),
     batch_size: int = typer.Option(DEFAULT_BATCH_SIZE, min=1, help="Texts per model call."),
     max_chars: int = typer.Option(2000, min=100, help="Longer provisions are split at sentence ends."),
@@ -43,13 +43,15 @@ def classify(
 
     if output_format not in bulk.FORMATS:
         raise fail(f"--format {output_format!r}: use csv or json")
-    settings = _settings(model_base_dir, model_name)
+    # The gateway's settings (LEXFLOW_*): the CLI scores with the model the gateway serves.
+    chosen = served_model(model_name, data_root, model_base_dir)
+    settings = chosen.settings
     try:
         rows = bulk.rows(path, max_bytes=max_bytes, max_chars=max_chars)
         model = bulk.load_model(settings.model_base_dir, settings.model_name, version)
     except UserError as exc:
         raise fail(str(exc)) from None
-    err_console.print(f"model {settings.model_name} version {model.version}; reading {path}")
+    err_console.print(f"{chosen.describe(store=False)}, version {model.version}; reading {path}", soft_wrap=True)
     started = time.perf_counter()  # the rate below is of reading, splitting, scoring and writing
     columns = (TextColumn("classifying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:
@@ -76,14 +78,3 @@ def _write(batches: Iterator[list[Result]], output: Optional[Path], output_forma
             bulk.write(out, batches, output_format)
     except OSError as exc:
         raise fail(f"{output}: cannot write it ({exc.strerror or exc})") from None
-
-
-def _settings(model_base_dir: Optional[Path], model_name: Optional[str]):
-    """The gateway's settings (LEXFLOW_*): the CLI scores with the model the gateway serves."""
-    from serving.settings import ServingSettings
-
-    overrides: dict[str, Any] = {"model_base_dir": model_base_dir, "model_name": model_name}
-    try:
-        return ServingSettings(**{k: v for k, v in overrides.items() if v is not None})
-    except ValidationError as exc:
-        raise fail(validation_message(exc, "settings")) from None

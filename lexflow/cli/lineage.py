@@ -2,30 +2,32 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Optional
 
 import typer
 
 from core import workspace
 from core.errors import UserError
+from lexflow.cli import options as opt
 from lexflow.cli.common import console, fail
+from lexflow.cli.model import announce, served_model
 
 
 def lineage(
     version: Optional[str] = typer.Argument(None, help="Served version (default: the newest pushed)."),
     span: Optional[int] = typer.Option(None, help="Instead: which versions did this data span feed?"),
-    model_name: str = typer.Option(workspace.DEFAULT_MODEL_NAME, help="Whose runs (its metadata store by default)."),
-    metadata_path: Optional[Path] = typer.Option(
-        None, help="MLMD SQLite file. Default: artifacts/<model>/metadata.sqlite."
-    ),
+    data_root: opt.DataRoot = None,
+    model_name: opt.ModelName = None,
+    metadata_path: opt.MetadataPath = None,
 ) -> None:
     """Trace a served version to its spans, schema, transform graph, trainer run and evaluation."""
     from lexflow.metadata import lineage as lin
     from lexflow.metadata.store import open_store
 
+    model = served_model(model_name, data_root)
+    announce(model, store=False)
     try:
-        store = open_store(workspace.resolve(metadata_path or workspace.metadata_path(model_name)))
+        store = open_store(metadata_path or workspace.resolve(workspace.metadata_path(model.name)))
         if span is not None:
             versions = lin.versions_fed_by_span(store, span)
             console.print(f"span {span} fed versions: {', '.join(versions) or 'none'}")

@@ -2,35 +2,26 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 import typer
-from pydantic import ValidationError
 
 from core.errors import UserError
-from lexflow.cli.common import console, err_console, fail, load_config, validation_message
+from lexflow.cli import options as opt
+from lexflow.cli.common import check_inputs, console, err_console, fail, load_config, open_feedback_store
+from lexflow.cli.model import announce, require_known, trained_model
 
 if TYPE_CHECKING:
     from lexflow.runs.retrain import RetrainReport
 
 
 def retrain(
-    data_root: Optional[Path] = typer.Option(
-        None, help="Span folder the feedback is exported into (span-<N>/). Default: data/demo."
-    ),
-    pipeline_root: Optional[Path] = typer.Option(
-        None, help="Where TFX writes artifacts. Default: artifacts/<model>/pipeline."
-    ),
-    serving_dir: Optional[Path] = typer.Option(
-        None, help="Model base dir the gateway serves. Default: artifacts/serving."
-    ),
-    metadata_path: Optional[Path] = typer.Option(
-        None, help="MLMD SQLite file. Default: artifacts/<model>/metadata.sqlite."
-    ),
-    database_url: Optional[str] = typer.Option(
-        None, help="Feedback store (SQLAlchemy URL). Default: LEXFLOW_DATABASE_URL / the gateway's default."
-    ),
+    data_root: opt.DataRoot = None,
+    model_name: opt.ModelName = None,
+    pipeline_root: opt.PipelineRoot = None,
+    serving_dir: opt.ServingDir = None,
+    metadata_path: opt.MetadataPath = None,
+    database_url: opt.DatabaseUrl = None,
     force: bool = typer.Option(False, "--force", help="Export and retrain even if no trigger fires."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only evaluate and print the policy."),
     watch_mode: bool = typer.Option(False, "--watch", help="Keep checking every retrain.watch_interval_seconds."),
@@ -38,25 +29,31 @@ def retrain(
         None, help="Seconds between checks in --watch mode (overrides the config)."
     ),
     max_cycles: Optional[int] = typer.Option(None, help="Stop --watch after this many checks."),
-    config_file: Optional[Path] = typer.Option(
-        None, "--config", help="YAML/JSON file with PipelineConfig fields (retrain policy under `retrain`)."
-    ),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show TFX/Beam/TF logs."),
+    config_file: opt.ConfigFile = None,
+    verbose: opt.Verbose = False,
 ) -> None:
     """Evaluate the retrain policy; if it fires, export feedback as a new span and run the pipeline."""
-    from lexflow.runs import retrain as rt
-    from lexflow.runs.local_run import quiet_logs
-
     config = load_config(
         config_file,
         data_root=data_root,
+        model_name=model_name,
         pipeline_root=pipeline_root,
         serving_dir=serving_dir,
         metadata_path=metadata_path,
         **{"retrain.watch_interval_seconds": interval},
     )
+    # The dataset's model's store: the one its gateway (LEXFLOW_MODEL_NAME=<model>) writes feedback to.
+    model = trained_model(config, model_name, database_url)
+    announce(model)
+    require_known(model, config.metadata_path)  # a model named on its own must exist already
+    # The data before TensorFlow loads; each run checks again (the exported span too, and the outputs).
+    check_inputs(config, outputs=False)
+    store = open_feedback_store(model.store_url)
+
+    from lexflow.runs import retrain as rt
+    from lexflow.runs.local_run import quiet_logs
+
     quiet_logs(verbose)
-    store = _open_store(database_url)
     failed = False
 
     def show(report: RetrainReport) -> None:
@@ -68,9 +65,12 @@ def retrain(
         if watch_mode:
             every = config.retrain.watch_interval_seconds
             console.print(f"watching: checking the retrain policy every {every:g} s (Ctrl-C stops)")
-            rt.watch(config, store, show, max_cycles=max_cycles, on_status=console.print)
+            rt.watch(config, store, show, max_cycles, on_status=console.print, on_decision=render_decision)
         else:
-            show(rt.retrain(config, store, force=force, dry_run=dry_run, on_status=console.print))
+            report = rt.retrain(
+                config, store, force=force, dry_run=dry_run, on_status=console.print, on_decision=render_decision
+            )
+            show(report)
     except UserError as exc:
         raise fail(str(exc)) from None
     except KeyboardInterrupt:
@@ -79,23 +79,8 @@ def retrain(
         raise typer.Exit(1)
 
 
-def _open_store(database_url: Optional[str]):
-    from feedback import FeedbackStore
-    from serving.settings import ServingSettings
-
-    try:
-        url = database_url or ServingSettings().database_url
-        return FeedbackStore(url)
-    except ValidationError as exc:
-        raise fail(validation_message(exc, "settings")) from None
-    except Exception as exc:  # SQLAlchemy: bad URL, unreachable server
-        first = str(exc).splitlines()[0] if str(exc) else ""
-        raise fail(f"feedback store: cannot open it ({type(exc).__name__}: {first})") from None
-
-
-def render_retrain(report: RetrainReport) -> None:
-    from lexflow.reports.run_summary import render
-
+def render_decision(report: RetrainReport) -> None:
+    """What the policy decided and why, printed before anything is exported or run."""
     decision = report.decision
     verdict = "[yellow]retrain[/] (" + "; ".join(decision.reasons) + ")" if decision.retrain else "no trigger fired"
     console.print("retrain policy: " + verdict, soft_wrap=True)
@@ -103,8 +88,12 @@ def render_retrain(report: RetrainReport) -> None:
         console.print(f"  - {check}", soft_wrap=True)
     for note in report.notes:
         console.print(f"  note: {note}")
-    if report.exported_span is not None:
-        console.print(f"exported {report.exported_rows} feedback rows as span {report.exported_span}")
+
+
+def render_retrain(report: RetrainReport) -> None:
+    """The run's outcome (the decision was printed when it was made)."""
+    from lexflow.reports.run_summary import render
+
     if report.summary is not None and report.summary.components:
         render(report.summary, console)
         if report.summary.blessed is False:

@@ -5,9 +5,10 @@ change within LEXFLOW_ROUTING_REFRESH_SECONDS, once the versions it names are lo
 commands change it through the same code as `PUT /v1/routing` (serving/promotion.py), with an
 audit record naming this user and host, and rewrite `<model_base_dir>/<model>/routing.json`.
 Settings as the gateway reads them (LEXFLOW_DATABASE_URL, LEXFLOW_MODEL_BASE_DIR,
-LEXFLOW_MODEL_NAME), overridable here. Where the model volume is not mounted (a workstation that
-reaches only the database), a version cannot be checked; that is safe, because a gateway adopts a
-routing change only once it has loaded every version the change names.
+LEXFLOW_MODEL_NAME), overridable here; the model as every command names it (lexflow/cli/model.py).
+Where the model volume is not mounted (a workstation that reaches only a shared database), a
+version cannot be checked; that is safe, because a gateway adopts a routing change only once it
+has loaded every version the change names.
 """
 
 from __future__ import annotations
@@ -18,16 +19,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 import typer
-from pydantic import ValidationError
 
-from lexflow.cli.common import console, fail, validation_message
+from lexflow.cli import options as opt
+from lexflow.cli.common import console, fail, open_feedback_store
+from lexflow.cli.model import Model, announce, require_known, served_model
 
 if TYPE_CHECKING:
     from feedback import FeedbackStore, RoutingState
     from serving.settings import ServingSettings
-
-DATABASE_HELP = "Feedback store (SQLAlchemy URL). Default: LEXFLOW_DATABASE_URL / the gateway's default."
-BASE_DIR_HELP = "Model base dir holding <model>/<version>/. Default: LEXFLOW_MODEL_BASE_DIR / artifacts/serving."
 
 
 def promote(
@@ -36,9 +35,10 @@ def promote(
     canary_share: Optional[float] = typer.Option(
         None, min=0.0, max=1.0, help="With --to staging: share of unpinned traffic for the canary."
     ),
-    model_name: Optional[str] = typer.Option(None, help="Default: LEXFLOW_MODEL_NAME / lexflow."),
-    model_base_dir: Optional[Path] = typer.Option(None, help=BASE_DIR_HELP),
-    database_url: Optional[str] = typer.Option(None, help=DATABASE_HELP),
+    data_root: opt.DataRoot = None,
+    model_name: opt.ModelName = None,
+    model_base_dir: opt.ModelBaseDir = None,
+    database_url: opt.DatabaseUrl = None,
 ) -> None:
     """Point staging or production at VERSION (for every gateway replica), like a registry alias."""
     from serving.promotion import promotion, versions_on_disk
@@ -49,9 +49,11 @@ def promote(
     number = parse_version(version)
     if number is None:
         raise fail(f"version '{version}': a version is a whole number from 0 to 2^63-1, in digits")
-    settings = _settings(model_name, model_base_dir, database_url)
+    model = _model(data_root, model_name, model_base_dir, database_url)
+    settings = model.settings
     model_dir = settings.model_base_dir / settings.model_name
-    if model_dir.is_dir():
+    if model_dir.is_dir() or model.default_store:
+        # The model's own store in this workspace: its versions must be here too.
         on_disk = versions_on_disk(settings.model_base_dir, settings.model_name)
         if number not in on_disk:
             raise fail(f"version {number} is not under {model_dir} (versions there: {sorted(on_disk) or 'none'})")
@@ -61,7 +63,7 @@ def promote(
             "each gateway applies the change only once it has loaded that version"
         )
         on_disk = {number}
-    store = _open_store(settings)
+    store = open_feedback_store(settings.database_url)
     current = store.routing(settings.model_name, settings.canary_share)
     changes = promotion(current, number, to, canary_share)
     _apply(store, settings, current, changes, on_disk, f"promote to {to}")
@@ -69,17 +71,18 @@ def promote(
 
 def rollback(
     to: Optional[str] = typer.Option(None, "--to", help="Version to pin production to (default: the previous one)."),
-    model_name: Optional[str] = typer.Option(None, help="Default: LEXFLOW_MODEL_NAME / lexflow."),
-    model_base_dir: Optional[Path] = typer.Option(None, help=BASE_DIR_HELP),
-    database_url: Optional[str] = typer.Option(None, help=DATABASE_HELP),
+    data_root: opt.DataRoot = None,
+    model_name: opt.ModelName = None,
+    model_base_dir: opt.ModelBaseDir = None,
+    database_url: opt.DatabaseUrl = None,
 ) -> None:
     """Pin production back to the version that served before the current one (from the audit trail)."""
     from serving.promotion import rollback_target, versions_on_disk
     from serving.versions import parse_version
 
-    settings = _settings(model_name, model_base_dir, database_url)
+    settings = _model(data_root, model_name, model_base_dir, database_url).settings
     on_disk = versions_on_disk(settings.model_base_dir, settings.model_name)
-    store = _open_store(settings)
+    store = open_feedback_store(settings.database_url)
     current = store.routing(settings.model_name, settings.canary_share)
     if to is not None:
         target = parse_version(to)
@@ -97,12 +100,14 @@ def rollback(
 
 def routing(
     history: int = typer.Option(10, min=0, help="How many recent changes to list."),
-    model_name: Optional[str] = typer.Option(None, help="Default: LEXFLOW_MODEL_NAME / lexflow."),
-    database_url: Optional[str] = typer.Option(None, help=DATABASE_HELP),
+    data_root: opt.DataRoot = None,
+    model_name: opt.ModelName = None,
+    model_base_dir: opt.ModelBaseDir = None,
+    database_url: opt.DatabaseUrl = None,
 ) -> None:
     """Show the routing state every gateway replica follows, and its recent changes."""
-    settings = _settings(model_name, None, database_url)
-    store = _open_store(settings)
+    settings = _model(data_root, model_name, model_base_dir, database_url).settings
+    store = open_feedback_store(settings.database_url)
     state = store.routing(settings.model_name, settings.canary_share)
     _show(state)
     for change in store.routing_history(settings.model_name, limit=history) if history else []:
@@ -111,6 +116,16 @@ def routing(
             f"  r{change.revision} {change.at:%Y-%m-%d %H:%M:%S} {change.action:<20} {moved}  by {change.client}",
             soft_wrap=True,
         )
+
+
+def _model(
+    data_root: Optional[Path], model_name: Optional[str], model_base_dir: Optional[Path], database_url: Optional[str]
+) -> Model:
+    """The model routed (said, and refused when nothing here knows it: no routing for a model that is not)."""
+    model = served_model(model_name, data_root, model_base_dir, database_url)
+    announce(model)
+    require_known(model)
+    return model
 
 
 def _apply(
@@ -162,29 +177,3 @@ def _show(state: RoutingState) -> None:
         ),
         soft_wrap=True,
     )
-
-
-def _settings(
-    model_name: Optional[str], model_base_dir: Optional[Path], database_url: Optional[str]
-) -> ServingSettings:
-    from serving.settings import ServingSettings
-
-    overrides: dict[str, Any] = {
-        "model_name": model_name,
-        "model_base_dir": model_base_dir,
-        "database_url": database_url,
-    }
-    try:
-        return ServingSettings(**{k: v for k, v in overrides.items() if v is not None})
-    except ValidationError as exc:
-        raise fail(validation_message(exc, "settings")) from None
-
-
-def _open_store(settings: ServingSettings) -> FeedbackStore:
-    from feedback import FeedbackStore
-
-    try:
-        return FeedbackStore(settings.database_url)
-    except Exception as exc:  # SQLAlchemy: bad URL, unreachable server
-        first = str(exc).splitlines()[0] if str(exc) else ""
-        raise fail(f"feedback store: cannot open it ({type(exc).__name__}: {first})") from None

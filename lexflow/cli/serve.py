@@ -30,4 +30,7 @@ def serve(
         settings = ServingSettings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
         raise fail(validation_message(exc, "settings")) from None
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    # uvicorn's proxy headers would let any client behind (or posing as) a local proxy set its own
+    # address with X-Forwarded-For: the quota identity and the audit trail. The gateway reads the
+    # client's address from LEXFLOW_CLIENT_IP_HEADER alone, and only when it is configured.
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=False)

@@ -25,6 +25,52 @@ class EvalMetrics:
     baseline_macro_f1: Optional[float] = None
 
 
+@dataclass(frozen=True)
+class GateCheck:
+    """One blessing check of the Evaluator with its numbers (thresholds as the Evaluator applied them)."""
+
+    metric: str  # as printed: "accuracy", "macro-F1"
+    value: Optional[float]
+    threshold: Optional[float]  # absolute lower bound
+    baseline: Optional[float] = None  # the model in production, on the same eval split
+    max_drop: Optional[float] = None  # allowed drop against it; None: no comparison (first run)
+
+    @property
+    def drop(self) -> Optional[float]:
+        return None if self.baseline is None or self.value is None else self.baseline - self.value
+
+    @property
+    def failures(self) -> list[str]:
+        """Why this check refuses the model, in words with numbers (empty: it passes)."""
+        reasons = []
+        if self.value is not None and self.threshold is not None and self.value < self.threshold:
+            reasons.append(f"{self.metric} {self.value:.3f} below the threshold {self.threshold:.3f}")
+        drop = self.drop
+        if drop is not None and self.max_drop is not None and drop > self.max_drop:
+            reasons.append(
+                f"{self.metric} dropped {drop:.3f} against production ({self.baseline:.3f}), "
+                f"{self.max_drop:.3f} allowed"
+            )
+        return reasons
+
+    def describe(self) -> str:
+        value = "-" if self.value is None else f"{self.value:.3f}"
+        line = f"gate: {self.metric} {value}"
+        if self.threshold is not None:
+            ok = self.value is not None and self.value >= self.threshold
+            line += f"  threshold >= {self.threshold:.3f} {'pass' if ok else 'FAIL'}"
+        drop = self.drop
+        if drop is not None and self.max_drop is not None:
+            ok = drop <= self.max_drop
+            line += (
+                f"  production {self.baseline:.3f}, drop {drop:+.3f} (allowed {self.max_drop:.3f}) "
+                f"{'pass' if ok else 'FAIL'}"
+            )
+        elif self.max_drop is not None:
+            line += f"  (no production model to compare; allowed drop {self.max_drop:.3f})"
+        return line
+
+
 @dataclass
 class DriftInfo:
     span: int
@@ -54,6 +100,7 @@ class RunSummary:
     push_refused: Optional[str] = None  # why a blessed model was not published (label set changed)
     single_row_labels: list[str] = field(default_factory=list)  # trained on, but never evaluated
     model_search: Optional[dict[str, Any]] = None  # ModelSearch's report (components/model_search); None: no search
+    gate: list[GateCheck] = field(default_factory=list)  # the Evaluator's checks with their numbers
     validation: Optional[ValidationScores] = None  # the model the temperature was fitted on, on the validation split
     split_rows: dict[str, int] = field(default_factory=dict)  # train / validation / eval rows of the window
 
@@ -123,8 +170,9 @@ def _outputs(store: Any, info: Optional[md.ExecutionInfo], key: str) -> list[Any
 def _read_data(store: Any, example_gen: Optional[md.ExecutionInfo], summary: RunSummary) -> None:
     for window in _outputs(store, example_gen, "examples"):
         summary.spans = sorted(md.spans_of(window))
-        single = str(md.custom_property(window, "single_row_labels") or "")
-        summary.single_row_labels = [label for label in single.split(",") if label]
+        # From the per-label counts (JSON): a label may hold a comma, so not `single_row_labels`.
+        counts = json.loads(str(md.custom_property(window, "label_counts") or "{}"))
+        summary.single_row_labels = sorted(label for label, splits in counts.items() if sum(splits.values()) == 1)
         summary.split_rows = rows_per_split(window)
     for newest in _outputs(store, example_gen, "newest_examples"):
         summary.new_span = md.span_of(newest)
@@ -161,6 +209,38 @@ def _read_evaluation(store: Any, evaluator: Optional[md.ExecutionInfo], labels: 
         summary.baseline_note = str(note) if note else None
     for evaluation in _outputs(store, evaluator, "evaluation"):
         summary.metrics = load_eval_metrics(evaluation.uri, labels)
+        summary.gate = gate_checks(ev.load_eval_config(evaluation.uri), summary.metrics)
+
+
+# The blessing's metrics (pipeline/eval_config.py) under the names the summary prints.
+GATED = {"SparseCategoricalAccuracy": ("accuracy", "accuracy"), "MacroF1": ("macro-F1", "macro_f1")}
+
+
+def gate_checks(eval_config: Any, metrics: EvalMetrics) -> list[GateCheck]:
+    """Each thresholded metric with its value, its threshold and, where the Evaluator compared, the
+    production model's value and the drop allowed (the config the evaluation ran with: on a first run
+    the Evaluator drops the comparison)."""
+    checks = []
+    for spec in eval_config.metrics_specs:
+        for metric in spec.metrics:
+            if metric.class_name not in GATED or not metric.per_slice_thresholds:
+                continue
+            shown, attribute = GATED[metric.class_name]
+            threshold = metric.per_slice_thresholds[0].threshold
+            bound = threshold.value_threshold
+            lower = bound.lower_bound.value if bound.HasField("lower_bound") else None
+            change = threshold.change_threshold
+            max_drop = -change.absolute.value if change.HasField("absolute") else None
+            checks.append(
+                GateCheck(
+                    shown,
+                    getattr(metrics, attribute),
+                    lower,
+                    getattr(metrics, f"baseline_{attribute}") if max_drop is not None else None,
+                    max_drop,
+                )
+            )
+    return checks
 
 
 def _read_push(store: Any, pusher: Optional[md.ExecutionInfo], summary: RunSummary) -> None:
@@ -206,7 +286,7 @@ def render(summary: RunSummary, console) -> None:
         if d.report:
             console.print(f"drift report: [link=file://{d.report}]{d.report}[/link]", soft_wrap=True)
     if summary.model_search is not None:
-        console.print(summary.model_search["summary"], soft_wrap=True)
+        _render_search(summary.model_search, console)
 
     def fmt(x):
         return "-" if x is None else f"{x:.3f}"
@@ -222,7 +302,8 @@ def render(summary: RunSummary, console) -> None:
             )
         if m.per_class_f1:
             worst = sorted(m.per_class_f1.items(), key=lambda kv: kv[1])
-            console.print("per-class F1 (lowest first): " + ", ".join(f"{k} {v:.2f}" for k, v in worst))
+            # Quoted and ';'-separated: labels may hold commas and spaces.
+            console.print("per-class F1 (lowest first): " + "; ".join(f"'{k}' {v:.2f}" for k, v in worst))
         for name, values in sorted(m.slices.items()):
             console.print(
                 f"  slice {name}: accuracy {fmt(values.get('accuracy'))}  macro-F1 {fmt(values.get('macro_f1'))}"
@@ -232,8 +313,15 @@ def render(summary: RunSummary, console) -> None:
     if summary.single_row_labels:
         single = ", ".join(summary.single_row_labels)
         console.print(f"[yellow]labels with a single row (trained on, never evaluated): {single}[/]", soft_wrap=True)
+    for check in summary.gate:
+        console.print(check.describe(), soft_wrap=True)
     if summary.blessed is not None:
-        console.print("blessed: " + ("[green]yes[/]" if summary.blessed else "[red]no[/] (model not pushed)"))
+        reasons = [reason for check in summary.gate for reason in check.failures]
+        why = "; ".join(reasons) if reasons else "see the evaluation's validation result"
+        console.print(
+            "blessed: " + ("[green]yes[/]" if summary.blessed else f"[red]no[/]: {why} (model not pushed)"),
+            soft_wrap=True,
+        )
     if summary.push_refused:
         console.print(f"[yellow]not pushed: {summary.push_refused}[/]", soft_wrap=True)
     if summary.pushed_version and summary.already_served:
@@ -277,6 +365,31 @@ def _scores_table(summary: RunSummary, fmt):
             "the served model (the blessing's split)",
         )
     return table
+
+
+def _render_search(report: dict[str, Any], console) -> None:
+    """The search's one-line verdict, then every trial with its validation scores and seconds."""
+    console.print(report["summary"], soft_wrap=True)
+    chosen = report.get("chosen")
+    for number, trial in enumerate(report.get("trials", []), start=1):
+        mark = "  <- chosen" if trial == chosen else ""
+        console.print(
+            f"  trial {number}: {trial['model']}: validation accuracy {trial['validation_accuracy']:.3f}, "
+            f"macro-F1 {trial['validation_macro_f1']:.3f}, {trial['seconds']:g} s{mark}",
+            soft_wrap=True,
+        )
+    rule = report.get("selection")
+    if rule and len(report.get("trials", [])) > 1:
+        console.print(
+            f"  choice rule: a trial replaces the choice only if its {rule['objective']} is higher by more than "
+            f"{rule['min_gain_se']:g} standard errors and its accuracy within {rule['max_accuracy_drop']:g} "
+            "of the best",
+            soft_wrap=True,
+        )
+    for skipped in report.get("skipped", []):
+        estimate = skipped.get("estimated_seconds")
+        cost = f"~{estimate:g} s" if estimate is not None else "unknown cost"
+        console.print(f"  not tried (budget): {skipped['model']} ({cost})", soft_wrap=True)
 
 
 def lineage_record(summary: RunSummary) -> dict[str, Any]:

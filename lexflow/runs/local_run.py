@@ -61,6 +61,7 @@ def _argv_without_options() -> Iterator[None]:
 def quiet_logs(verbose: bool) -> None:
     """TFX, Beam and TF log every step at INFO; a user wants the summary unless asked."""
     import absl.logging
+    import tf_keras
 
     # TFX's own WARNINGs (e.g. "ArtifactQuery.property_predicate is not supported") are
     # about its internals; errors still show.
@@ -68,6 +69,11 @@ def quiet_logs(verbose: bool) -> None:
     absl.logging.set_verbosity(absl.logging.INFO if verbose else absl.logging.ERROR)
     for name in ("apache_beam", "tensorflow", "absl", "tfx", "root", ""):
         logging.getLogger(name).setLevel(level)
+    # Keras prints its epoch lines to stdout; without interactive logging they go to absl at INFO.
+    if verbose:
+        tf_keras.utils.enable_interactive_logging()
+    else:
+        tf_keras.utils.disable_interactive_logging()
 
 
 def trained_spans(config: PipelineConfig) -> set[int]:
@@ -93,8 +99,11 @@ def run_local(config: PipelineConfig, on_status=None, preflight: bool = True) ->
 
     from pipeline.pipeline import create_pipeline
 
-    if preflight:  # off only in tests that feed bad data to the pipeline's own data gate
-        check_run_inputs(config)
+    if preflight:  # off where the caller checked already (the CLI, before TensorFlow loads), and in
+        # tests that feed bad data to the pipeline's own data gate
+        for warning in check_run_inputs(config):
+            if on_status:
+                on_status(f"warning: {warning}")
     resolved = resolve_schema(config)
     if on_status:
         on_status(

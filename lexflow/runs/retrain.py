@@ -132,25 +132,31 @@ def retrain(
     force: bool = False,
     dry_run: bool = False,
     on_status: Optional[Callable[[str], None]] = None,
+    on_decision: Optional[Callable[[RetrainReport], None]] = None,
 ) -> RetrainReport:
-    """Evaluate the policy; when it fires (or `force`), export feedback as a new span and run the pipeline."""
+    """Evaluate the policy; when it fires (or `force`), export feedback as a new span and run the pipeline.
+
+    `on_decision` sees the report as soon as the policy has decided, before any export or run."""
     from core.spans import SPAN_PATTERN
     from feedback.export import export_feedback
     from lexflow.runs.local_run import PipelineFailed, run_local
 
-    if resolve_input_pattern(config.local_path("data_root"), config.input_pattern) != SPAN_PATTERN:
+    data_root = config.local_path("data_root")
+    if resolve_input_pattern(data_root, config.input_pattern) != SPAN_PATTERN:
         raise UserError(
-            f"data root {config.data_root} is not in the span layout (span-<N>/*.csv): "
-            "feedback exports become new spans, so retraining needs it"
+            f"data root {data_root} is not in the span layout (span-<N>/*.csv): feedback exports become new "
+            f"spans, so retraining needs it; move its CSVs into {data_root / 'span-0'}/ (nothing was exported)"
         )
     decision = evaluate_policy(config, store)
     report = RetrainReport(decision)
     if dry_run:
         report.notes.append("dry run: nothing exported, pipeline not run")
+    elif force and not decision.retrain:
+        report.notes.append("forced: no trigger fired")
+    if on_decision:
+        on_decision(report)
     if dry_run or not (decision.retrain or force):
         return report
-    if force and not decision.retrain:
-        report.notes.append("forced: no trigger fired")
     exported = export_feedback(store, config.local_path("data_root"))
     report.exported_span, report.exported_rows = exported.span, exported.rows
     if on_status:
@@ -173,11 +179,12 @@ def watch(
     max_cycles: Optional[int] = None,
     sleep: Callable[[float], None] = time.sleep,
     on_status: Optional[Callable[[str], None]] = None,
+    on_decision: Optional[Callable[[RetrainReport], None]] = None,
 ) -> None:
     """Check the policy every `retrain.watch_interval_seconds` (forever, or `max_cycles` times)."""
     cycle = 0
     while max_cycles is None or cycle < max_cycles:
-        on_report(retrain(config, store, on_status=on_status))
+        on_report(retrain(config, store, on_status=on_status, on_decision=on_decision))
         cycle += 1
         if max_cycles is None or cycle < max_cycles:
             sleep(config.retrain.watch_interval_seconds)

@@ -1,27 +1,34 @@
-"""Find the curated schema of a dataset, or draft one with TFDV for review.
+"""Find the curated schema of a dataset, or draft one for review.
 
 Curated schemas live in `schema/<dataset>/schema.pbtxt` and are what the pipeline imports
-(ImportSchemaGen). A dataset without one gets a draft inferred from its data and tightened to
-the raw-example contract (non-empty `text`, closed `label` domain); the run uses the draft and
-says so, and `lexflow schema draft` writes one where a reviewer can check it in.
+(ImportSchemaGen, keyed on the file's content). A dataset without one gets a draft made from
+every row of its data under the raw-example contract (docs/architecture.md): non-empty `text`,
+a closed `label` domain, every other column optional, and the optional columns the project
+itself adds or reads declared even when the data has none yet (feedback exports add `source`).
+The run uses the draft and says so; `lexflow schema draft` writes one where a reviewer can
+check it in. Every value arrives as bytes (SpanExampleGen writes each cell as a BytesList), so
+the draft needs no statistics pass and no TensorFlow.
 """
 
 from __future__ import annotations
-
-import core.tf_env  # noqa: F401
 
 from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import UserError
-from core.spans import csv_files, resolve_input_pattern
+from core.spans import resolve_input_pattern, span_files
 from core.workspace import PROJECT_ROOT
+from lexflow.runs.preflight import CsvFacts, check_csv, run_files
 from pipeline.config import PipelineConfig
 
 SCHEMA_DIR = PROJECT_ROOT / "schema"
 SCHEMA_FILE = "schema.pbtxt"
 # A label with more distinct values than this is not a classification target we can gate.
 MAX_LABELS = 1000
+TEXT, LABEL = "text", "label"
+# Optional columns of the CSV contract that lexflow writes or reads: `source` (corpus/feedback, added
+# by every feedback export), `document` (a document id) and `split` (train/eval) from the user's data.
+PROJECT_COLUMNS = ("source", "document", "split")
 
 
 @dataclass(frozen=True)
@@ -34,74 +41,54 @@ def curated_schema_path(dataset_name: str) -> Path:
     return SCHEMA_DIR / dataset_name / SCHEMA_FILE
 
 
-def draft_schema(csv_paths: list[Path]):
-    """Infer a schema from CSVs and apply the raw-example contract (docs/architecture.md)."""
-    import pandas as pd
-    import tensorflow_data_validation as tfdv
+def dataset_files(data_root: Path, input_pattern: str | None = None) -> list[Path]:
+    """Every CSV of a data root: all its spans (or every matching file of a flat one)."""
+    pattern = resolve_input_pattern(data_root, input_pattern)
+    if "{SPAN}" not in pattern:
+        return sorted(p for p in Path(data_root).glob(pattern) if p.is_file())
+    return [path for paths in span_files(data_root, pattern).values() for path in paths]
 
-    frames = []
-    for path in csv_paths:
-        try:
-            # Empty cells stay missing (NaN), as CsvExampleGen reads them.
-            frames.append(pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""]))
-        except Exception as exc:  # pandas raises many types; all mean "cannot read this file"
-            raise UserError(f"{path}: cannot read CSV ({exc})") from None
-    frame = pd.concat(frames, ignore_index=True)
-    stats = tfdv.generate_statistics_from_dataframe(frame)
-    schema = tfdv.infer_schema(stats, max_string_domain_size=MAX_LABELS)
 
-    labels = sorted(frame["label"].dropna().unique().tolist())
+def draft_schema(csv_paths: list[Path], facts: list[CsvFacts] | None = None):
+    """A schema for CSVs (every row of every file) under the raw-example contract."""
+    from tensorflow_metadata.proto.v0 import schema_pb2
+
+    facts = facts if facts is not None else [check_csv(path) for path in csv_paths]
+    labels = sorted({label for f in facts for label in f.labels})
+    where = csv_paths[0].parent if csv_paths else "data"
     if len(labels) < 2:
-        raise UserError(f"{csv_paths[0].parent}: need at least 2 distinct labels to train, found {labels}")
+        raise UserError(f"{where}: need at least 2 distinct labels to train, found {labels}")
     if len(labels) > MAX_LABELS:
-        raise UserError(
-            f"{csv_paths[0].parent}: {len(labels)} distinct labels; more than {MAX_LABELS} is not a class set"
-        )
-
-    for feature in schema.feature:
-        if feature.name == "text":
-            feature.presence.min_fraction = 1.0
-            feature.presence.min_count = 1
-            feature.ClearField("value_count")
-            feature.shape.Clear()
-            feature.shape.dim.add().size = 1
-            feature.ClearField("domain")
-            feature.ClearField("string_domain")
-        elif feature.name == "label":
-            feature.presence.min_fraction = 1.0
-            feature.ClearField("value_count")
-            feature.shape.Clear()
-            feature.shape.dim.add().size = 1
-            feature.ClearField("domain")
-            feature.string_domain.name = "label"
-            feature.string_domain.ClearField("value")
-            feature.string_domain.value.extend(labels)
-        else:
-            # Optional metadata (e.g. `source`): present or not, never a reason to stop a run;
-            # no fixed shape, so Transform parses it as VarLen and tolerates gaps.
-            feature.presence.min_fraction = 0.0
-            feature.presence.min_count = 0
-            feature.shape.Clear()
-            feature.ClearField("shape")
-            feature.value_count.min = 1
-            feature.value_count.max = 1
-    # Drop the global string domains TFDV made; the label's is inline now.
-    del schema.string_domain[:]
-    for feature in schema.feature:
-        if feature.name not in ("text", "label") and feature.HasField("domain"):
-            feature.ClearField("domain")
+        raise UserError(f"{where}: {len(labels)} distinct labels; more than {MAX_LABELS} is not a class set")
+    optional = [c for f in facts for c in f.columns if c not in (TEXT, LABEL)]
+    schema = schema_pb2.Schema()
+    for name in (TEXT, LABEL):
+        feature = schema.feature.add(name=name, type=schema_pb2.BYTES)
+        feature.presence.min_fraction = 1.0
+        feature.presence.min_count = 1
+        feature.shape.dim.add().size = 1
+    label = schema.feature[1]
+    label.string_domain.name = LABEL
+    label.string_domain.value.extend(labels)
+    label.not_in_environment.append("SERVING")
+    for name in dict.fromkeys([*optional, *PROJECT_COLUMNS]):
+        # Optional metadata: present or not, never a reason to stop a run; no fixed shape, so
+        # Transform parses it as VarLen and tolerates gaps.
+        feature = schema.feature.add(name=name, type=schema_pb2.BYTES)
+        feature.presence.min_fraction = 0.0
+        feature.presence.min_count = 0
+        feature.value_count.min = 1
+        feature.value_count.max = 1
     schema.default_environment.extend(["TRAINING", "SERVING"])
-    for feature in schema.feature:
-        if feature.name == "label":
-            feature.not_in_environment.append("SERVING")
     return schema
 
 
-def write_schema(schema, path: Path) -> None:
-    import tensorflow_data_validation as tfdv
+def write_schema(schema, path: Path, comment: str = "") -> None:
+    from google.protobuf import text_format
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    tfdv.write_schema_text(schema, str(path))
+    header = "".join(f"# {line}\n" for line in comment.splitlines())
+    path.write_text(header + text_format.MessageToString(schema), encoding="utf-8")
 
 
 def resolve_schema(config: PipelineConfig, draft_dir: Path | None = None) -> ResolvedSchema:
@@ -113,9 +100,8 @@ def resolve_schema(config: PipelineConfig, draft_dir: Path | None = None) -> Res
     curated = curated_schema_path(str(config.dataset_name))
     if curated.is_file():
         return ResolvedSchema(curated, drafted=False)
-    data_root = config.local_path("data_root")
-    files = csv_files(data_root, resolve_input_pattern(data_root, config.input_pattern))
     dataset = str(config.dataset_name)
     draft_path = (draft_dir or config.local_path("pipeline_root") / "drafted_schema" / dataset) / SCHEMA_FILE
-    write_schema(draft_schema(files), draft_path)
+    files = run_files(config)
+    write_schema(draft_schema(files), draft_path, f"Drafted for a run of {config.data_root} (no curated schema).")
     return ResolvedSchema(draft_path, drafted=True)

@@ -18,7 +18,8 @@ from pydantic import ValidationError
 from starlette.types import Scope
 
 from serving.api.schemas import CLASSIFY_RESPONSE, ClassifyQuery, ClassifyRequest, ClassifyResponse
-from serving.deps import ServiceDep, SettingsDep
+from serving.auth import key_from_asgi_headers, key_matches
+from serving.deps import AuthenticatedDep, ServiceDep, SettingsDep
 from serving.errors import ApiError, as_api_error, error_response
 from serving.fast_path import is_json
 from serving.service import ClassificationService, Classified
@@ -29,17 +30,25 @@ router = APIRouter(tags=["classify"])
 
 @router.post(PATH, response_model=ClassifyResponse)
 async def classify(
-    body: ClassifyRequest, query: Annotated[ClassifyQuery, Query()], service: ServiceDep, settings: SettingsDep
+    body: ClassifyRequest,
+    query: Annotated[ClassifyQuery, Query()],
+    service: ServiceDep,
+    settings: SettingsDep,
+    authenticated: AuthenticatedDep,
 ) -> Response:
     """Classify one text or a batch; every prediction is logged (durably) before the answer."""
-    return await answer(service, settings.model_name, body, query)
+    return await answer(service, settings.model_name, body, query, authenticated)
 
 
 async def answer(
-    service: ClassificationService, model_name: str, body: ClassifyRequest, query: ClassifyQuery
+    service: ClassificationService,
+    model_name: str,
+    body: ClassifyRequest,
+    query: ClassifyQuery,
+    authenticated: bool = False,
 ) -> Response:
     texts = [body.texts] if isinstance(body.texts, str) else body.texts
-    result = await service.classify_async(texts, query.version, query.label)
+    result = await service.classify_async(texts, query.version, query.label, authenticated)
     return Response(CLASSIFY_RESPONSE.dump_json(response_body(model_name, result)), media_type="application/json")
 
 
@@ -70,14 +79,15 @@ async def fast_classify(scope: Scope, body: bytes) -> Optional[Response]:
         return None
     try:
         request = ClassifyRequest.model_validate_json(body)
-        params = ClassifyQuery.model_validate(query)
+        params = ClassifyQuery.model_validate(query) if query else NO_QUERY
     except ValidationError:
         return None
     app = scope["app"]
     scope["route"] = app.state.classify_route  # for the request metrics, as the router would set it
     gateway = app.state.gateway
+    authenticated = key_matches(gateway.settings.api_key, key_from_asgi_headers(scope["headers"]))
     try:
-        return await answer(gateway.service, gateway.settings.model_name, request, params)
+        return await answer(gateway.service, gateway.settings.model_name, request, params, authenticated)
     except ApiError as exc:
         return error_response(exc.message, exc.status)
     except Exception as exc:
@@ -85,9 +95,14 @@ async def fast_classify(scope: Scope, body: bytes) -> Optional[Response]:
         return error_response(error.message, error.status)
 
 
+NO_QUERY = ClassifyQuery()  # most requests have no query string: validated once
+
+
 def _query(query_string: bytes) -> Optional[dict[str, str]]:
     """The query as a dict, or None when a parameter repeats (the route decides what that means)."""
     query: dict[str, str] = {}
+    if not query_string:
+        return query
     for key, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
         if key in query:
             return None

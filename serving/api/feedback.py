@@ -11,16 +11,16 @@ from starlette.concurrency import run_in_threadpool
 from feedback import FeedbackStore, export_feedback
 from feedback.tables import FeedbackRow
 from serving.api.schemas import CorrectionHistory, ExportOut, FeedbackItem, FeedbackList, FeedbackRequest
-from serving.deps import ApiKey, MetricsDep, ServiceDep, SettingsDep, StoreDep, TextListing
+from serving.deps import ApiKey, MetricsDep, ServiceDep, SettingsDep, StoreDep, TextListing, WriteAccess
 from serving.errors import ApiError
 from serving.metrics import GatewayMetrics
 from serving.service import ClassificationService
 
-router = APIRouter(tags=["feedback"], dependencies=[ApiKey])
+router = APIRouter(tags=["feedback"])
 PredictionId = Annotated[str, Path(max_length=64, pattern=r"^[0-9A-Za-z-]+$")]
 
 
-@router.post("/v1/feedback", status_code=201, response_model=FeedbackItem)
+@router.post("/v1/feedback", status_code=201, response_model=FeedbackItem, dependencies=[WriteAccess])
 async def add_feedback(
     body: FeedbackRequest, service: ServiceDep, store: StoreDep, metrics: MetricsDep
 ) -> FeedbackItem:
@@ -49,7 +49,7 @@ async def record_feedback(
     return row
 
 
-@router.get("/v1/feedback", response_model=FeedbackList, dependencies=[TextListing])
+@router.get("/v1/feedback", response_model=FeedbackList, dependencies=[ApiKey, TextListing])
 async def list_feedback(
     store: StoreDep,
     after_id: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
@@ -62,7 +62,9 @@ async def list_feedback(
     )
 
 
-@router.get("/v1/predictions/{prediction_id}/feedback", response_model=CorrectionHistory, dependencies=[TextListing])
+@router.get(
+    "/v1/predictions/{prediction_id}/feedback", response_model=CorrectionHistory, dependencies=[ApiKey, TextListing]
+)
 async def corrections(prediction_id: PredictionId, store: StoreDep) -> CorrectionHistory:
     """Every correction of one prediction, oldest first, and the one that counts."""
     rows = await run_in_threadpool(store.corrections, prediction_id)
@@ -76,7 +78,12 @@ async def corrections(prediction_id: PredictionId, store: StoreDep) -> Correctio
     )
 
 
-@router.post("/v1/feedback/export", response_model=ExportOut, responses={409: {"description": "export in progress"}})
+@router.post(
+    "/v1/feedback/export",
+    response_model=ExportOut,
+    dependencies=[WriteAccess],
+    responses={409: {"description": "export in progress"}},
+)
 async def export(
     store: StoreDep,
     settings: SettingsDep,

@@ -10,7 +10,8 @@ from starlette.concurrency import run_in_threadpool
 
 from feedback import RoutingChange, RoutingState
 from serving.api.schemas import RoutingChangeOut, RoutingHistory, RoutingOut, RoutingUpdate
-from serving.deps import ApiKey, BackendDep, ClientDep, RouterDep, SettingsDep, StoreDep
+from serving.deps import ApiKey, BackendDep, ClientDep, RouterDep, SettingsDep, StoreDep, WriteAccess
+from serving.errors import ApiError
 from serving.promotion import change_routing, versions_on_disk
 from serving.routing import Router
 
@@ -39,7 +40,7 @@ async def get_routing(routing: RouterDep) -> RoutingOut:
     return routing_out(routing)
 
 
-@router.put("/v1/routing", response_model=RoutingOut, dependencies=[ApiKey])
+@router.put("/v1/routing", response_model=RoutingOut, dependencies=[WriteAccess])
 async def put_routing(
     body: RoutingUpdate,
     routing: RouterDep,
@@ -49,13 +50,25 @@ async def put_routing(
     client: ClientDep,
 ) -> RoutingOut:
     """Change routing for every replica (each applies it within `routing_refresh_seconds`, once
-    the versions it names are loaded there). A version must be served or on disk (else 404)."""
+    the versions it names are loaded there). A version must be served or on disk (else 404); a
+    body that changes nothing is a 422 (no empty revision in the audit trail)."""
     changes = {k: getattr(body, k) for k in body.model_fields_set}
+    if not changes:
+        raise ApiError(422, "body: name at least one of production, staging, canary_share, shadow")
 
     def change() -> RoutingState:  # file system and store: off the event loop
-        known = set(backend.versions()) | versions_on_disk(settings.model_base_dir, settings.model_name)
+        loaded = backend.versions()
+        known = set(loaded) | versions_on_disk(settings.model_base_dir, settings.model_name)
         return change_routing(
-            store, settings.model_base_dir, settings.model_name, changes, client, known, "update", settings.canary_share
+            store,
+            settings.model_base_dir,
+            settings.model_name,
+            changes,
+            client,
+            known,
+            "update",
+            settings.canary_share,
+            newest=max(loaded, default=None),
         )
 
     state = await run_in_threadpool(change)

@@ -19,9 +19,12 @@ from serving.versions import MAX_VERSION
 
 def _version_digits(value: Any) -> Any:
     # Query and path parameters arrive as text: digits only (no sign, spaces, "_" or exponent),
-    # at most 19 of them, checked before anything converts a 4,300-digit string to an int.
+    # at most 19 of them, checked before anything converts a 4,300-digit string to an int. In
+    # JSON a version is an integer: pydantic would read true as 1 and 7.0 as 7.
     if isinstance(value, str) and not (value.isascii() and value.isdigit() and len(value) <= 19):
         raise ValueError("a version is a whole number from 0 to 2^63-1, in digits")
+    if isinstance(value, (bool, float)):
+        raise ValueError(f"a version is a whole number from 0 to 2^63-1, not {type(value).__name__} {value!r}")
     return value
 
 
@@ -127,6 +130,13 @@ class RoutingUpdate(_Body):
     staging: Optional[Version] = Field(None, description="Canary version; null = none.")
     canary_share: Optional[float] = Field(None, ge=0.0, le=1.0, description="Omit to keep it; 0 turns the canary off.")
     shadow: Optional[Version] = Field(None, description="Scored and logged alongside, never returned.")
+
+    @field_validator("canary_share", mode="before")
+    @classmethod
+    def _share_is_not_a_flag(cls, value: Any) -> Any:
+        if isinstance(value, (bool, str)):  # pydantic would read true as 1.0
+            raise ValueError(f"must be a number from 0 to 1, not {type(value).__name__} {str(value)[:20]!r}")
+        return value
 
     @field_validator("canary_share")
     @classmethod

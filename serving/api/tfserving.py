@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from serving.api.schemas import Version
 from serving.api.tfserving_json import texts_from_request
 from serving.backends import ModelBackend
-from serving.deps import BackendDep, RouterDep, ServedModel, ServiceDep
+from serving.deps import AuthenticatedDep, BackendDep, RouterDep, ServedModel, ServiceDep
 from serving.errors import ApiError
 from serving.service import ClassificationService
 
@@ -28,10 +28,14 @@ router = APIRouter(tags=["TF Serving REST"])
 
 
 async def predict(
-    service: ClassificationService, payload: Any, version: Optional[int] = None, label: Optional[str] = None
+    service: ClassificationService,
+    payload: Any,
+    version: Optional[int] = None,
+    label: Optional[str] = None,
+    authenticated: bool = False,
 ) -> JSONResponse:
     texts, rows = texts_from_request(payload)
-    result = await service.classify_async(texts, version, label)
+    result = await service.classify_async(texts, version, label, authenticated)
     prediction, ids = result.prediction, result.ids
     body: dict[str, Any]
     if rows:
@@ -55,23 +59,34 @@ async def predict(
 
 @router.post("/v1/models/{name}:predict")
 async def predict_latest(
-    name: ServedModel, service: ServiceDep, payload: Any = Body(..., examples=[EXAMPLE])
+    name: ServedModel,
+    service: ServiceDep,
+    authenticated: AuthenticatedDep,
+    payload: Any = Body(..., examples=[EXAMPLE]),
 ) -> JSONResponse:
-    return await predict(service, payload)
+    return await predict(service, payload, authenticated=authenticated)
 
 
 @router.post("/v1/models/{name}/versions/{version}:predict")
 async def predict_version(
-    name: ServedModel, version: Version, service: ServiceDep, payload: Any = Body(..., examples=[EXAMPLE])
+    name: ServedModel,
+    version: Version,
+    service: ServiceDep,
+    authenticated: AuthenticatedDep,
+    payload: Any = Body(..., examples=[EXAMPLE]),
 ) -> JSONResponse:
-    return await predict(service, payload, version=version)
+    return await predict(service, payload, version=version, authenticated=authenticated)
 
 
 @router.post("/v1/models/{name}/labels/{label}:predict")
 async def predict_label(
-    name: ServedModel, label: str, service: ServiceDep, payload: Any = Body(..., examples=[EXAMPLE])
+    name: ServedModel,
+    label: str,
+    service: ServiceDep,
+    authenticated: AuthenticatedDep,
+    payload: Any = Body(..., examples=[EXAMPLE]),
 ) -> JSONResponse:
-    return await predict(service, payload, label=label)
+    return await predict(service, payload, label=label, authenticated=authenticated)
 
 
 def _status(versions: list[int]) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -28,8 +28,9 @@ class ModelBackend(abc.ABC):
     """A source of predictions for one model name, by version.
 
     `predict` blocks the calling thread (gRPC handlers, scripts); `predict_async` is for the
-    event loop and must not block it. `versions()` lists what is ready to answer, ascending; it
-    is called on the event loop for every request (routing), so it answers from memory.
+    event loop and must not block it (a coroutine, or a future the backend settles). `versions()`
+    lists what is ready to answer, ascending; `newest()` (routing, every unpinned request) and it
+    answer from memory.
     """
 
     model_name: str
@@ -55,8 +56,8 @@ class ModelBackend(abc.ABC):
         """Score texts with `version` (None: the newest ready version)."""
 
     @abc.abstractmethod
-    async def predict_async(self, texts: Sequence[str], version: Optional[int] = None) -> Prediction:
-        """`predict` for a coroutine."""
+    def predict_async(self, texts: Sequence[str], version: Optional[int] = None) -> Awaitable[Prediction]:
+        """`predict` for a coroutine: `await backend.predict_async(texts, version)`."""
 
     @abc.abstractmethod
     def signature_defs(self, version: int) -> dict[str, Any]:
@@ -67,6 +68,10 @@ class ModelBackend(abc.ABC):
     def retain(self, versions: set[int]) -> None:
         """Versions that routing names: keep them loaded while they are on disk (load them if they
         are not). Backends whose model server decides what is loaded (TF Serving) ignore it."""
+
+    def newest(self) -> Optional[int]:
+        """The newest version ready to answer (None: none is)."""
+        return max(self.versions(), default=None)
 
     def ready(self) -> bool:
         return bool(self.versions())

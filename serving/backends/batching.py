@@ -49,11 +49,13 @@ class MicroBatcher:
             return self._predict(texts)  # closed (version being unloaded): the caller still holds the model
         return future.result()
 
-    async def predict_async(self, texts: Sequence[str]) -> Prediction:
+    def predict_async(self, texts: Sequence[str]) -> asyncio.Future[Prediction]:
+        """A future of the caller's event loop, settled when its batch is scored (no coroutine of its
+        own: each layer of coroutines is resumed on every wake-up of the request)."""
         loop = asyncio.get_running_loop()
-        future = loop.create_future()
+        future: asyncio.Future[Prediction] = loop.create_future()
         self._from_loops.add(loop, (list(texts), future))
-        return await future
+        return future
 
     def _deliver_from_loop(self, requests: list) -> None:
         if self._enqueue(requests):

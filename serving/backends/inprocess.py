@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import core.tf_env  # noqa: F401
 
+import asyncio
 import logging
 import threading
 from collections.abc import Sequence
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from serving.backends.base import BackendError, ModelBackend, Prediction, UnknownVersion
+from serving.backends.signature_call import direct_call
 from serving.versions import VersionDirectory
 
 log = logging.getLogger(__name__)
@@ -37,8 +39,10 @@ class LoadedModel:
         self._tf = tf
         self._module = tf.saved_model.load(str(path))
         self._serve = self._module.signatures["serving_default"]
-        out = self._serve(text=tf.constant([WARMUP_TEXT]))  # fail here, not on a user's request
+        probe = tf.constant([WARMUP_TEXT, WARMUP_TEXT.upper()])
+        out = self._serve(text=probe)  # fail here, not on a user's request
         self.classes = [c.decode() for c in out["classes"].numpy()[0]]
+        self._call = direct_call(self._serve, probe, out) or (lambda text: self._serve(text=text))
         from serving.backends.batching import MicroBatcher
 
         self._batcher = MicroBatcher(self._predict_now, name=f"batcher-v{version}")
@@ -47,8 +51,8 @@ class LoadedModel:
     def predict(self, texts: Sequence[str]) -> Prediction:
         return self._batcher.predict(texts)
 
-    async def predict_async(self, texts: Sequence[str]) -> Prediction:
-        return await self._batcher.predict_async(texts)
+    def predict_async(self, texts: Sequence[str]) -> asyncio.Future[Prediction]:
+        return self._batcher.predict_async(texts)
 
     def close(self) -> None:
         self._batcher.close()
@@ -62,7 +66,7 @@ class LoadedModel:
         return self._signatures
 
     def _predict_now(self, texts: Sequence[str]) -> Prediction:
-        out = self._serve(text=self._tf.constant(list(texts), dtype=self._tf.string))
+        out = self._call(self._tf.constant(list(texts), dtype=self._tf.string))
         return Prediction(
             version=self.version,
             classes=self.classes,
@@ -78,7 +82,9 @@ class InProcessBackend(ModelBackend):
         self.poll_seconds = poll_seconds
         self.keep_versions = keep_versions
         self._dirs = VersionDirectory(self.model_dir)
+        # Replaced whole under _lock, never changed in place: requests read them without the lock.
         self._models: dict[int, LoadedModel] = {}
+        self._versions: tuple[int, ...] = ()
         self._failed: dict[int, float] = {}  # version -> mtime of the dir when it failed to load
         self._retained: set[int] = set()  # versions routing names: never unloaded while on disk
         self._lock = threading.Lock()
@@ -135,7 +141,10 @@ class InProcessBackend(ModelBackend):
             with self._lock:
                 before = max(self._models, default=None)
                 dropped = [m for v, m in self._models.items() if v not in keep]
+                # Every version listed is always in _models, for a reader that takes no lock.
+                self._versions = tuple(v for v in self._versions if v in keep)
                 self._models = {v: loaded[v] for v in sorted(keep)}
+                self._versions = tuple(sorted(keep))
                 after = max(self._models, default=None)
             for model in dropped:
                 log.info(
@@ -175,12 +184,14 @@ class InProcessBackend(ModelBackend):
 
     # -- ModelBackend ----------------------------------------------------------------------
     def versions(self) -> list[int]:
-        with self._lock:
-            return sorted(self._models)
+        return list(self._versions)
+
+    def newest(self) -> Optional[int]:
+        versions = self._versions
+        return versions[-1] if versions else None
 
     def get(self, version: Optional[int] = None) -> LoadedModel:
-        with self._lock:
-            models = self._models
+        models = self._models
         if not models:
             raise BackendError(f"no loadable version of model '{self.model_name}' under {self.model_dir}")
         if version is None:
@@ -192,9 +203,9 @@ class InProcessBackend(ModelBackend):
     def predict(self, texts: Sequence[str], version: Optional[int] = None) -> Prediction:
         return self.get(version).predict(texts)
 
-    async def predict_async(self, texts: Sequence[str], version: Optional[int] = None) -> Prediction:
-        """`predict` on an event loop: awaits the micro-batcher without holding a thread."""
-        return await self.get(version).predict_async(texts)
+    def predict_async(self, texts: Sequence[str], version: Optional[int] = None) -> asyncio.Future[Prediction]:
+        """`predict` on an event loop: the micro-batcher's future, awaited without holding a thread."""
+        return self.get(version).predict_async(texts)
 
     def classes(self, version: Optional[int] = None) -> list[str]:
         return self.get(version).classes

@@ -5,7 +5,12 @@ traffic (the newest `lexflow drift --live` verdict) and lineage.
 Lineage comes from files, not MLMD (the gateway may not import the pipeline's metadata code): the
 Pusher's record inside each version (`assets.extra/lexflow_push.json`: fingerprint, model
 artifact, push time) when the model directory is readable here, and the lineage record
-`lexflow run` writes to the reports directory (core/reports.py: spans, evaluation, blessing)."""
+`lexflow run` writes to the reports directory (core/reports.py: spans, evaluation, blessing).
+
+A view scans no table: predictions and live accuracy per version and shadow agreement come from
+the store snapshot the metrics collector keeps (recomputed at most every
+LEXFLOW_METRICS_CACHE_SECONDS, whatever the views and scrapes), and accuracy per day reads the
+feedback of the last `ACCURACY_DAYS` days through its `created_at` index."""
 
 from __future__ import annotations
 
@@ -15,18 +20,20 @@ from pathlib import Path
 from typing import Any, Optional
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from core.reports import read_lineage, read_verdict
 from feedback import FeedbackStore, review
-from serving.deps import BackendDep, RouterDep, SettingsDep, StoreDep
+from serving.collector import StoreSnapshot
+from serving.deps import GatewayDep
 from serving.settings import ServingSettings
 from serving.ui.charts import HEIGHT, WIDTH, Series
 from serving.ui.templating import render
 
-router = APIRouter(tags=["console"], include_in_schema=False)
+router = APIRouter(tags=["console"])
 PUSH_RECORD = "assets.extra/lexflow_push.json"
+ACCURACY_DAYS = 30
 
 
 @dataclass
@@ -43,14 +50,24 @@ class VersionView:
     lineage: Optional[dict[str, Any]] = None
 
 
-@router.get("/ui/models")
-async def models(
-    request: Request, settings: SettingsDep, store: StoreDep, backend: BackendDep, routes: RouterDep
-) -> Response:
-    loaded = backend.versions()
-    views = await run_in_threadpool(_views, store, settings, loaded, _labels(routes.table, loaded))
+@router.get("/ui/models", response_class=HTMLResponse)
+async def models(request: Request, gateway: GatewayDep) -> Response:
+    """Every version: routing label, live accuracy per day, feedback volume, shadow agreement, lineage."""
+    settings, loaded = gateway.settings, gateway.backend.versions()
+    snapshot = await run_in_threadpool(gateway.collector.snapshot)
+    labels = _labels(gateway.router.table, loaded)
+    views = await run_in_threadpool(_views, gateway.store, settings, snapshot, loaded, labels)
     verdict = await run_in_threadpool(read_verdict, settings.reports_dir)
-    return render(request, "models.html.j2", page="models", versions=views, verdict=verdict, width=WIDTH, height=HEIGHT)
+    return render(
+        request,
+        "models.html.j2",
+        page="models",
+        versions=views,
+        verdict=verdict,
+        width=WIDTH,
+        height=HEIGHT,
+        days=ACCURACY_DAYS,
+    )
 
 
 def _labels(table: Any, loaded: list[int]) -> dict[int, list[str]]:
@@ -63,19 +80,25 @@ def _labels(table: Any, loaded: list[int]) -> dict[int, list[str]]:
 
 
 def _views(
-    store: FeedbackStore, settings: ServingSettings, loaded: list[int], labels: dict[int, list[str]]
+    store: FeedbackStore,
+    settings: ServingSettings,
+    snapshot: StoreSnapshot,
+    loaded: list[int],
+    labels: dict[int, list[str]],
 ) -> list[VersionView]:
-    health = {h.version: h for h in store.health()}
+    health = {h.version: h for h in snapshot.health}
     versions = sorted(set(loaded) | set(health) | set(labels), reverse=True)
     views = {v: VersionView(v, labels.get(v, []), v in loaded, series=Series(v)) for v in versions}
     for v, h in health.items():
         views[v].predictions, views[v].feedback, views[v].live_accuracy = h.predictions, h.feedback, h.live_accuracy
-    for point in review.accuracy_by_day(store):
+    for point in review.accuracy_by_day(store, days=ACCURACY_DAYS):
+        if point.version not in views:
+            continue  # feedback newer than the snapshot, on a version it does not know yet
         series = views[point.version].series
         series.days.append(point.day)
         series.volume.append(point.feedback)
         series.accuracy.append(point.correct / point.feedback)
-    for agreement in store.shadow_agreement():
+    for agreement in snapshot.shadow:
         if agreement.version in views:
             views[agreement.version].agreement.append(agreement)
     for view in views.values():

@@ -9,17 +9,28 @@ from typing import Annotated, Any, Optional
 from fastapi import Header, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from serving.errors import ApiError
 
 HERE = Path(__file__).parent
-templates = Jinja2Templates(directory=HERE / "templates")
+# The console's one Jinja environment. Starlette's own would escape only .html/.htm/.xml names:
+# every template here ends in .html.j2, and anything else is escaped too (default=True), so no
+# stored text (a provision, a document's name, a label) reaches a page as markup.
+environment = Environment(
+    loader=FileSystemLoader(HERE / "templates"),
+    autoescape=select_autoescape(enabled_extensions=("html.j2", "html"), default=True, default_for_string=True),
+)
+templates = Jinja2Templates(env=environment)
 STATIC = {"console.js": "text/javascript", "console.css": "text/css"}
-# A page may load only what this gateway serves: nothing from another origin, no inline script.
+# A page may load only what this gateway serves (nothing from another origin, no inline script),
+# may send forms only here, and may not re-base its relative links: markup that slipped into a
+# page could neither load, run, post nor redirect anything.
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-    "frame-ancestors 'none'",
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
 }
 _REVIEWER = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 

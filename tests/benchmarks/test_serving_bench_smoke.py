@@ -98,3 +98,34 @@ def test_http_load_generator_keeps_connections_alive_and_counts_errors():
         ]
     )
     assert pooled["requests"] == 2 * result["requests"] and pooled["cpu_us_per_request"] == 20.0
+
+
+def test_a_baseline_revision_that_is_no_commit_is_an_error_line(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.serving_bench", "--baseline-rev", "no-such-revision-xyz"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 2 and "--baseline-rev no-such-revision-xyz: not a commit" in result.stderr
+
+
+def test_profile_summary_splits_cpu_by_thread_and_ranks_self_and_inclusive_time():
+    from benchmarks.profile_summary import summarize
+
+    raw = "\n".join(
+        [
+            "thread (0x1): MainThread;run (uvicorn/server.py);send (uvicorn/protocols/http/httptools_impl.py) 30",
+            "thread (0x1): MainThread;run (uvicorn/server.py);classify_async (serving/service.py) 10",
+            "thread (0x2): batcher-v1796396569;_run (serving/backends/batching.py) 10",
+            "not a stack line",
+        ]
+    )
+    cpu = {"11": ("MainThread", 0.3), "12": ("batcher-v1796396569", 0.1), "13": ("native: python", 0.1)}
+    text = summarize(raw, requests=1000, rate=100.0, thread_cpu=cpu)
+    assert "CPU time by thread (/proc): 0.50 s, 500 us/request" in text
+    assert " 60.0 %    300.0 us/request  MainThread" in text and "  batcher" in text  # versions grouped
+    assert "50 samples at 100 Hz, 1000 requests" in text
+    main = text.split("== MainThread: self time by package")[1]
+    assert main.index("uvicorn") < main.index("serving")  # 30 samples before 10
+    assert "80.0 %    400.0 us/request  run (uvicorn/server.py)" in text  # inclusive: both stacks

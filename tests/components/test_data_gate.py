@@ -60,3 +60,15 @@ def test_ignored_anomaly_types_are_tolerated(tmp_path):
     _run(artifact, ignored=["SCHEMA_NEW_COLUMN"])
     with pytest.raises(DataValidationError, match="New column"):
         _run(artifact)
+
+
+def test_one_problem_in_both_splits_is_said_once_without_repeating_itself(tmp_path):
+    """TFDV's description repeats its short description; train and eval report the same new column."""
+    new_column = ("source", "SCHEMA_NEW_COLUMN", "New column", "New column (column in data but not in schema)")
+    artifact = _anomalies_artifact(tmp_path, {"train": _anomaly(*new_column), "eval": _anomaly(*new_column)})
+    with pytest.raises(DataValidationError) as raised:
+        _run(artifact)
+    message = str(raised.value)
+    assert message.startswith("1 schema anomaly, run stopped before Transform: ")
+    assert "feature 'source' in split 'eval' and 'train': New column (column in data but not in schema)" in message
+    assert message.count("New column") == 1

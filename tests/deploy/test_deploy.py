@@ -98,7 +98,7 @@ def test_gateway_image_runs_uvicorn_as_non_root_with_locked_versions():
         "-c /tmp/req/constraints.txt -r /tmp/req/gateway-requirements.txt" in run for run in _args(dockerfile, "RUN")
     )
     cmd = yaml.safe_load(_args(dockerfile, "CMD")[-1])  # exec form is a JSON list
-    assert cmd == ["uvicorn", "serving.app:app", "--host", "0.0.0.0", "--port", "8080"]
+    assert cmd == ["uvicorn", "serving.app:app", "--host", "0.0.0.0", "--port", "8080", "--no-proxy-headers"]
     assert _args(dockerfile, "EXPOSE") == ["8080"]
     assert "/healthz" in _args(dockerfile, "HEALTHCHECK")[-1]
 

@@ -17,6 +17,12 @@ file:line in docs/kubeflow.md), with the local disk standing in for the object s
   outputDefinition's type and `name` (2.15+), the launcher's `executor-logs` output (2.5+), the
   ExecutorOutput file under the task's local root (2.15+); or the 2.0-2.3 shape (no uuid, no logs,
   /tmp/kfp_outputs/output_metadata.json) with `release="2.3"`;
+- the platform spec (kfp-kubernetes, driver.go `extendPodSpecPatch` / driver/k8s.go): each executor's
+  `pvcMount` and `secretAsEnv`, parsed as strictly as the 2.0 driver does; a claim is a host folder here, and
+  since the "pods" share the host's filesystem it must be mounted where it is (mountPath = that folder); a
+  Secret key becomes the variable it names, a missing claim or key fails the task as Kubernetes would;
+- submission: `enable_caching` set at run creation rewrites every task's `cachingOptions`, as kfp.Client
+  `create_run_from_pipeline_package` does (`_override_caching_options`);
 - launcher (component/launcher_v2.go): `addDefaultParams`, `compileCmdAndArgs` / `getPlaceholders`
   (`{{$}}` is the ExecutorInput JSON), `downloadArtifacts` (every input's objects to `LocalPathForURI`),
   `prepareOutputFolders`, the executor in a fresh process with the container's command and args,
@@ -25,11 +31,12 @@ file:line in docs/kubeflow.md), with the local disk standing in for the object s
 
 The pipeline root is a bucket URI (`minio://mlpipeline/v2/artifacts`, KFP's default); the "store" is a
 folder per bucket, and each pod gets a fresh local root that the pipeline image's entry point is
-pointed at (LEXFLOW_KFP_LOCAL_ROOT), where a real pod has `/minio/...`.
+pointed at (LEXFLOW_KFP_LOCAL_ROOT), where a real pod has `/minio/...`, and its own TMPDIR (a pod's /tmp).
 """
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 import shutil
@@ -218,8 +225,19 @@ class KfpRun:
         pods: ExecPods | ForkedPods | None = None,
         exec_tasks: tuple[str, ...] = (),
         timeout_s: float = 900,
+        platform: dict[str, Any] | None = None,
+        claims: dict[str, Path] | None = None,
+        secrets: dict[str, dict[str, str]] | None = None,
+        enable_caching: bool | None = None,
     ):
+        if enable_caching is not None:  # kfp.Client: "Caching option set at submission time overrides"
+            spec = copy.deepcopy(spec)
+            for task in spec["root"]["dag"]["tasks"].values():
+                task["cachingOptions"] = {"enableCache": enable_caching}
         self.spec = spec
+        kubernetes = (platform or {}).get("platforms", {}).get("kubernetes", {})
+        self.kubernetes = kubernetes.get("deploymentSpec", {}).get("executors", {})
+        self.claims, self.secrets = claims or {}, secrets or {}
         self.release = tuple(int(p) for p in release.split("."))
         self.run_id = str(uuid.uuid4())
         self.pipeline_root = pipeline_root.rstrip("/")
@@ -246,6 +264,12 @@ class KfpRun:
             assert set(executor) == {"container"}, (label, set(executor))
         for name, task in self._dag().items():
             assert "triggerPolicy" not in task and "iteratorPolicy" not in task, name
+        from kfp.kubernetes import kubernetes_executor_config_pb2 as k8s
+
+        for label, config in self.kubernetes.items():
+            assert label in spec["deploymentSpec"]["executors"], label
+            # The 2.0 driver: jsonpb.UnmarshalString into KubernetesExecutorConfig (unknown fields fail).
+            json_format.ParseDict(config, k8s.KubernetesExecutorConfig(), ignore_unknown_fields=False)
 
     def _dag(self) -> dict[str, Any]:
         return self.spec["root"]["dag"]["tasks"]
@@ -386,6 +410,23 @@ class KfpRun:
             assert "{{$" not in arg, f"unresolved placeholder in {arg[:200]}"  # TFX uses only {{$}}
         return compiled
 
+    def _kubernetes_env(self, label: str) -> dict[str, str]:
+        """The executor's platform config applied to its "pod": volumes checked, Secret keys as variables."""
+        config = self.kubernetes.get(label, {})
+        for mount in config.get("pvcMount", []):
+            claim = mount["constant"]  # kfp-kubernetes 1.0 writes the claim's name as `constant`
+            if claim not in self.claims:
+                raise TaskFailed(label, -1, f'persistentvolumeclaim "{claim}" not found (the pod stays Pending)')
+            assert Path(mount["mountPath"]) == self.claims[claim], (label, claim, mount["mountPath"])
+        variables = {}
+        for secret in config.get("secretAsEnv", []):
+            for pair in secret["keyToEnv"]:
+                values = self.secrets.get(secret["secretName"], {})
+                if pair["secretKey"] not in values:  # CreateContainerConfigError
+                    raise TaskFailed(label, -1, f"secret {secret['secretName']} has no key {pair['secretKey']}")
+                variables[pair["envVar"]] = values[pair["secretKey"]]
+        return variables
+
     def run_task(self, name: str, env: dict[str, str], executor_input: dict[str, Any] | None = None) -> TaskRun:
         task = self._dag()[name]
         component = self.spec["components"][task["componentRef"]["name"]]
@@ -402,9 +443,17 @@ class KfpRun:
         for artifact_list in executor_input["outputs"]["artifacts"].values():  # prepareOutputFolders
             for artifact in artifact_list["artifacts"]:
                 self._in_pod(pod, self.local_path(artifact["uri"])).parent.mkdir(parents=True, exist_ok=True)
-        home = pod / "home"
+        home, tmp = pod / "home", pod / "tmp"
         home.mkdir()
-        pod_env = {**image_env(), **env, "HOME": str(home), "LEXFLOW_KFP_LOCAL_ROOT": str(pod)}
+        tmp.mkdir()
+        pod_env = {
+            **image_env(),
+            **env,
+            **self._kubernetes_env(component["executorLabel"]),
+            "HOME": str(home),
+            "TMPDIR": str(tmp),
+            "LEXFLOW_KFP_LOCAL_ROOT": str(pod),
+        }
         runner = self.exec_pods if name in self.exec_tasks else self.runner
         log = pod / "launcher.log"
         started = time.monotonic()

@@ -24,6 +24,7 @@ import os
 import runpy
 import selectors
 import sys
+import tempfile
 import time
 import traceback
 
@@ -32,6 +33,7 @@ def _child(request: dict) -> int:
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
+    tempfile.tempdir = None  # read TMPDIR again: the zygote's imports may have fixed it to its own
     log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     os.dup2(log, 1)
     os.dup2(log, 2)

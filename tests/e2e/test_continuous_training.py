@@ -31,6 +31,9 @@ def _loop_root(pipeline_run, root: Path):
     return config.model_copy(update={"retrain": config.retrain.model_copy(update=policy)})
 
 
+API_KEY = "continuous-training-key"
+
+
 def _gateway(config):
     from serving.app import create_app
     from serving.settings import ServingSettings
@@ -40,8 +43,9 @@ def _gateway(config):
         database_url=_store_url(config),
         poll_seconds=0.2,
         export_data_root=config.data_root,
+        api_key=API_KEY,  # feedback is a write: it needs the key
     )
-    return TestClient(create_app(settings))
+    return TestClient(create_app(settings), headers={"X-API-Key": API_KEY})
 
 
 def _store_url(config) -> str:

@@ -144,7 +144,10 @@ def test_tf_serving_backends_against_the_gateway(gateway, pipeline_run, kind):
 def test_gateway_over_grpc_backend_end_to_end(gateway, tmp_path):
     """A second gateway using the production (gRPC) path: classify and feedback work through it."""
     settings = ServingSettings(
-        backend="grpc", tf_serving_grpc=gateway.grpc_target, database_url=f"sqlite:///{tmp_path}/front.sqlite"
+        backend="grpc",
+        tf_serving_grpc=gateway.grpc_target,
+        database_url=f"sqlite:///{tmp_path}/front.sqlite",
+        allow_unauthenticated_writes=True,
     )
     with _Gateway(settings) as front:
         response = httpx.post(f"{front.url}/v1/classify", json={"texts": [GOVERNING]}, timeout=60)

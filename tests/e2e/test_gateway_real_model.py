@@ -28,6 +28,9 @@ def base_dir(pipeline_run, tmp_path) -> Path:
 
 
 def _client(base_dir: Path, tmp_path: Path, **settings) -> TestClient:
+    # Without a key a gateway refuses writes unless the operator opts in; these tests opt in unless
+    # they set a key (the key rule itself: tests/reliability/test_security.py).
+    settings.setdefault("allow_unauthenticated_writes", True)
     config = ServingSettings(
         model_base_dir=base_dir, database_url=f"sqlite:///{tmp_path}/feedback.sqlite", poll_seconds=0.2, **settings
     )
@@ -287,7 +290,12 @@ def test_console_classifies_a_contract_and_shows_the_versions_lineage(base_dir, 
     reports = pipeline_run.config.local_path("pipeline_root").parent / "reports"
     version = int(pipeline_run.model_dir.name)
     with _client(base_dir, tmp_path, reports_dir=reports, allow_unauthenticated_text_listing=True) as client:
-        page = client.post("/ui/documents", params={"name": "contract.txt"}, content=contract.encode())
+        page = client.post(
+            "/ui/documents",
+            params={"name": "contract.txt"},
+            content=contract.encode(),
+            headers={"Content-Type": "application/octet-stream"},
+        )
         assert page.status_code == 200, page.text
         document_id = page.text.split('data-document-id="')[1].split('"')[0]
         ids = page.text.split('data-prediction-id="')[1:]

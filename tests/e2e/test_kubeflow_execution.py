@@ -18,20 +18,24 @@ metadata from the upstream outputs after the ML Metadata round trip, output URIs
 `parameterValues` only.
 
 Locations: the pipeline root is KFP's default MinIO bucket; the store is a folder and each pod gets a
-fresh local root where a real pod has /minio/... The data root and the serving dir are read and written
-by TF itself in the pods (gs://BUCKET/... in the documented command): local folders stand in for them,
-as absolute in-pod paths (which the compiler accepts too). The image is this checkout
-(`--image-project-root`, where the image has /pipeline) and this interpreter.
+fresh local root where a real pod has /minio/..., and a fresh TMPDIR. The data root and the serving dir are
+in-pod paths on the two shared volumes of the documented `--config` (deploy/kubeflow/pipeline-config.yaml):
+here each claim is a local folder that every pod "mounts" where it is, and the compiled platform spec must
+mount both on every task. The image is this checkout (`--image-project-root`, where the image has /pipeline)
+and this interpreter.
 
 Two runs share one "cache server": the first blesses and pushes a model that answers raw text; the second,
-compiled with one training step and no absolute bar, starts while the first is still running, sees a new
-span (ExampleGen is never served from KFP's cache), reuses ImportSchemaGen from the cache, finds the first
-model in the serving dir as its baseline once the first run has pushed it, and is refused against it.
+compiled with one training step and no absolute bar and submitted with caching forced on (kfp.Client's
+`enable_caching=True`), starts while the first is still running, sees a new span (ExampleGen carries the
+run's id, so even forced caching runs it), reuses ImportSchemaGen from the cache, finds the first model in
+the serving dir as its baseline once the first run has pushed it (ProductionBaseline runs again too), and is
+refused against it. No pod leaves a TFX build folder in its /tmp.
 What this cannot show is listed in docs/kubeflow.md ("What the execution test covers").
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shlex
@@ -83,32 +87,44 @@ def documented_compile_command(doc: Path = REPO / "docs/kubeflow.md") -> list[st
 
 
 def _fill(word: str, fills: dict[str, str]) -> str:
-    for placeholder in sorted(fills, key=len, reverse=True):  # longest first: gs://BUCKET/data before BUCKET
+    for placeholder in sorted(fills, key=len, reverse=True):  # longest first: REGISTRY/... before REGISTRY
         word = word.replace(placeholder, fills[placeholder])
     return word
 
 
-def compile_as_documented(workdir: Path, data: Path, serving: Path, config: dict) -> dict:
-    """Run the documented command with its placeholders filled; return the YAML it wrote."""
+def compile_as_documented(workdir: Path, claims: dict[str, Path], config: dict) -> tuple[dict, dict]:
+    """Run the documented command with its placeholders filled and the shipped `--config` made to mount the
+    claims' local folders; return the YAML's two documents (pipeline spec, platform spec)."""
     workdir.mkdir(parents=True)
-    fills = {"REGISTRY": "registry.example.com/lexflow", "gs://BUCKET/data": str(data.parent), "BUCKET": "lexflow-e2e"}
-    fills["gs://BUCKET/serving"] = str(serving)
     words = documented_compile_command()
-    filled = [_fill(word, fills) for word in words]
-    (workdir / "small.yaml").write_text(yaml.safe_dump(config))
+    shipped = words[words.index("--config") + 1]
+    settings = yaml.safe_load((REPO / shipped).read_text())
+    volumes = settings["kubeflow"]["volumes"]
+    mounts = {v["mount_path"]: str(claims[v["claim"]]) for v in volumes}  # /data -> the claim's folder
+    for volume in volumes:
+        volume["mount_path"] = mounts[volume["mount_path"]]
+    (workdir / "small.yaml").write_text(yaml.safe_dump({**settings, **config}))
+    fills = {"REGISTRY": "registry.example.com/lexflow", "DIGEST": "5f" * 32, shipped: "small.yaml"}
+    filled = []
+    for word in words:
+        # In-pod paths (/data/demo, /models) on a volume: the same path under that claim's folder.
+        mount = next((m for m in mounts if word == m or word.startswith(m + "/")), None)
+        filled.append(mounts[mount] + word[len(mount) :] if mount else _fill(word, fills))
     assert filled[:2] == ["python", "kubeflow_runner.py"]
-    command = [sys.executable, str(REPO / "kubeflow_runner.py"), *filled[2:]]
-    command += ["--config", "small.yaml", "--image-project-root", str(REPO)]
+    command = [sys.executable, str(REPO / "kubeflow_runner.py"), *filled[2:], "--image-project-root", str(REPO)]
     result = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     output = words[words.index("--output") + 1]
-    return yaml.safe_load((workdir / output).read_text())
+    spec, platform = yaml.safe_load_all((workdir / output).read_text())
+    return spec, platform
 
 
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("kfp")
-    data, serving = root / "data" / "demo", root / "serving"
+    claims = {"lexflow-data": root / "volumes" / "data", "lexflow-models": root / "volumes" / "models"}
+    data, serving = claims["lexflow-data"] / "demo", claims["lexflow-models"]
+    serving.mkdir(parents=True)
     write_csv(data / "span-0" / "corpus.csv", generate_rows(400, seed=11))
     started = time.monotonic()
     cache: dict = {}
@@ -120,16 +136,19 @@ def two_runs(tmp_path_factory):
     pods = ForkedPods({**image_env(), **env, "HOME": str(root / "zygote")}, BASE_MODULES)
     compiler = ThreadPoolExecutor(1)
     # The second run's YAML is needed only once the first run has begun.
-    worse_spec = compiler.submit(compile_as_documented, root / "c2", data, serving, WORSE)
+    worse_spec = compiler.submit(compile_as_documented, root / "c2", claims, WORSE)
     compiler.shutdown(wait=False)
     try:
-        spec = compile_as_documented(root / "c1", data, serving, SMALL)
+        spec, platform = compile_as_documented(root / "c1", claims, SMALL)
     except BaseException:
         pods.close()
         raise
     compiled_s = time.monotonic() - started
     pods.preload(preload_modules(spec))
-    first = KfpRun(spec, pipeline_root=PIPELINE_ROOT, workdir=root, cache=cache, pods=pods, exec_tasks=("DataGate",))
+    on_cluster = {"platform": platform, "claims": claims}
+    first = KfpRun(
+        spec, pipeline_root=PIPELINE_ROOT, workdir=root, cache=cache, pods=pods, exec_tasks=("DataGate",), **on_cluster
+    )
     first_done = threading.Event()
 
     def hold_baseline(name: str) -> None:
@@ -137,9 +156,17 @@ def two_runs(tmp_path_factory):
             first_done.wait()  # the model in production is the first run's, once pushed
 
     def run_second() -> KfpRun:
-        spec = worse_spec.result()
+        spec, platform = worse_spec.result()
         second = KfpRun(
-            spec, pipeline_root=PIPELINE_ROOT, workdir=root, cache=cache, pods=pods, exec_tasks=("DriftCheck",)
+            spec,
+            pipeline_root=PIPELINE_ROOT,
+            workdir=root,
+            cache=cache,
+            pods=pods,
+            exec_tasks=("DriftCheck",),
+            platform=platform,
+            claims=claims,
+            enable_caching=True,  # as kfp.Client(...).create_run_from_pipeline_package(..., enable_caching=True)
         )
         while not {"ExampleGen", "ImportSchemaGen"} <= set(first.tasks):
             time.sleep(1)
@@ -162,7 +189,7 @@ def two_runs(tmp_path_factory):
         for t in r.tasks.values()
     }
     print(f"\ncompile {compiled_s:.0f}s, total {time.monotonic() - started:.0f}s, tasks: {seconds}")
-    return first, second, serving / "lexflow"
+    return first, second, serving / "lexflow", root
 
 
 def _meta(run: KfpRun, task: str, key: str) -> dict:
@@ -170,7 +197,7 @@ def _meta(run: KfpRun, task: str, key: str) -> dict:
 
 
 def test_every_task_ran_as_kfp_runs_it(two_runs):
-    first, second, _ = two_runs
+    first, second, _, _ = two_runs
     assert set(first.tasks) == set(first.spec["root"]["dag"]["tasks"]) and not any(
         t.cached for t in first.tasks.values()
     )
@@ -191,8 +218,22 @@ def test_every_task_ran_as_kfp_runs_it(two_runs):
     )
 
 
+def test_every_pod_mounted_the_shared_volumes_and_left_no_tfx_build_folder(two_runs):
+    first, second, _, root = two_runs
+    for run in (first, second):
+        # The platform spec covers every executor with both claims (a pod without them fails in kfp_backend).
+        assert set(run.kubernetes) == set(run.spec["deploymentSpec"]["executors"])
+        assert all({m["constant"] for m in c["pvcMount"]} == set(run.claims) for c in run.kubernetes.values())
+    # Every pod that ran had its own TMPDIR, where TFX would package itself per Beam task (tfx_ephemeral in
+    # tmpXXXX/build/tfx) without a worker-dependency Beam option: none did.
+    ran = [t for run in (first, second) for t in run.tasks.values() if not t.cached]
+    tmp_dirs = sorted(root.glob("pods/*/*/tmp"))
+    assert len(tmp_dirs) == len(ran)
+    assert not [p for tmp in tmp_dirs for p in tmp.rglob("build")], "a TFX build folder was left behind"
+
+
 def test_first_run_blesses_on_absolute_thresholds_and_pushes(two_runs):
-    first, _, model_base = two_runs
+    first, _, model_base, _ = two_runs
     assert _meta(first, "ProductionBaseline", "baseline_model")["found"] == 0.0  # nothing in production yet
     assert _meta(first, "Evaluator", "blessing")["blessed"] == 1.0
     pushed = _meta(first, "Pusher", "pushed_model")
@@ -206,7 +247,7 @@ def test_first_run_blesses_on_absolute_thresholds_and_pushes(two_runs):
 
 
 def test_pushed_model_answers_raw_text(two_runs):
-    first, _, model_base = two_runs
+    first, _, model_base, _ = two_runs
     version = _meta(first, "Pusher", "pushed_model")["pushed_version"]
     script = r"""
 import json, sys
@@ -233,9 +274,13 @@ print(json.dumps({k: v.numpy().tolist() for k, v in out.items()}, default=lambda
 
 
 def test_second_run_reads_the_new_span_and_compares_it_with_the_previous(two_runs):
-    first, second, _ = two_runs
-    # ExampleGen is never served from KFP's cache: the second run sees span 1.
-    assert not second.tasks["ExampleGen"].cached
+    from pipeline.pipeline import RUN_EVERY_TIME
+
+    first, second, _, _ = two_runs
+    # Submitted with caching forced on for every task; still ExampleGen, ProductionBaseline and the Pusher
+    # ran (the run's id is in their cache key), and ExampleGen saw span 1.
+    assert all(task["cachingOptions"]["enableCache"] for task in second.spec["root"]["dag"]["tasks"].values())
+    assert not any(second.tasks[name].cached for name in RUN_EVERY_TIME)
     assert _meta(second, "ExampleGen", "examples")["spans"] == "1,0"
     drift = _meta(second, "DriftCheck", "drift_report")
     assert (drift["span"], drift["baseline_span"]) == (1.0, 0.0)
@@ -244,10 +289,20 @@ def test_second_run_reads_the_new_span_and_compares_it_with_the_previous(two_run
     assert second.tasks["ImportSchemaGen"].outputs["schema"].uri == first.tasks["ImportSchemaGen"].outputs["schema"].uri
 
 
+def test_import_schema_gens_cache_key_holds_the_schema_content(two_runs):
+    """Cached above because the schema is unchanged; an edited schema (recompiled) must be imported again:
+    its content's hash is one of ImportSchemaGen's parameters, so it is in KFP's cache key."""
+    first, _, _, _ = two_runs
+    schema_file = Path(first.tasks["ImportSchemaGen"].executor_input["inputs"]["parameterValues"]["schema_file"])
+    digest = hashlib.sha256(schema_file.read_bytes()).hexdigest()
+    parameters = first.tasks["ImportSchemaGen"].executor_input["inputs"]["parameterValues"]
+    assert any(digest in str(value) for value in parameters.values()), parameters
+
+
 def test_worse_model_is_refused_against_the_first_and_nothing_is_pushed(two_runs):
     import tensorflow_model_analysis as tfma
 
-    first, second, model_base = two_runs
+    first, second, model_base, _ = two_runs
     version = _meta(first, "Pusher", "pushed_model")["pushed_version"]
     baseline = _meta(second, "ProductionBaseline", "baseline_model")
     assert baseline["found"] == 1.0 and baseline["production_version"] == float(version)

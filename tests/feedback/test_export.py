@@ -166,14 +166,29 @@ def test_within_one_export_the_latest_correction_of_a_prediction_wins(store, tmp
     ]
 
 
+def test_export_into_a_flat_data_root_is_refused_and_claims_nothing(store, tmp_path):
+    """A span folder beside flat CSVs would make the next run read the feedback only (the corpus gone)."""
+    from feedback.export import FlatDataRoot, pending_feedback
+    from feedback.store import InvalidFeedback
+
+    data_root = tmp_path / "flat"
+    data_root.mkdir()
+    (data_root / "train.csv").write_text("text,label\nx,a\n")
+    store.add_feedback("a", text="A correction.")
+    with pytest.raises(FlatDataRoot, match=r"holds its CSVs at the top level \(train\.csv\).*move the CSVs into"):
+        export_feedback(store, data_root)
+    assert issubclass(FlatDataRoot, InvalidFeedback)  # the gateway answers it as a 4xx with this message
+    assert [p.name for p in data_root.iterdir()] == ["train.csv"] and len(pending_feedback(store)) == 1
+
+
 def test_feedback_on_a_reviewed_document_keeps_its_document_id(store, tmp_path):
     """A corrected contract's provisions carry its id into the span, so ExampleGen keeps them in one split."""
     from feedback import review
+    from feedback.store import prediction_rows
 
-    ids = store.log_predictions("lexflow", 7, "production", ["One.", "Two.", "Loose."], ["a", "b", "a"], [{}] * 3)
-    document = review.save_document(
-        store, "contract.pdf", [{"prediction_id": ids[0], "heading": "1."}, {"prediction_id": ids[1], "heading": "2."}]
-    )
+    (first, second), rows = prediction_rows("lexflow", 7, "production", ["One.", "Two."], ["a", "b"], [{}, {}])
+    document = review.save_document(store, "contract.pdf", ["1.", "2."], rows)
+    ids = [first, second, *store.log_predictions("lexflow", 7, "production", ["Loose."], ["a"], [{}])]
     for prediction_id in ids:
         store.add_feedback("b", prediction_id=prediction_id)
     store.add_feedback("c", text="Never predicted.")

@@ -1,6 +1,7 @@
 """The review queue's store side: informativeness order, claims that keep a record from two
 reviewers at once (two store objects and two processes on one database, SQLite and PostgreSQL),
-skips, expiry, progress, reviewed documents and accuracy per day."""
+skips, expiry, progress, a queue kept to authenticated traffic, reviewed documents stored with
+their predictions in one transaction, and accuracy per day."""
 
 import multiprocessing
 from datetime import timedelta
@@ -8,15 +9,16 @@ from datetime import timedelta
 import pytest
 
 from feedback import review
-from feedback.store import FeedbackStore
+from feedback.store import FeedbackStore, UnknownPrediction, prediction_rows
+from feedback.tables import PredictionRow, ReviewDocumentRow
 
 TTL = timedelta(minutes=10)
 
 
-def _log(store, texts, scores, labels=None, shadow_labels=None):
+def _log(store, texts, scores, labels=None, shadow_labels=None, authenticated=False):
     labels = labels or [max(s, key=s.get) for s in scores]
     return store.log_predictions(
-        "lexflow", 1, "production", texts, labels, scores, 2 if shadow_labels else None, shadow_labels
+        "lexflow", 1, "production", texts, labels, scores, 2 if shadow_labels else None, shadow_labels, authenticated
     )
 
 
@@ -67,9 +69,35 @@ def test_expired_claims_are_taken_over_and_skips_stay_skipped(store_url):
     assert taken.prediction.id == only
     with pytest.raises(review.ClaimLost):
         review.check_claim(store, only, "reviewer-a")
-    review.release(other, only, "reviewer-b", skipped=True)
+    with pytest.raises(review.ClaimLost):
+        review.skip(store, only, "reviewer-a")  # b holds it: a cannot skip it away from b
+    review.skip(other, only, "reviewer-b")
     assert review.claim_next(other, "reviewer-b", TTL) is None  # skipped: not shown to b again
     assert review.claim_next(store, "reviewer-a", TTL).prediction.id == only  # but released for a
+    with pytest.raises(UnknownPrediction):
+        review.skip(store, "0" * 36, "reviewer-a")
+
+
+def test_a_record_never_claimed_can_be_skipped(store_url):
+    store = FeedbackStore(store_url)
+    first, second = _log(store, ["One.", "Two."], [{"a": 0.6, "b": 0.4}, {"a": 0.9, "b": 0.1}])
+    review.skip(store, first, "reviewer-a")
+    assert review.claim_next(store, "reviewer-a", TTL).prediction.id == second
+    assert review.claim_next(store, "reviewer-b", TTL).prediction.id == first
+
+
+def test_the_queue_can_keep_to_predictions_made_with_the_key(store_url):
+    """Anonymous traffic made to look informative (a coin toss, a disagreeing shadow) does not
+    reach reviewers whose queue keeps to authenticated traffic."""
+    store = FeedbackStore(store_url)
+    (keyed,) = _log(store, ["Keyed."], [{"a": 0.9, "b": 0.1}], authenticated=True)
+    _log(store, [f"Flood {i}." for i in range(20)], [{"a": 0.5, "b": 0.5}] * 20, shadow_labels=["b"] * 20)
+    assert review.claim_next(store, "reviewer-a", TTL).prediction.id != keyed  # all traffic: the flood ranks first
+    only = review.claim_next(store, "reviewer-b", TTL, authenticated_only=True)
+    assert only.prediction.id == keyed
+    assert review.claim_next(store, "reviewer-c", TTL, authenticated_only=True) is None
+    assert review.progress(store, authenticated_only=True) == review.Progress(reviewed=0, total=1)
+    assert review.progress(store).total == 21
 
 
 def _work_through(url: str, reviewer: str) -> list[str]:
@@ -97,10 +125,10 @@ def test_two_processes_working_one_queue_review_every_record_once(store_url):
 
 def test_reviewed_document_and_accuracy_per_day(store_url):
     store = FeedbackStore(store_url)
-    first, second = _log(store, ["Law.", "Pay."], [{"a": 0.9, "b": 0.1}, {"a": 0.2, "b": 0.8}])
-    document_id = review.save_document(
-        store, "contract.txt", [{"prediction_id": first, "heading": "1. Law"}, {"prediction_id": second, "heading": ""}]
+    (first, second), rows = prediction_rows(
+        "lexflow", 1, "production", ["Law.", "Pay."], ["a", "b"], [{"a": 0.9, "b": 0.1}, {"a": 0.2, "b": 0.8}]
     )
+    document_id = review.save_document(store, "contract.txt", ["1. Law", ""], rows)
     store.add_feedback("b", prediction_id=first)
     store.add_feedback("a", prediction_id=first)  # the latest correction counts
     name, provisions = review.load_document(store, document_id)
@@ -113,3 +141,13 @@ def test_reviewed_document_and_accuracy_per_day(store_url):
     (point,) = review.accuracy_by_day(store)
     assert (point.version, point.feedback, point.correct) == (1, 1, 1)
     assert review.class_accuracy(store) == {"a": 1.0}
+
+
+def test_a_document_and_its_predictions_are_stored_together_or_not_at_all(store_url):
+    store = FeedbackStore(store_url)
+    ids, rows = prediction_rows("lexflow", 1, "production", ["One.", "Two."], ["a", "a"], [{"a": 1.0}] * 2)
+    rows[1]["id"] = ids[0]  # the second insert fails (duplicate key) after the first went in
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
+        review.save_document(store, "broken.txt", ["", ""], rows)
+    with store.session() as session:
+        assert session.query(PredictionRow).count() == 0 and session.query(ReviewDocumentRow).count() == 0

@@ -92,3 +92,40 @@ def test_promote_from_where_the_model_volume_is_not_mounted(setup, monkeypatch):
     assert result.exit_code == 0 and "is not checked" in result.output, result.output
     assert store.routing("lexflow").production == 400
     assert not (root / "not-mounted").exists()  # no routing.json invented here
+
+
+@pytest.fixture
+def workspace_of_contracts(tmp_path, monkeypatch):
+    """A workspace (LEXFLOW_HOME) where only model `contracts` was trained and pushed, its data root
+    `contracts/`, and no LEXFLOW_* settings: as after README "Your own data"."""
+    for name in ("LEXFLOW_DATABASE_URL", "LEXFLOW_MODEL_BASE_DIR", "LEXFLOW_MODEL_NAME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LEXFLOW_HOME", str(tmp_path))
+    (tmp_path / "artifacts" / "serving" / "contracts" / "500").mkdir(parents=True)
+    (tmp_path / "artifacts" / "serving" / "contracts" / "500" / "saved_model.pb").write_bytes(b"x")
+    (tmp_path / "contracts" / "span-0").mkdir(parents=True)
+    return tmp_path
+
+
+def test_promote_without_a_model_name_refuses_a_model_that_does_not_exist(workspace_of_contracts):
+    root = workspace_of_contracts
+    result = _run("promote", "500", "--to", "production")
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "no model 'lexflow' here" in errors[0] and "models here: contracts" in errors[0]
+    assert not (root / "artifacts" / "lexflow").exists()  # no store created, no routing recorded
+
+
+@pytest.mark.parametrize("naming", [["--data-root", "contracts"], ["--model-name", "contracts"]])
+def test_every_routing_command_names_its_model_and_store(workspace_of_contracts, naming):
+    root = workspace_of_contracts
+    store_file = root / "artifacts" / "contracts" / "feedback.sqlite"
+    result = _run("promote", "500", "--to", "production", *naming)
+    assert result.exit_code == 0, result.output
+    assert "model contracts (" in result.output and f"feedback store sqlite:///{store_file}" in result.output
+    assert FeedbackStore(f"sqlite:///{store_file}").routing("contracts").production == 500
+    for command in (["routing"], ["rollback", "--to", "500"]):
+        shown = _run(*command, *naming)
+        assert shown.exit_code == 0 and "model contracts (" in shown.output, shown.output
+    assert _run("routing", "--model-name", "contratcs").exit_code == 2  # a typo is refused, not created
+    assert not (root / "artifacts" / "contratcs").exists()

@@ -11,21 +11,30 @@ import json
 import pytest
 from google.protobuf import json_format
 
-from lexflow.runs.kubeflow.executor_input import AdaptError, adapt, local_path, remote_uri, restore_output
+from lexflow.runs.kubeflow.executor_input import (
+    RUN_PARAMETER,
+    AdaptError,
+    adapt,
+    local_path,
+    remote_uri,
+    restore_output,
+)
 
 ROOT = "minio://mlpipeline/v2/artifacts/lexflow/run-1"
 MODEL_SCHEMA = "title: tfx.Model\ntype: object\n"
 INPUTS_SPEC = {
     "artifacts": {"model": {"artifactType": {"instanceSchema": MODEL_SCHEMA}}},
-    "parameters": {"model_base_dir": {"parameterType": "STRING"}},
+    "parameters": {"model_base_dir": {"parameterType": "STRING"}, RUN_PARAMETER: {"parameterType": "STRING"}},
 }
+RUN_ID = "3f5c2a9e-7d1b-4c1e-9a57-0b8e2f6d4c10"
 
 
 def _oss_input(output_file="/minio/mlpipeline/v2/artifacts/lexflow/run-1/ProductionBaseline/u1/output_metadata.json"):
     """ProductionBaseline's ExecutorInput from KFP 2.15+: untyped input, salted outputs, executor-logs."""
     return {
         "inputs": {
-            "parameterValues": {"model_base_dir": "gs://bucket/serving/lexflow"},
+            # The run's id: the compiler gives it to ProductionBaseline for KFP's cache key (caching.py).
+            "parameterValues": {"model_base_dir": "gs://bucket/serving/lexflow", RUN_PARAMETER: RUN_ID},
             "artifacts": {
                 "model": {
                     "artifacts": [
@@ -100,6 +109,7 @@ def test_adapted_input_parses_with_types_local_paths_and_parameters():
     assert model.get_string_custom_property("tfx_version") == "1.16.0"
     assert set(outputs) == {"baseline_model"} and adapted.dropped_outputs == ["executor-logs"]
     assert outputs["baseline_model"][0].uri.startswith("/pod/minio/mlpipeline/")
+    # The run's id keys KFP's cache; it is no exec property of any TFX component, so TFX never sees it.
     assert properties == {"model_base_dir": "gs://bucket/serving/lexflow"}
     # The launcher's own output file and parameters are untouched.
     assert adapted.executor_input["outputs"]["outputFile"] == _oss_input()["outputs"]["outputFile"]
@@ -113,6 +123,7 @@ def test_vertex_input_passes_unchanged():
     vertex["outputs"]["artifacts"].pop("executor-logs")
     vertex["outputs"]["artifacts"]["baseline_model"]["artifacts"][0]["uri"] = "gs://bucket/root/123/PB/baseline"
     adapted = adapt(vertex, INPUTS_SPEC)
+    del vertex["inputs"]["parameterValues"][RUN_PARAMETER]  # the one change: TFX never sees the run's id
     assert adapted.executor_input == vertex and adapted.remote_of == {} and adapted.dropped_outputs == []
 
 

@@ -18,7 +18,17 @@ from typer.testing import CliRunner
 
 REPO = Path(__file__).resolve().parents[2]
 IMAGE = "registry.example.com/lexflow:test"
+IMAGE_DIGEST = "registry.example.com/lexflow@sha256:" + "5f" * 32
+CLUSTER_CONFIG = REPO / "deploy/kubeflow/pipeline-config.yaml"
 BUCKET = "gs://lexflow-test"
+# docs/kubeflow.md's Flink recipe: a Beam job server, the worker pool beside each Flink TaskManager.
+PORTABLE_ARGS = [
+    "--runner=PortableRunner",
+    "--job_endpoint=flink-jobserver:8099",
+    "--environment_type=EXTERNAL",
+    "--environment_config=localhost:50000",
+    f"--sdk_container_image={IMAGE}",
+]
 DATAFLOW_ARGS = [
     "--runner=DataflowRunner",
     "--project=p",
@@ -86,7 +96,7 @@ def compiled(tmp_path_factory):
                 "model_name": "clauses",
                 "train": {"train_steps": 7},
                 "resources": {"trainer": {"cpu_limit": 8, "memory_limit_gb": 32}},
-                "beam": {"extra_args": ["--runner=PortableRunner", "--job_endpoint=flink-jobserver:8099"]},
+                "beam": {"extra_args": PORTABLE_ARGS},
             }
         )
     )
@@ -106,14 +116,34 @@ def compiled(tmp_path_factory):
         ]
     )
     assert variant.exit_code == 0, variant.output
+    # On a cluster without GCS (docs/kubeflow.md §2): the shipped config's shared volumes, in-pod locations on
+    # them, a dataset whose name Kubeflow does not take as it is, the image by digest.
+    cluster = _invoke(
+        [
+            "--image",
+            IMAGE_DIGEST,
+            "--config",
+            str(CLUSTER_CONFIG),
+            "--pipeline-root",
+            "minio://mlpipeline/v2/artifacts",
+            "--data-root",
+            "/data/cuad_clauses",
+            "--serving-dir",
+            "/models",
+            "--output",
+            str(root / "cluster.yaml"),
+        ]
+    )
+    assert cluster.exit_code == 0, cluster.output
     with (root / "lexflow.yaml").open() as handle:
         spec = yaml.safe_load(handle)
     return {
         "spec": spec,
         "job": json.loads((root / "lexflow.json").read_text()),
         "variant": yaml.safe_load((root / "variant.yaml").read_text()),
-        "paths": {"yaml": root / "lexflow.yaml", "json": root / "lexflow.json"},
-        "results": {**results, "variant": variant},
+        "cluster": list(yaml.safe_load_all((root / "cluster.yaml").read_text())),
+        "paths": {"yaml": root / "lexflow.yaml", "json": root / "lexflow.json", "cluster": root / "cluster.yaml"},
+        "results": {**results, "variant": variant, "cluster": cluster},
     }
 
 
@@ -348,7 +378,10 @@ def test_beam_args_reach_every_component(compiled):
         args = _executor(compiled["spec"], task)["container"]["args"]
         assert all(arg in args for arg in DATAFLOW_ARGS), task
         assert not any(arg.startswith("--direct_running_mode") for arg in args), task  # a runner replaces them
-    assert "note:" not in compiled["results"]["yaml"].output  # a worker image was given
+    # Remote workers open the artifacts themselves: not a pod's local copy of a minio:// or s3:// root.
+    assert "note: beam runner DataflowRunner: its workers read and write the tasks' artifacts" in (
+        compiled["results"]["yaml"].output
+    )
 
 
 def test_module_paths_and_custom_config_are_wired(compiled):
@@ -378,9 +411,6 @@ def test_locations_are_kept_as_bucket_uris(compiled):
     assert _string_param(spec, "ExampleGen", "input_pattern") == "span-{SPAN}/*.csv"
     destination = json.loads(_string_param(spec, "Pusher", "push_destination"))
     assert destination["filesystem"]["base_directory"] == f"{BUCKET}/serving/lexflow"
-    caching = {name: task.get("cachingOptions", {}).get("enableCache", False) for name, task in _tasks(spec).items()}
-    # ExampleGen reads files its cache key cannot see (no driver runs on KFP): it runs every time.
-    assert caching == {name: name != "ExampleGen" for name in CONTAINER_TASKS}
 
 
 def test_schema_is_read_from_the_image(compiled):
@@ -407,7 +437,137 @@ def test_config_file_schema_option_portable_runner_and_no_cache(compiled):
     assert _string_param(spec, "ImportSchemaGen", "schema_file") == "/opt/lexflow/schema/demo/schema.pbtxt"
     assert "--job_endpoint=flink-jobserver:8099" in _executor(spec, "Transform")["container"]["args"]
     assert not any(task.get("cachingOptions", {}).get("enableCache") for task in _tasks(spec).values())
-    assert "note: beam runner PortableRunner without a worker image" in compiled["results"]["variant"].output
+    assert "note: beam runner PortableRunner: its workers read and write the tasks' artifacts" in (
+        compiled["results"]["variant"].output
+    )
+
+
+# --- on a cluster: shared volumes, Secret variables, any dataset's name, caching, Beam workers ------------
+
+
+def test_every_task_mounts_the_shared_volumes_and_gets_the_secret_variables(compiled):
+    """The platform spec, as the KFP SDK and kfp-kubernetes write it and every KFP 2.x backend reads it."""
+    from google.protobuf import json_format
+    from kfp.client import client
+    from kfp.kubernetes import kubernetes_executor_config_pb2 as k8s
+
+    from pipeline.config import PipelineConfig
+
+    spec, platform = compiled["cluster"]
+    declared = PipelineConfig.load(CLUSTER_CONFIG).kubeflow
+    assert declared.volumes, "the shipped config declares the shared volumes"
+    executors = platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
+    assert set(executors) == set(spec["deploymentSpec"]["executors"])  # every task, nothing else
+    for label, config in executors.items():
+        # kfp-kubernetes 1.0.0's message holds exactly the fields the KFP 2.0 driver parses (strictly).
+        message = json_format.ParseDict(config, k8s.KubernetesExecutorConfig(), ignore_unknown_fields=False)
+        mounts = {(m.constant, m.mount_path) for m in message.pvc_mount}
+        assert mounts == {(v.claim, v.mount_path) for v in declared.volumes}, label
+        variables = {(s.secret_name, e.secret_key, e.env_var) for s in message.secret_as_env for e in s.key_to_env}
+        assert variables == {(s.secret, k, v) for s in declared.secrets_as_env for k, v in s.env.items()}, label
+    # What kfp.Client uploads: both documents, the platform spec parsed strictly.
+    document = client._extract_pipeline_yaml(str(compiled["paths"]["cluster"]))
+    assert set(document.platform_spec.platforms) == {"kubernetes"}
+    assert document.pipeline_spec.pipeline_info.name == "cuad-clauses"
+    # Without volumes or Secrets there is no second document (as the KFP SDK writes it).
+    assert len(list(yaml.safe_load_all(compiled["paths"]["yaml"].read_text()))) == 1
+
+
+def test_any_dataset_name_compiles_to_a_name_kubeflow_takes(compiled):
+    spec, _ = compiled["cluster"]
+    assert spec["pipelineInfo"]["name"] == "cuad-clauses"  # TFX and the KFP API server: [a-z0-9][a-z0-9-]*
+    assert "pipeline name: cuad-clauses (Kubeflow's spelling of cuad_clauses)" in compiled["results"]["cluster"].output
+    # The model keeps its name: the gateway serves <serving dir>/cuad_clauses, the curated schema is found.
+    destination = json.loads(_string_param(spec, "Pusher", "push_destination"))
+    assert destination["filesystem"]["base_directory"] == "/models/cuad_clauses"
+    assert _string_param(spec, "ImportSchemaGen", "schema_file") == "/pipeline/schema/cuad_clauses/schema.pbtxt"
+    assert _string_param(spec, "ExampleGen", "input_base") == "/data/cuad_clauses"
+    from pipeline.config import kubeflow_pipeline_name
+
+    assert kubeflow_pipeline_name("Unfair_ToS.EN") == "unfair-tos-en" and kubeflow_pipeline_name("_-_") == ""
+
+
+def test_tasks_that_read_or_write_outside_their_inputs_never_come_from_the_cache(compiled):
+    """ExampleGen, ProductionBaseline and the Pusher: no cachingOptions, and the run's id in their cache key,
+    so even caching forced on at submission (kfp.Client's enable_caching=True) runs them again."""
+    from google.protobuf import json_format
+    from kfp.client import client
+    from kfp.pipeline_spec import pipeline_spec_pb2
+
+    from lexflow.runs.kubeflow.executor_input import RUN_PARAMETER
+    from pipeline.pipeline import RUN_EVERY_TIME
+    from tests.e2e.kfp_backend import KfpRun
+
+    spec = compiled["spec"]
+    caching = {name: task.get("cachingOptions", {}).get("enableCache", False) for name, task in _tasks(spec).items()}
+    assert caching == {name: name not in RUN_EVERY_TIME for name in CONTAINER_TASKS}
+    for name in RUN_EVERY_TIME:
+        assert _params(spec, name)[RUN_PARAMETER] == "{{$.pipeline_job_uuid}}"  # the KFP driver's run id (2.5+)
+    # What kfp.Client does with enable_caching=True, then the cache keys two runs of that spec get.
+    forced = json_format.ParseDict(spec, pipeline_spec_pb2.PipelineSpec())
+    client._override_caching_options(forced, True)
+    forced = json_format.MessageToDict(forced)
+    assert all(task["cachingOptions"]["enableCache"] for task in _tasks(forced).values())
+    first, second = (KfpRun(forced, pipeline_root="minio://b/root", workdir=Path("/nonexistent")) for _ in "12")
+    for name in ("ExampleGen", "ImportSchemaGen"):  # no input artifacts: their keys are computable up front
+        keys = {run._fingerprint(name, run.executor_input(name)) for run in (first, second)}
+        assert len(keys) == (2 if name in RUN_EVERY_TIME else 1), name
+
+
+def test_an_edited_schema_changes_import_schema_gens_cache_key(tmp_path, monkeypatch):
+    """The image rebuilt with an edited schema/ and the pipeline recompiled: same in-image path, new key."""
+    import core.workspace
+    from lexflow.runs.kubeflow.compile import compile_pipeline
+    from pipeline.config import PipelineConfig
+    from tests.e2e.kfp_backend import KfpRun
+
+    project = tmp_path / "project"  # stands in for the checkout the image is built from
+    schema = project / "schema" / "demo" / "schema.pbtxt"
+    schema.parent.mkdir(parents=True)
+    schema.write_text((REPO / "schema/demo/schema.pbtxt").read_text())
+    monkeypatch.setattr(core.workspace, "PROJECT_ROOT", project)
+    config = PipelineConfig.load(
+        None, pipeline_root=f"{BUCKET}/root", data_root=f"{BUCKET}/data/demo", serving_dir=f"{BUCKET}/serving"
+    ).model_copy(update={"schema_path": schema})
+    keys, files = [], []
+    for edit in ("", "\n# optional column `source` added\n"):
+        schema.write_text(schema.read_text() + edit)
+        compile_pipeline(config, IMAGE, tmp_path / "p.yaml")
+        spec = yaml.safe_load((tmp_path / "p.yaml").read_text())
+        files.append(_string_param(spec, "ImportSchemaGen", "schema_file"))
+        run = KfpRun(spec, pipeline_root="minio://b/root", workdir=tmp_path, enable_caching=True)
+        keys.append(run._fingerprint("ImportSchemaGen", run.executor_input("ImportSchemaGen")))
+    assert files[0] == files[1] == "/pipeline/schema/demo/schema.pbtxt"
+    assert keys[0] != keys[1]
+
+
+def test_the_compiler_warns_on_a_movable_image_tag_and_names_the_enable_caching_pitfall(compiled):
+    tagged, digest = compiled["results"]["yaml"].output, compiled["results"]["cluster"].output
+    assert f"warning: image {IMAGE} is a tag" in tagged and "registry.example.com/lexflow@sha256:..." in tagged
+    assert "warning:" not in digest
+    for output in (tagged, digest):
+        assert "note: caching: do not force it on for a run (enable_caching=True" in output
+
+
+def test_direct_runner_workers_follow_each_tasks_limits(compiled):
+    from pipeline.config import BeamParams, ResourceParams
+
+    spec, _ = compiled["cluster"]
+    resources = ResourceParams()
+    for task in CONTAINER_TASKS:
+        args = _executor(spec, task)["container"]["args"]
+        (workers,) = [int(a.split("=")[1]) for a in args if a.startswith("--direct_num_workers=")]
+        limits = resources.for_node(task)
+        # Not the node's cores (0): at most the pod's CPU limit and memory limit / worker_memory_gb.
+        assert workers == max(
+            1, min(int(limits.cpu_limit), int(limits.memory_limit_gb / BeamParams().worker_memory_gb))
+        )
+    assert _executor(spec, "Transform")["container"]["args"].count("--direct_num_workers=2") == 1
+    assert "--direct_num_workers=1" in _executor(spec, "StatisticsGen")["container"]["args"]
+    beam = BeamParams(direct_num_workers=3, worker_memory_gb=1.0)
+    big = resources.trainer.model_copy(update={"cpu_limit": 8.0, "memory_limit_gb": 32.0})
+    assert beam.workers_for(big) == 3 and beam.workers_for(resources.default) == 1  # asked for, within the limits
+    assert BeamParams(worker_memory_gb=3.0).workers_for(big) == 8
 
 
 # --- bad input: one `error:` line, exit code 2, nothing written ------------------------------------------
@@ -433,7 +593,27 @@ def _drop(args, option):
         (lambda a: _replace(a, "--pipeline-root", "/mnt/root"), "must be a bucket URI"),
         (lambda a: _replace(a, "--data-root", "data/demo"), "--data-root data/demo: a relative path"),
         (lambda a: _replace(a, "--data-root", "s3://b/data/demo"), "--data-root s3://b/data/demo: the pods open it"),
-        (lambda a: _replace(a, "--serving-dir", "minio://b/serving"), "no s3:// or minio://"),
+        (
+            lambda a: _replace(a, "--serving-dir", "minio://b/serving"),
+            "not s3:// or minio://: put it on a ReadWriteMany",
+        ),
+        (
+            lambda a: _replace(a, "--data-root", "/data/demo"),
+            "--data-root /data/demo is a path inside the pods but on no",
+        ),
+        (
+            lambda a: _replace(a, "--serving-dir", "/models"),
+            "--serving-dir /models is a path inside the pods but on no",
+        ),
+        (
+            lambda a: [*a, "--beam-arg=--runner=FlinkRunner"],
+            "beam runner FlinkRunner without --job_endpoint would start",
+        ),
+        (lambda a: [*a, "--beam-arg=--runner=SparkRunner"], "run Beam's Spark job server next to your Spark master"),
+        (
+            lambda a: [x for x in a if not x.startswith("--beam-arg=--sdk_container_image")],
+            "beam runner DataflowRunner without the workers' image",
+        ),
         (
             lambda a: _replace(a, "--data-root", f"{BUCKET}/data/no-such-dataset"),
             "no curated schema for dataset 'no-such-dataset'",
@@ -454,6 +634,47 @@ def test_bad_input_is_one_error_line(tmp_path, change, message):
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.output
     assert not list(tmp_path.iterdir())  # nothing compiled
+
+
+DATA_VOLUME = {"claim": "lexflow-data", "mount_path": "/data"}
+
+
+@pytest.mark.parametrize(
+    "settings, output, message",
+    [
+        (
+            {"kubeflow": {"volumes": [{"claim": "scratch", "mount_path": "/minio"}]}},
+            "out.yaml",
+            "config: kubeflow.volumes.0.mount_path: /minio: the KFP launcher mounts its own volumes",
+        ),
+        (
+            {"kubeflow": {"volumes": [DATA_VOLUME, {**DATA_VOLUME, "mount_path": "/data2"}]}},
+            "out.yaml",
+            "claim lexflow-data given twice",
+        ),
+        (
+            {"kubeflow": {"volumes": [{"claim": "code", "mount_path": "/"}]}},
+            "out.yaml",
+            "kubeflow.volumes.0.mount_path: /: an absolute path inside the pods, not /",
+        ),
+        (
+            {"kubeflow": {"volumes": [{"claim": "code", "mount_path": "/pipeline/data"}]}},
+            "out.yaml",
+            "code at /pipeline/data would hide or overlay the project in the image (/pipeline)",
+        ),
+        ({"kubeflow": {"volumes": [DATA_VOLUME]}}, "out.json", "the .json PipelineJob (Vertex AI) carries none"),
+        ({"pipeline_name": "___"}, "out.yaml", "pipeline name '___' has no letter or digit"),
+    ],
+    ids=["reserved-path", "claim-twice", "root", "hides-code", "vertex", "no-name"],
+)
+def test_bad_kubeflow_settings_are_one_error_line(tmp_path, settings, output, message):
+    config = tmp_path / "kfp.yaml"
+    config.write_text(yaml.safe_dump(settings))
+    result = _invoke([*_main_args(tmp_path / output), "--config", str(config)])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.output
+    assert not (tmp_path / output).exists()
 
 
 def test_schema_outside_the_project_is_refused(tmp_path):
@@ -497,6 +718,7 @@ PLACEHOLDERS = {  # what a user types for each placeholder of README.md and docs
     "BUCKET": "my-bucket",
     "REGION": "europe-west1",
     "JOB_SERVER_HOST": "flink-jobserver",
+    "DIGEST": "5f" * 32,
 }
 RUNNER_COMMAND = re.compile(r"^(?:\.venv/bin/)?python kubeflow_runner\.py\b")
 
@@ -525,18 +747,24 @@ def test_documented_command_compiles(doc, command, tmp_path, monkeypatch):
     filled = command
     for placeholder, value in PLACEHOLDERS.items():
         filled = re.sub(rf"\b{placeholder}\b", value, filled)
-    left = set(re.findall(r"\b[A-Z][A-Z_]{2,}\b", filled)) - {"DOCKER"}  # DOCKER: a Beam option value
+    left = set(re.findall(r"\b[A-Z][A-Z_]{2,}\b", filled)) - {"DOCKER", "EXTERNAL"}  # Beam option values
     assert not left, f"placeholders without a value: {left}"
     words = shlex.split(filled)
     args = words[words.index("kubeflow_runner.py") + 1 :]
+    if "--config" in args:  # a file of this project, named from the repository root where the docs run
+        args[args.index("--config") + 1] = str(REPO / args[args.index("--config") + 1])
     monkeypatch.chdir(tmp_path)  # relative --output lands here, as in the user's working directory
     result = _invoke(args)
     assert result.exit_code == 0, f"{doc}: {command}\n{result.output}"
     output = tmp_path / args[args.index("--output" if "--output" in args else "-o") + 1]
-    spec = yaml.safe_load(output.read_text())
+    if output.suffix == ".json":
+        spec = json.loads(output.read_text())["pipelineSpec"]
+    else:
+        spec, *platform = yaml.safe_load_all(output.read_text())
+        assert bool(platform) == ("--config" in args), "the shipped config's volumes are the second document"
     pattern = f"{_string_param(spec, 'ExampleGen', 'input_base')}/{_string_param(spec, 'ExampleGen', 'input_pattern')}"
     assert f"input: {pattern}" in result.output  # what it prints is what the spec reads
-    assert _string_param(spec, "ExampleGen", "input_base").startswith("gs://my-bucket/")
+    assert _string_param(spec, "ExampleGen", "input_base").startswith(("gs://my-bucket/", "/data/"))
     if not any(arg.startswith("--beam-arg=--runner") for arg in args):
         # In-pod DirectRunner: the image is the "worker" image, so TFX builds no sdist of itself per Beam task.
         from tfx.utils import dependency_utils

@@ -172,6 +172,11 @@ def test_settings_default_to_the_local_runner_paths_under_the_workspace(monkeypa
     )
     assert custom.metadata_path == REPO / "elsewhere" / "m.sqlite"
     assert (custom.pipeline_root, custom.model_version, custom.span) == (tmp_path, "17", 2)
+    # The model as the commands name it: after its data root, unless LEXFLOW_MODEL_NAME says otherwise.
+    own = NotebookSettings.from_env({"LEXFLOW_DATA_ROOT": "data/privacy policies"})
+    assert own.model_name == own.pipeline_name == "privacy_policies"
+    assert own.metadata_path == REPO / "artifacts" / "privacy_policies" / "metadata.sqlite"
+    assert "model:                   privacy_policies" in own.describe()
 
 
 def _toy_graph() -> lr.LineageGraph:

@@ -1,5 +1,6 @@
 """Bad input gets one clear line naming the path and the problem (CLI level and function level)."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -131,7 +132,7 @@ def run_cli(monkeypatch, tmp_path):
 
     seen = []
 
-    def fake_run_local(config, on_status=None):
+    def fake_run_local(config, on_status=None, preflight=True):
         seen.append(config)
         raise UserError("stop here")
 
@@ -139,6 +140,7 @@ def run_cli(monkeypatch, tmp_path):
     app = typer.Typer()
     app.command()(run)
     base = ["--pipeline-root", str(tmp_path / "p"), "--metadata-path", str(tmp_path / "m.sqlite")]
+    base += ["--serving-dir", str(tmp_path / "s")]
     return (lambda args: CliRunner().invoke(app, base + list(args))), seen
 
 
@@ -177,3 +179,73 @@ def test_an_encoder_run_has_no_model_search(run_cli, tmp_path):
         result = invoke(encoder + extra)
         assert result.exit_code == 2 and "no model search runs with an encoder" in result.output, result.output
     assert len(seen) == 1  # neither reached the pipeline
+
+
+# --- intake: every file in full, before TensorFlow loads ----------------------------------------------
+
+
+def test_a_bad_byte_anywhere_is_named_with_file_and_line(tmp_path):
+    from lexflow.runs.preflight import check_csv
+
+    path = tmp_path / "d.csv"
+    path.write_bytes(b"text,label\nfine,a\nalso fine,b\n" + "caf\u00e9,a\n".encode("latin-1"))
+    with pytest.raises(UserError, match=rf"{path}:4: not UTF-8 \(byte 0xe9"):
+        check_csv(path)
+
+
+def test_a_byte_order_mark_is_accepted_here_and_by_the_pipelines_reader(tmp_path):
+    from components.span_example_gen.window import parse_rows
+    from lexflow.runs.preflight import check_csv
+
+    path = tmp_path / "d.csv"
+    path.write_bytes(b"\xef\xbb\xbftext,label\nx,y\nz,w\n")
+    assert check_csv(path).columns == ["text", "label"]
+    [row] = parse_rows(["\ufefftext,label\n", "x,y\n"], "d.csv", 0)
+    assert {k: v for k, v in row.items() if not k.startswith("__")} == {"text": "x", "label": "y"}
+
+
+def test_a_row_longer_than_the_header_is_named(tmp_path):
+    from lexflow.runs.preflight import check_csv
+
+    path = _write(tmp_path / "d.csv", "text,label\nok,a\nPayment, net 30,payment terms\n")
+    with pytest.raises(UserError, match=rf"{path}:3: 3 cells for 2 columns"):
+        check_csv(path)
+
+
+def test_every_span_the_run_reads_is_checked(tmp_path):
+    """The corpus (span 0) is read with the newest span: a bad byte there is found before the run."""
+    (tmp_path / "data" / "span-0").mkdir(parents=True)
+    (tmp_path / "data" / "span-0" / "corpus.csv").write_bytes(b"text,label\nx,a\n\xff,b\n")
+    _write(tmp_path / "data" / "span-1" / "feedback.csv", "text,label,source\ny,a,feedback\n")
+    with pytest.raises(UserError, match=r"span-0/corpus\.csv:3: not UTF-8"):
+        check_run_inputs(_config(tmp_path, tmp_path / "data"))
+
+
+def test_a_single_row_label_like_another_is_a_warning(tmp_path):
+    rows = ["governing law"] * 5 + ["Goverming law", "termination", "termination", "waiver", "waiver"]
+    _write(tmp_path / "data" / "span-0" / "d.csv", "text,label\n" + "".join(f"t{i},{r}\n" for i, r in enumerate(rows)))
+    warnings = check_run_inputs(_config(tmp_path, tmp_path / "data"))
+    assert len(warnings) == 1, warnings
+    assert "'Goverming law' has a single row" in warnings[0] and "typo of 'governing law' (5 rows)" in warnings[0]
+    assert "span-0/d.csv:7" in warnings[0]
+
+
+def test_cli_intake_error_comes_before_tensorflow_loads(tmp_path):
+    """`lexflow run` on a file with a Latin-1 byte: one error line naming file and line, and
+    TensorFlow never imported (python -X importtime lists every module the process loaded)."""
+    (tmp_path / "data" / "span-0").mkdir(parents=True)
+    (tmp_path / "data" / "span-0" / "d.csv").write_bytes(b"text,label\nx,a\nna\xefve,b\n")
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "lexflow.cli", "run", "--data-root", str(tmp_path / "data")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        env={**os.environ, "LEXFLOW_HOME": str(tmp_path)},
+    )
+    lines = result.stderr.splitlines()
+    imported = {line.rsplit("|", 1)[-1].strip() for line in lines if line.startswith("import time:")}
+    errors = [line for line in lines if line.startswith("error:")]
+    assert result.returncode == 2 and len(errors) == 1, result.stderr[-2000:]
+    assert "span-0/d.csv:3: not UTF-8" in errors[0]
+    assert "tensorflow" not in imported and "tfx" not in imported

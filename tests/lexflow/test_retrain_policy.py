@@ -120,3 +120,40 @@ def test_cli_unreachable_store_is_one_line(tmp_path):
         app, ["retrain", "--dry-run", "--database-url", "postgresql+psycopg://nobody@127.0.0.1:1/x"]
     )
     assert result.exit_code == 2 and "feedback store: cannot open it" in result.output
+
+
+def test_cli_retrain_on_a_dataset_reads_that_datasets_store(tmp_path, monkeypatch):
+    """`--data-root contracts` names model `contracts`: its gateway's store, not the demo model's."""
+    from core import workspace
+    from lexflow.cli import app
+
+    monkeypatch.setenv(workspace.HOME_ENV, str(tmp_path))
+    monkeypatch.delenv("LEXFLOW_DATABASE_URL", raising=False)
+    monkeypatch.delenv("LEXFLOW_MODEL_NAME", raising=False)
+    write_csv(tmp_path / "contracts" / "span-0" / "corpus.csv", generate_rows(60, seed=1))
+    own = FeedbackStore(workspace.database_url(None, "contracts"))
+    _feedback(own, generate_rows(7, seed=2), correct=True)
+
+    monkeypatch.setenv("LEXFLOW_MODEL_NAME", "lexflow")  # e.g. left over from serving the demo
+    result = CliRunner().invoke(app, ["retrain", "--dry-run", "--data-root", "contracts"])
+    assert result.exit_code == 0, result.output
+    assert "new feedback 7 (trigger at 200)" in result.output
+    store = tmp_path / "artifacts" / "contracts" / "feedback.sqlite"
+    assert f"model contracts (named after data root {tmp_path / 'contracts'}); feedback store sqlite:///{store}" in (
+        result.output
+    )
+    assert "note: LEXFLOW_MODEL_NAME=lexflow names another model" in result.output
+    assert not (tmp_path / "artifacts" / "lexflow").exists()  # the demo model's store was not even created
+    monkeypatch.delenv("LEXFLOW_MODEL_NAME")
+
+    # A model named on its own must exist: a typo is one error line, and no store is created for it.
+    result = CliRunner().invoke(app, ["retrain", "--dry-run", "--model-name", "contarcts"])
+    assert result.exit_code == 2 and "error: no model 'contarcts' here" in result.output, result.output
+    assert "models here: contracts" in result.output and not (tmp_path / "artifacts" / "contarcts").exists()
+
+    # A relative SQLite URL follows the workspace rule like every other path.
+    FeedbackStore(f"sqlite:///{tmp_path}/elsewhere.sqlite")
+    result = CliRunner().invoke(
+        app, ["retrain", "--dry-run", "--data-root", "contracts", "--database-url", "sqlite:///elsewhere.sqlite"]
+    )
+    assert result.exit_code == 0 and "new feedback 0" in result.output, result.output

@@ -59,3 +59,39 @@ def test_resolve_prefers_explicit_then_curated_then_draft(tmp_path):
     explicit = config.model_copy(update={"schema_path": tmp_path / "missing.pbtxt"})
     with pytest.raises(UserError, match=r"missing\.pbtxt does not exist"):
         resolve_schema(explicit)
+
+
+def test_draft_reads_every_span_and_declares_the_columns_lexflow_adds(tmp_path):
+    """A label only in the corpus (span 0) is kept when a feedback span is newer; `source` (every
+    feedback export adds it), `document` and `split` are declared optional even when absent."""
+    from typer.testing import CliRunner
+
+    from lexflow.cli import app
+
+    _csv(
+        tmp_path / "ds" / "span-0" / "corpus.csv",
+        [(f"text {i}", ["a / b", "c, d", "only in span 0"][i % 3]) for i in range(9)],
+    )
+    _csv(tmp_path / "ds" / "span-1" / "feedback.csv", [("more", "a / b", "feedback")], ("text", "label", "source"))
+    out = tmp_path / "schema.pbtxt"
+    result = CliRunner().invoke(app, ["schema", "draft", str(tmp_path / "ds"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    schema = load_schema(out)
+    assert label_domain(schema) == ["a / b", "c, d", "only in span 0"]
+    features = {f.name: f for f in schema.feature}
+    assert list(features) == ["text", "label", "source", "document", "split"]
+    for name in ("source", "document", "split"):
+        assert features[name].presence.min_fraction == 0.0 and not features[name].HasField("shape")
+    assert "10 rows in 2 files" in result.output
+
+
+def test_a_drafted_schema_validates_a_feedback_span_without_anomalies(tmp_path):
+    """The first retrain's data (corpus without `source` + an export with it) passes the data gate's check."""
+    import pandas as pd
+    import tensorflow_data_validation as tfdv
+
+    path = _csv(tmp_path / "d.csv", [(f"clause {i}", ["x", "y"][i % 2]) for i in range(10)])
+    schema = draft_schema([path])
+    frame = pd.DataFrame({"text": ["a", "b"], "label": ["x", "y"], "source": ["feedback", "feedback"]})
+    anomalies = tfdv.validate_statistics(tfdv.generate_statistics_from_dataframe(frame), schema)
+    assert not anomalies.anomaly_info, anomalies

@@ -131,3 +131,27 @@ def test_one_path_rule_for_pipeline_serving_and_notebook_settings(tmp_path, monk
     monkeypatch.delenv(workspace.HOME_ENV)
     assert PipelineConfig(metadata_path=Path("meta.sqlite")).metadata_path == tmp_path / "meta.sqlite"
     assert ServingSettings(database_url="postgresql+psycopg://u@h/db").database_url == "postgresql+psycopg://u@h/db"
+
+
+def test_command_line_options_are_checked_together(tmp_path):
+    """`from_options` (what every command uses): --train-steps with the search on would be ignored."""
+    with pytest.raises(ValidationError, match="--train-steps 12: the model search sizes its own steps"):
+        PipelineConfig.from_options(None, **{"train.train_steps": 12})
+    options = {"train.train_steps": 12, "tuning.enabled": False}
+    assert PipelineConfig.from_options(None, **options).train.train_steps == 12
+    # A file's train.train_steps is the base the search starts from: not an option, not refused.
+    path = tmp_path / "c.yaml"
+    path.write_text("train:\n  train_steps: 7\n")
+    assert PipelineConfig.from_options(path).train.train_steps == 7
+
+
+def test_kubeflow_options_name_places_as_the_pods_see_them(tmp_path):
+    places = {"pipeline_root": "gs://b/root", "data_root": "gs://b/data/demo", "serving_dir": "/mnt/models"}
+    config = PipelineConfig.from_options(None, "kubeflow", **places)
+    assert str(config.data_root) == "gs://b/data/demo" and config.serving_dir == Path("/mnt/models")
+    with pytest.raises(ValidationError, match="--serving-dir is required"):
+        PipelineConfig.from_options(None, "kubeflow", **{**places, "serving_dir": None})
+    with pytest.raises(ValidationError, match="--data-root data/demo: a relative path means nothing"):
+        PipelineConfig.from_options(None, "kubeflow", **{**places, "data_root": "data/demo"})
+    # Locally a relative path is the workspace's.
+    assert PipelineConfig.from_options(None, **{**places, "data_root": "data/demo"}).data_root.is_absolute()

@@ -155,8 +155,8 @@ def _operations(app):
 
 @pytest.mark.e2e
 def test_schema_driven_fuzzing_finds_no_5xx_and_only_json_errors(gateway):
-    """Every operation in the OpenAPI document, with valid and invalid inputs (schemathesis'
-    positive and negative modes), with and without the API key."""
+    """Every operation in the OpenAPI document (the review console's included), with valid and
+    invalid inputs (schemathesis' positive and negative modes), with and without the API key."""
     from schemathesis import GenerationMode
 
     app, store, _ = gateway
@@ -173,6 +173,9 @@ def test_schema_driven_fuzzing_finds_no_5xx_and_only_json_errors(gateway):
     assert 200 in seen["POST /v1/classify"] and 422 in seen["POST /v1/classify"]
     assert {400, 404} <= seen["POST /v1/models/{name}:predict"]
     assert 401 in seen["POST /v1/feedback"] and 401 in seen["PUT /v1/routing"]
+    # The review console's routes are in the schema too, and were driven past the key.
+    for label in ("POST /ui/documents", "POST /ui/feedback", "POST /ui/queue/next", "GET /ui/models"):
+        assert seen.get(label, set()) - {401}, (label, seen.get(label))
     _assert_store_holds_only_valid_rows(store, app)
     # The fuzzer may have changed the shared routing: back to the defaults for the other tests here.
     gateway = app.state.gateway

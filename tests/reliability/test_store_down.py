@@ -14,7 +14,7 @@ import pytest
 
 from tests.postgres import PostgresServer, pg_bin
 from tests.serving.conftest import gateway
-from tests.serving.stand_in import GOVERNING
+from tests.serving.stand_in import GOVERNING, StandInBackend
 
 
 @pytest.fixture
@@ -79,6 +79,43 @@ def test_database_down_gives_json_503_not_ready_and_recovers_by_itself(server, t
         assert "lexflow_store_up 1.0" in client.get("/metrics").text
         assert client.get("/v1/health").json()["predictions"] == 2  # nothing refused was stored
     print(f"\nstore down: every call a JSON 503 within {first_503:.2f} s; ready again {recovered:.2f} s after restart")
+
+
+class StopsTheDatabase(StandInBackend):
+    """Scores like the stand-in, and stops the database while a document's third batch is scored."""
+
+    def __init__(self, server):
+        super().__init__()
+        self.server, self.stop_at = server, None
+
+    async def predict_async(self, texts, version=None):
+        if self.stop_at is not None and self.calls + 1 == self.stop_at:
+            self.server.stop(mode="immediate")
+        return await super().predict_async(texts, version)
+
+
+def test_a_document_upload_when_the_database_stops_half_way_stores_nothing(server, tmp_path):
+    """Issue 21: PostgreSQL stopped 7 s into an upload; the client got 503 "nothing was logged" yet
+    5,952 predictions were stored without their document, and sat in the review queue. Now the
+    document and its predictions are one transaction after the last batch."""
+    backend = StopsTheDatabase(server)
+    contract = "\n\n".join(
+        f"{i}. Clause {i}. This Agreement shall be governed by the laws of Delaware." for i in range(1, 41)
+    )
+    settings = {"database_url": server.url, "max_batch": 8, "allow_unauthenticated_text_listing": True}
+    with gateway(tmp_path, backend=backend, **settings) as client:
+        backend.stop_at = backend.calls + 3  # of 5 batches
+        answer = client.post(
+            "/ui/documents",
+            params={"name": "contract.txt"},
+            content=contract.encode(),
+            headers={"Content-Type": "application/octet-stream"},
+        )
+        assert answer.status_code == 503 and "nothing was logged" in answer.json()["error"], answer.text
+        server.start()
+        _until(lambda: client.get("/readyz").status_code == 200, timeout=30)
+        assert client.app.state.gateway.store.counts()["predictions"] == 0
+        assert 'id="queue-empty"' in client.post("/ui/queue/next", headers={"X-Reviewer": "reviewer-1"}).text
 
 
 def test_a_replica_starting_before_the_database_retries_then_gives_up_clearly(caplog):

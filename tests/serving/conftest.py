@@ -1,4 +1,8 @@
-"""A gateway with the stand-in backend and a real SQLite store, per test."""
+"""A gateway with the stand-in backend and a real SQLite store, per test.
+
+Without an API key a gateway refuses every write unless the operator opts in; most route tests
+are about the routes, not the key, so `gateway()` opts in (LEXFLOW_ALLOW_UNAUTHENTICATED_WRITES)
+unless a test says otherwise. tests/reliability/test_security.py tests the rule itself."""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from tests.serving.stand_in import StandInBackend
 def gateway(tmp_path: Path, backend: StandInBackend | None = None, **settings: Any) -> Iterator[TestClient]:
     settings.setdefault("database_url", f"sqlite:///{tmp_path}/feedback.sqlite")
     settings.setdefault("export_data_root", tmp_path / "data")
+    settings.setdefault("allow_unauthenticated_writes", True)
     config = ServingSettings(model_base_dir=tmp_path / "models", **settings)
     with TestClient(create_app(config, backend=backend or StandInBackend())) as client:
         yield client

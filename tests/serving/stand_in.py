@@ -38,9 +38,18 @@ def score(text: str) -> list[float]:
 
 
 class StandInBackend(ModelBackend):
-    def __init__(self, versions: Sequence[int] = (7,), model_name: str = "lexflow", threaded: bool = False):
+    def __init__(
+        self,
+        versions: Sequence[int] = (7,),
+        model_name: str = "lexflow",
+        threaded: bool = False,
+        extra_labels: Sequence[str] = (),
+    ):
+        """`extra_labels`: more classes, after the keyword ones, that never win (score 0)."""
         self.model_name = model_name
         self.threaded = threaded
+        self.extra_labels = list(extra_labels)
+        self.calls = 0  # predict calls, for tests that count the work done
         self.started = self.closed = False
         self.retained: set[int] = set()
         self._lock = threading.Lock()
@@ -50,7 +59,7 @@ class StandInBackend(ModelBackend):
 
     # -- what a push or a removal on disk would do ------------------------------------------
     def push(self, version: int) -> None:
-        batcher = MicroBatcher(functools.partial(self._score, version), name=f"stand-in-v{version}")
+        batcher = MicroBatcher(functools.partial(self._score, version, self.extra_labels), name=f"stand-in-v{version}")
         with self._lock:
             self._batchers[version] = batcher
 
@@ -72,12 +81,14 @@ class StandInBackend(ModelBackend):
 
     def classes(self, version: Optional[int] = None) -> list[str]:
         self._batcher(version)
-        return list(LABELS)
+        return list(LABELS) + self.extra_labels
 
     def predict(self, texts: Sequence[str], version: Optional[int] = None) -> Prediction:
+        self.calls += 1
         return self._batcher(version).predict(texts)
 
     async def predict_async(self, texts: Sequence[str], version: Optional[int] = None) -> Prediction:
+        self.calls += 1
         batcher = self._batcher(version)
         if self.threaded:
             return await anyio.to_thread.run_sync(functools.partial(batcher.predict, list(texts)))
@@ -88,7 +99,7 @@ class StandInBackend(ModelBackend):
 
     def signature_defs(self, version: int) -> dict[str, Any]:
         self._batcher(version)
-        return signature_defs(len(LABELS))
+        return signature_defs(len(LABELS) + len(self.extra_labels))
 
     def _batcher(self, version: Optional[int]) -> MicroBatcher:
         with self._lock:
@@ -102,10 +113,10 @@ class StandInBackend(ModelBackend):
         return batchers[version]
 
     @staticmethod
-    def _score(version: int, texts: list[str]) -> Prediction:
-        scores = [score(t) for t in texts]
+    def _score(version: int, extra: list[str], texts: list[str]) -> Prediction:
+        scores = [score(t) + [0.0] * len(extra) for t in texts]
         labels = [LABELS[row.index(max(row))] for row in scores]
-        return Prediction(version=version, classes=list(LABELS), scores=scores, labels=labels)
+        return Prediction(version=version, classes=list(LABELS) + extra, scores=scores, labels=labels)
 
 
 def _tensor(name: str, dtype: str, *dims: int) -> dict[str, Any]:

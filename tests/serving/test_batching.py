@@ -130,7 +130,11 @@ def test_a_closed_batcher_still_answers_late_callers_unbatched():
     batcher = MicroBatcher(_slow_model(calls))
     batcher.close()
     assert batcher.predict(["late"]).labels == ["late"]
-    assert asyncio.run(batcher.predict_async(["later"])).labels == ["later"]
+
+    async def later():  # predict_async hands back a future of the running loop
+        return await batcher.predict_async(["later"])
+
+    assert asyncio.run(later()).labels == ["later"]
     assert calls == [1, 1]
 
 

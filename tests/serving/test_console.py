@@ -38,8 +38,10 @@ def _rows(client, table):
 
 
 def _upload(client, body=CONTRACT, name="contract.txt", headers=None):
+    """As the console's script sends a file: raw bytes, application/octet-stream."""
     data = body.encode() if isinstance(body, str) else body
-    return client.post("/ui/documents", params={"name": name}, content=data, headers=headers or {})
+    headers = {"Content-Type": "application/octet-stream", **(headers or {})}
+    return client.post("/ui/documents", params={"name": name}, content=data, headers=headers)
 
 
 def _document_id(response):

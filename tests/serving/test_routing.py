@@ -68,6 +68,11 @@ def test_newest_by_default_pinned_canary_and_shadow(tmp_path):
         ({"production": 99999999999999999999}, 422, "production"),
         ({"production": "7x"}, 422, "production"),
         ({"production": 7.5}, 422, "production"),
+        ({"production": 7.0}, 422, "not float"),  # a version is an integer, not a number that looks like one
+        ({"production": True}, 422, "not bool"),  # pydantic alone reads true as version 1
+        ({"shadow": False}, 422, "not bool"),
+        ({"canary_share": True}, 422, "not bool"),
+        ({}, 422, "at least one"),  # no empty revision in the audit trail
         ({"revision": 3}, 422, "revision"),
     ],
 )

@@ -4,11 +4,15 @@ What the compiled spec must be to run on the open-source KFP 2.x backend as well
 (the evidence, file by file, is in docs/kubeflow.md):
 - schema version 2.1.0 (`use_pipeline_spec_2_1`): the KFP API server accepts nothing else, and only
   then do TFX's tasks read their parameters from `parameterValues`, the field the KFP driver fills;
+- a pipeline name KFP and TFX accept ([a-z0-9][a-z0-9-]*), derived from the configured one;
 - every task's command is our entry point (lexflow.runs.kubeflow.entrypoint), which adapts the KFP
-  launcher's ExecutorInput for TFX's entry point;
+  launcher's ExecutorInput for TFX;
 - CPU and memory requests and limits on every task, in the fields every KFP 2.x release reads
-  (floats, memory in decimal GB) and in the quantity strings 2.4+ prefers;
-- no KFP caching for ExampleGen, which reads files its cache key cannot see.
+  (floats, memory in decimal GB) and in the quantity strings 2.4+ prefers, and Beam's DirectRunner
+  workers sized to them (beam.py);
+- the volumes and Secret variables of `config.kubeflow` on every task (platform.py), where the data
+  root and the serving dir must lie unless they are gs:// URIs;
+- no KFP caching for the tasks that read or write what their inputs do not name (caching.py).
 """
 
 from __future__ import annotations
@@ -18,77 +22,31 @@ import core.tf_env  # noqa: F401  (must precede TensorFlow)
 import json
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Optional
+from typing import Any
 
 from core.errors import UserError
 from core.workspace import is_uri
-from pipeline.config import BeamParams, PipelineConfig, TaskResources
+from lexflow.runs.kubeflow.beam import check_beam_args, remote_runner_note, size_direct_workers, with_worker_image
+from lexflow.runs.kubeflow.platform import check_locations, platform_spec
+from pipeline.config import PipelineConfig, TaskResources, kubeflow_pipeline_name
 
 IMAGE_PROJECT_ROOT = "/pipeline"  # where ./Dockerfile copies the repository
 OUTPUT_SUFFIXES = (".yaml", ".yml", ".json")
 ENTRYPOINT_MODULE = "lexflow.runs.kubeflow.entrypoint"
 ENTRYPOINT_COMMAND = ["python", "-m", ENTRYPOINT_MODULE]
 EXAMPLE_GEN = "ExampleGen"
-# Data root and serving dir are opened by TF itself (tf.io.gfile), not copied by the KFP launcher:
-# TF 2.16 opens gs:// (S3 needs tensorflow-io, which the image does not carry).
-READABLE_SCHEMES = ("gs://",)
-# Beam runners that run user code outside the component's pod, and what each one cannot start without.
-_RUNNER_NEEDS = {
-    "DataflowRunner": ("project", "region", "temp_location"),
-    "PortableRunner": ("job_endpoint",),
-}
-_WORKER_IMAGE_OPTIONS = ("sdk_container_image", "environment_config", "environment_option", "environment_options")
-_DEPENDENCY_OPTIONS = ("extra_package", "extra_packages", "setup_file", "requirements_file")
 
 
 @dataclass(frozen=True)
 class Compiled:
     output: Path
     schema_in_image: str
+    pipeline_name: str
     input_base: str
     input_pattern: str
     tasks: int
+    warnings: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
-
-
-def check_beam_args(args: list[str]) -> list[str]:
-    """Fail on Beam arguments a remote runner cannot start with; return notes worth printing."""
-    options: dict[str, Optional[str]] = {}
-    for arg in args:
-        if not arg.startswith("--") or len(arg) < 3:
-            raise UserError(f"beam arg '{arg}' is not a --option (write e.g. --beam-arg=--runner=DataflowRunner)")
-        name, _, value = arg[2:].partition("=")
-        options[name] = value or None
-    runner = options.get("runner")
-    missing = [f"--{name}" for name in _RUNNER_NEEDS.get(runner or "", ()) if not options.get(name)]
-    if missing:
-        raise UserError(f"beam runner {runner} needs {', '.join(missing)} (pass each as --beam-arg=--NAME=VALUE)")
-    if runner == "DataflowRunner" and not is_uri(options["temp_location"]):
-        raise UserError(f"beam --temp_location={options['temp_location']}: Dataflow needs a gs:// location")
-    notes = []
-    if runner and runner != "DirectRunner" and not any(options.get(o) for o in _WORKER_IMAGE_OPTIONS):
-        # Transform's graph uses tensorflow-text ops and the trainer package: the default Beam worker lacks both.
-        notes.append(
-            f"beam runner {runner} without a worker image: add --beam-arg=--sdk_container_image=IMAGE "
-            "(Dataflow) or --beam-arg=--environment_type=DOCKER --beam-arg=--environment_config=IMAGE "
-            "(portable runners) with the pipeline image"
-        )
-    return notes
-
-
-def with_worker_image(beam: BeamParams, image: str) -> BeamParams:
-    """Beam settings for the pods: the in-pod DirectRunner's "workers" are the pod itself, in this image.
-
-    Unless told the worker image, TFX packages itself into a temporary sdist for remote Beam workers at
-    the start of every Beam task (tfx/utils/dependency_utils.py `make_beam_dependency_flags`): seconds of
-    copying and a `setup.py sdist` per task that no DirectRunner uses. Naming the pipeline image as the
-    worker image is true and skips it; a remote runner's own worker image options are left as given.
-    """
-    options = {arg[2:].partition("=")[0] for arg in beam.extra_args}
-    runner = next((a.partition("=")[2] for a in beam.extra_args if a.startswith("--runner=")), "DirectRunner")
-    if runner != "DirectRunner" or options & {*_WORKER_IMAGE_OPTIONS, *_DEPENDENCY_OPTIONS}:
-        return beam
-    return beam.model_copy(update={"extra_args": [*beam.extra_args, f"--sdk_container_image={image}"]})
 
 
 def schema_path_in_image(schema: Path, image_project_root: str) -> str:
@@ -140,14 +98,15 @@ def _point_schema_import_at(pipeline: Any, schema_file: str) -> None:
 
 def _patch_spec(spec: dict[str, Any], config: PipelineConfig) -> None:
     """What TFX's compiler cannot express, written into the compiled spec (a plain dict)."""
+    from lexflow.runs.kubeflow.caching import run_every_time
+
     tasks = spec["root"]["dag"]["tasks"]
     for name, task in tasks.items():
         label = spec["components"][task["componentRef"]["name"]]["executorLabel"]
         container = spec["deploymentSpec"]["executors"][label]["container"]
         container["resources"] = container_resources(config.resources.for_node(name))
-    # ExampleGen lists the data root when it runs, so KFP's cache key (its parameters) cannot see new
-    # spans: it must run every time. Its new output artifacts then re-key every task downstream.
-    tasks[EXAMPLE_GEN].pop("cachingOptions", None)
+        size_direct_workers(container, name, config.beam, config.resources)
+    run_every_time(spec)
     # Vertex AI and the KFP SDK read this; the open-source backend takes the run's root instead.
     spec["defaultPipelineRoot"] = str(config.pipeline_root)
 
@@ -162,16 +121,15 @@ def check_config(config: PipelineConfig, image: str, output: Path, image_project
             f"pipeline root {config.pipeline_root} must be a bucket URI (gs://, s3://, minio://): "
             "Kubeflow keeps artifacts in object storage"
         )
-    for field, option in (("data_root", "--data-root"), ("serving_dir", "--serving-dir")):
-        location = str(getattr(config, field))
-        if is_uri(location) and not location.startswith(READABLE_SCHEMES):
-            raise UserError(
-                f"{option} {location}: the pods open it with TensorFlow, which in the pipeline image reads "
-                f"{', '.join(READABLE_SCHEMES)} and local paths (no s3:// or minio://): use one of those, or an "
-                "absolute in-pod path such as a mounted volume"
-            )
     if output.suffix not in OUTPUT_SUFFIXES:
         raise UserError(f"--output {output}: use .yaml (KFP PipelineSpec) or .json (PipelineJob, e.g. Vertex AI)")
+    check_locations(config, image_project_root, vertex=output.suffix == ".json")
+    if not kubeflow_pipeline_name(config.pipeline_name):
+        raise UserError(
+            f"pipeline name '{config.pipeline_name}' has no letter or digit, which Kubeflow needs: set "
+            "pipeline_name in --config (lowercase letters, digits and hyphens)"
+        )
+    check_beam_args(config.beam.extra_args)
 
 
 def compile_pipeline(
@@ -179,11 +137,12 @@ def compile_pipeline(
 ) -> Compiled:
     """Compile `create_pipeline(config)` for KFP v2 into `output` (.yaml PipelineSpec or .json PipelineJob).
 
-    `config` locations are as the pods see them (bucket URIs or absolute in-pod paths); its schema is
-    a local file of this project, which the image holds under `image_project_root`.
-    Raises UserError for anything the user can fix.
+    `config` locations are as the pods see them (bucket URIs, or absolute in-pod paths on the volumes of
+    `config.kubeflow`); its schema is a local file of this project, which the image holds under
+    `image_project_root`. Raises UserError for anything the user can fix.
     """
     from core.spans import SPAN_PATTERN
+    from lexflow.runs.kubeflow.caching import ENABLE_CACHING_NOTE, mutable_image_warning
     from lexflow.runs.schemas import curated_schema_path, resolve_schema
 
     check_config(config, image, output, image_project_root)
@@ -199,12 +158,18 @@ def compile_pipeline(
         )
     resolved = resolve_schema(config)  # as local_run does; never drafts here (checked above)
     schema_in_image = schema_path_in_image(resolved.path, image_project_root)
+    name = kubeflow_pipeline_name(config.pipeline_name)
     # The data root is not listed from here: spans are the documented layout (--input-pattern for others).
     config = config.model_copy(
-        update={"schema_path": resolved.path, "input_pattern": config.input_pattern or SPAN_PATTERN}
+        update={
+            "schema_path": resolved.path,
+            "input_pattern": config.input_pattern or SPAN_PATTERN,
+            "pipeline_name": name,
+            "beam": with_worker_image(config.beam, image),
+        }
     )
-    notes = check_beam_args(config.beam.extra_args)
-    config = config.model_copy(update={"beam": with_worker_image(config.beam, image)})
+    warnings = tuple(w for w in (mutable_image_warning(image),) if w)
+    notes = tuple(n for n in (remote_runner_note(config.beam), ENABLE_CACHING_NOTE) if n)
 
     from tfx import v1 as tfx
 
@@ -220,19 +185,23 @@ def compile_pipeline(
     job = runner.run(pipeline, write_out=False)
     spec = job["pipelineSpec"]
     _patch_spec(spec, config)
-    _write(job, output)
+    _write(job, platform_spec(spec, config.kubeflow), output)
     params = spec["root"]["dag"]["tasks"][EXAMPLE_GEN]["inputs"]["parameters"]
     return Compiled(
         output,
         schema_in_image,
+        pipeline_name=name,
         input_base=params["input_base"]["runtimeValue"]["constant"],
         input_pattern=params["input_pattern"]["runtimeValue"]["constant"],
         tasks=len(spec["root"]["dag"]["tasks"]),
-        notes=tuple(notes),
+        warnings=warnings,
+        notes=notes,
     )
 
 
-def _write(job: dict[str, Any], output: Path) -> None:
+def _write(job: dict[str, Any], platform: dict[str, Any], output: Path) -> None:
+    """The PipelineJob as JSON, or the PipelineSpec as YAML with the platform spec as its second document,
+    the layout the KFP SDK writes (kfp/compiler/pipeline_spec_builder.py `write_pipeline_spec_to_file`)."""
     import yaml
 
     try:
@@ -243,7 +212,8 @@ def _write(job: dict[str, Any], output: Path) -> None:
             header = (
                 f"# lexflow: KFP v2 PipelineSpec compiled by kubeflow_runner.py ({job['pipelineSpec']['sdkVersion']})\n"
             )
-            text = header + yaml.safe_dump(job["pipelineSpec"], sort_keys=True)
+            documents = [job["pipelineSpec"], *([platform] if platform else [])]
+            text = header + yaml.safe_dump_all(documents, sort_keys=True)
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise UserError(f"cannot write {output}: {exc.strerror or exc}") from None

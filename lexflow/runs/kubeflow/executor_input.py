@@ -15,6 +15,9 @@ the sources. `adapt` fixes the three differences on the JSON before TFX parses i
    has downloaded every input to, and uploads every output from, a local path
    (launcher_v2.go `LocalPathForURI`: minio://b/k -> /minio/b/k, s3://b/k -> /s3/b/k): TFX reads
    and writes there. gs:// stays as it is: TF opens it, and remote Beam workers (Dataflow) need it.
+4. The parameter `RUN_PARAMETER` (the run's id) exists only for KFP's cache key: the compiler gives it
+   to the tasks that must run every time (lexflow/runs/kubeflow/caching.py). No TFX component declares
+   it, so TFX does not see it.
 
 Vertex AI's ExecutorInput has typed artifacts, gs:// URIs and no extra output, so it passes unchanged.
 """
@@ -30,6 +33,8 @@ from typing import Any
 LOCAL_FOLDERS = {"minio": "minio", "s3": "s3"}
 # The launcher's local paths start at the container's root; a test points this elsewhere.
 DEFAULT_LOCAL_ROOT = "/"
+# A task parameter for KFP's cache key alone (the run's id: no two runs share a key), never an exec property.
+RUN_PARAMETER = "lexflow_run_id"
 
 
 class AdaptError(ValueError):
@@ -75,6 +80,7 @@ def adapt(
 ) -> Adapted:
     """A copy of `executor_input` that TFX's entry point parses and runs (see the module docstring)."""
     result = Adapted(copy.deepcopy(executor_input))
+    result.executor_input.get("inputs", {}).get("parameterValues", {}).pop(RUN_PARAMETER, None)
     declared = (inputs_spec or {}).get("artifacts", {})
     inputs = result.executor_input.get("inputs", {}).get("artifacts", {})
     for key, artifact_list in inputs.items():

@@ -111,6 +111,36 @@ async function download(link) {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
+async function openReport(link) {
+  // A drift report needs the API key when one is set, which a plain link cannot send: fetch it with
+  // the key and show it from memory (a blob: page keeps this page's policy: it runs no script).
+  const response = await call("GET", link.getAttribute("href"));
+  const url = URL.createObjectURL(new Blob([await response.text()], { type: "text/html" }));
+  if (!window.open(url, "_blank")) location.assign(url);
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
+
+function setupModels() {
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest("a.report");
+    if (link) {
+      event.preventDefault();
+      openReport(link).catch(() => {});
+    }
+  });
+}
+
+// A closed <select> changes (and says so) on every arrow key: a decision is sent once the choice
+// has rested for a moment, so moving through the labels by keyboard stores only the last one.
+const pending = new WeakMap();
+const SETTLE_MS = 400;
+
+function decideSoon(row, label) {
+  clearTimeout(pending.get(row));
+  row.querySelector(".status").textContent = "…";
+  pending.set(row, setTimeout(() => { pending.delete(row); decide(row, label); }, SETTLE_MS));
+}
+
 function setupReview() {
   const stored = document.querySelector("#document[data-load]");
   if (stored) loadDocument(stored);
@@ -124,7 +154,7 @@ function setupReview() {
     });
   }
   document.addEventListener("change", (event) => {
-    if (event.target.matches("select.label-choice")) decide(event.target.closest("tr"), event.target.value);
+    if (event.target.matches("select.label-choice")) decideSoon(event.target.closest("tr"), event.target.value);
   });
   document.addEventListener("click", (event) => {
     if (event.target.matches("a.download")) {
@@ -132,6 +162,7 @@ function setupReview() {
       download(event.target).catch(() => {});
     } else if (event.target.matches("button.confirm")) {
       const row = event.target.closest("tr");
+      clearTimeout(pending.get(row));
       decide(row, row.querySelector("select.label-choice").value);
     }
   });
@@ -164,17 +195,49 @@ async function act(path, body) {
   }
 }
 
+function filterLabels(query) {
+  const wanted = query.trim().toLowerCase();
+  const shown = [];
+  for (const choice of document.querySelectorAll("button.choice")) {
+    const match = !wanted || choice.dataset.label.toLowerCase().includes(wanted);
+    choice.closest("li").hidden = !match;
+    if (match) shown.push(choice);
+  }
+  const help = document.getElementById("filter-help");
+  if (help) help.textContent = wanted ? `${shown.length} matching` : `${shown.length} labels`;
+  return shown;
+}
+
 function setupQueue() {
   loadNext();
+  document.addEventListener("input", (event) => {
+    if (event.target.id === "label-filter") filterLabels(event.target.value);
+  });
   document.addEventListener("keydown", (event) => {
-    if (event.target.matches("input, textarea, select") || event.ctrlKey || event.metaKey || event.altKey) return;
     const record = document.querySelector(".queue-record");
-    if (!record) return;
+    if (!record || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.target.id === "label-filter") {  // any label, by name: Enter picks the first match
+      if (event.key === "Enter") {
+        event.preventDefault();
+        const [first] = filterLabels(event.target.value);
+        if (first) act("answer", { label: first.dataset.label });
+      } else if (event.key === "Escape") {
+        event.target.value = "";
+        filterLabels("");
+        event.target.blur();
+      }
+      return;
+    }
+    if (event.target.matches("input, textarea, select")) return;
+    if (event.target.matches("button") && (event.key === "Enter" || event.key === " ")) return;  // the focused button's own click
     if (event.key === "Enter") {
       event.preventDefault();
       act("answer", { label: record.dataset.predicted });
     } else if (event.key === "s") {
       act("skip");
+    } else if (event.key === "/") {
+      event.preventDefault();
+      document.getElementById("label-filter").focus();
     } else if (/^[1-9]$/.test(event.key)) {
       const choice = document.querySelectorAll("button.choice")[Number(event.key) - 1];
       if (choice) act("answer", { label: choice.dataset.label });
@@ -183,7 +246,8 @@ function setupQueue() {
   document.addEventListener("click", (event) => {
     const record = document.querySelector(".queue-record");
     if (!record) return;
-    if (event.target.matches("button.choice")) act("answer", { label: event.target.dataset.label });
+    const choice = event.target.closest("button.choice");
+    if (choice) act("answer", { label: choice.dataset.label });
     else if (event.target.id === "confirm-item") act("answer", { label: record.dataset.predicted });
     else if (event.target.id === "skip-item") act("skip");
   });
@@ -194,4 +258,5 @@ document.addEventListener("DOMContentLoaded", () => {
   const page = document.body.dataset.page;
   if (page === "review") setupReview();
   if (page === "queue") setupQueue();
+  if (page === "models") setupModels();
 });

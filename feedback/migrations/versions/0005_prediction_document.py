@@ -5,15 +5,15 @@
   it as the span's `document` column, so ExampleGen keeps a document's rows in one split.
   Backfilled from each stored document's provision list.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
