@@ -317,7 +317,8 @@ def read_example_split(examples_uri: str, split: str) -> tuple[list[str], list[s
 
 
 def pipeline_splits(config, summary) -> Optional[dict[str, tuple[list[str], list[str]]]]:
-    """The train/eval rows the pipeline's ExampleGen made (None if not found)."""
+    """The rows the pipeline's model trained on (`train`: its train + validation splits) and its Evaluator's
+    `eval` rows, as ExampleGen made them (None if not found)."""
     from lexflow.metadata import store as md
 
     example_gen = next((c for c in summary.components if c.component == "ExampleGen"), None)
@@ -327,7 +328,9 @@ def pipeline_splits(config, summary) -> Optional[dict[str, tuple[list[str], list
     artifacts = md.output_artifacts(store, example_gen.execution.id, "examples")
     if not artifacts:
         return None
-    return {split: read_example_split(artifacts[0].uri, split) for split in ("train", "eval")}
+    splits = {split: read_example_split(artifacts[0].uri, split) for split in ("train", "validation", "eval")}
+    trained = (splits["train"][0] + splits["validation"][0], splits["train"][1] + splits["validation"][1])
+    return {"train": trained, "eval": splits["eval"]}
 
 
 def _config_record(config) -> dict[str, Any]:
@@ -423,6 +426,8 @@ def run_dataset(
     )
     if summary.metrics is not None:  # TFMA on the pipeline's own eval split (the blessing inputs)
         pipeline["evaluator"] = {"accuracy": summary.metrics.accuracy, "macro_f1": summary.metrics.macro_f1}
+    if summary.validation is not None:  # the validation split the model and its temperature were chosen on
+        pipeline["validation"] = summary.validation.record()
     if summary.model_search is not None:  # what the search chose, its trials, its time (from MLMD)
         pipeline["model_search"] = summary.model_search
         pipeline["model_search_seconds"] = components.get("ModelSearch", {}).get("seconds")
@@ -773,16 +778,16 @@ def _model_search_lines(report: dict[str, Any]) -> list[str]:
         lines.append(f"- trials shortened to fit the budget (epochs): {report['epochs_capped']}")
     lines += [
         "",
-        "Model search trials (eval split of the pipeline; chosen first):",
+        "Model search trials (validation split of the pipeline; chosen first):",
         "",
-        "| model | eval accuracy | eval macro-F1 | train steps | seconds |",
+        "| model | validation accuracy | validation macro-F1 | train steps | seconds |",
         "| --- | ---: | ---: | ---: | ---: |",
     ]
     chosen = report.get("chosen") or {}
     for trial in sorted(report.get("trials", []), key=lambda t: t != chosen):
         mark = " (chosen)" if trial == chosen else ""
         lines.append(
-            f"| {trial['model']}{mark} | {trial['eval_accuracy']:.3f} | {trial['eval_macro_f1']:.3f} | "
+            f"| {trial['model']}{mark} | {trial['validation_accuracy']:.3f} | {trial['validation_macro_f1']:.3f} | "
             f"{trial['train_steps']} | {trial['seconds']:.0f} |"
         )
     for skipped in report.get("skipped", []):

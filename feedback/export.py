@@ -12,6 +12,11 @@ concurrent exporters, on SQLite and PostgreSQL:
 2. The CSV is written to a temporary file with a unique name, fsync'd and renamed into place.
 3. The record is completed.
 
+A row whose prediction classified a provision of a document in the review console keeps that
+document's id in a `document` column (`review:<id>`; rows without one get their own,
+`prediction:<id>` or `feedback:<id>`), so ExampleGen keeps a document's rows in one split
+(core/splits.py). An export without any such row writes `text,label,source` only.
+
 A crash between 1 and 3 leaves an incomplete record; the next export finishes it first, with the
 same span and the same rows. Within one export the latest correction of a prediction wins: an
 earlier correction it superseded is claimed but not written. (A correction that arrives after its
@@ -32,10 +37,11 @@ from sqlalchemy import func, select, update
 from core.spans import FLAT_PATTERN, next_span, span_dir
 from feedback.export_lock import ExportBusy, export_lock
 from feedback.store import FeedbackStore, InvalidFeedback
-from feedback.tables import ExportRow, FeedbackRow
+from feedback.tables import ExportRow, FeedbackRow, PredictionRow
 
 FEEDBACK_FILE = "feedback.csv"
 SOURCE = "feedback"
+DOCUMENT_COLUMN = "document"  # core/splits.py
 WAIT_SECONDS = 60.0
 
 __all__ = ["ExportBusy", "ExportResult", "FlatDataRoot", "export_feedback", "pending_feedback"]
@@ -56,17 +62,23 @@ class ExportResult:
     resumed: bool = False  # finished an export that an earlier (crashed) call started
 
 
-def _write_span(path: Path, rows: list[FeedbackRow]) -> None:
+def _records(rows: list[FeedbackRow], documents: dict[str, str]) -> list[list[str]]:
+    """The span's CSV records, header first; a `document` column only when some row has a document."""
+    header = ["text", "label", "source"] + ([DOCUMENT_COLUMN] if documents else [])
+    # One record per physical line, like the corpus: newlines inside a text become spaces.
+    body = [[" ".join(row.text.split()), row.label, SOURCE] for row in rows]
+    if documents:
+        body = [[*record, _document_of(row, documents)] for record, row in zip(body, rows, strict=True)]
+    return [header, *body]
+
+
+def _write_span(path: Path, records: list[list[str]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     # Unique temporary name: even a second writer of the same span could not clobber this one's file.
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
         with tmp.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(["text", "label", "source"])
-            for row in rows:
-                # One record per physical line, like the corpus: newlines inside a text become spaces.
-                writer.writerow([" ".join(row.text.split()), row.label, SOURCE])
+            csv.writer(handle, lineterminator="\n").writerows(records)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -77,6 +89,27 @@ def _write_span(path: Path, rows: list[FeedbackRow]) -> None:
         os.fsync(directory)  # the rename itself survives a power cut
     finally:
         os.close(directory)
+
+
+def _document_of(row: FeedbackRow, documents: dict[str, str]) -> str:
+    """The row's document id: its reviewed document's, else one of its own (a file with the column needs one)."""
+    if row.prediction_id is not None and row.prediction_id in documents:
+        return f"review:{documents[row.prediction_id]}"
+    return f"prediction:{row.prediction_id}" if row.prediction_id is not None else f"feedback:{row.id}"
+
+
+def _documents(store: FeedbackStore, rows: list[FeedbackRow]) -> dict[str, str]:
+    """prediction id -> the review console document it belongs to, for the rows' predictions."""
+    ids = sorted({row.prediction_id for row in rows if row.prediction_id is not None})
+    found: dict[str, str] = {}
+    with store.session() as session:
+        for start in range(0, len(ids), 500):  # bounded IN lists
+            query = select(PredictionRow.id, PredictionRow.document_id).where(
+                PredictionRow.id.in_(ids[start : start + 500]), PredictionRow.document_id.is_not(None)
+            )
+            for prediction, document in session.execute(query):
+                found[prediction] = document
+    return found
 
 
 def pending_feedback(store: FeedbackStore) -> list[FeedbackRow]:
@@ -106,7 +139,8 @@ def export_feedback(
             return ExportResult(span=None, rows=0, path=None)
         export, resumed = claimed
         rows = _rows_to_write(store, export.id)
-        _write_span(Path(export.path), rows)  # outside any transaction: SQLite writers are not held up
+        # Outside any transaction: SQLite writers are not held up.
+        _write_span(Path(export.path), _records(rows, _documents(store, rows)))
         with store.write_session() as session, session.begin():
             record = session.get_one(ExportRow, export.id)
             record.rows, record.completed = len(rows), True

@@ -256,7 +256,8 @@ def save_document(store: FeedbackStore, name: str, headings: list[str], predicti
     document order, one per heading) in one transaction: all of it or nothing. Returns its id."""
     document_id = str(uuid.uuid4())
     provisions = [{"prediction_id": row["id"], "heading": h} for row, h in zip(predictions, headings, strict=True)]
-    rows = store.finished(predictions)
+    # The predictions know their document too, so a feedback export keeps a document's rows together.
+    rows = [{**row, "document_id": document_id} for row in store.finished(predictions)]
     with store.write_session() as session, session.begin():
         session.execute(insert(PredictionRow), rows)
         session.add(ReviewDocumentRow(id=document_id, name=name[:256], provisions=provisions))

@@ -41,6 +41,9 @@ class PredictionRow(Base):
     shadow_label: Mapped[Optional[str]] = mapped_column(String(256), nullable=True)
     # The caller presented the API key (migration 0004): the review queue may keep to these.
     authenticated: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The review console's document this prediction classified a provision of (migration 0005); null
+    # for API predictions. Feedback exports write it as the `document` column (core/splits.py).
+    document_id: Mapped[Optional[str]] = mapped_column(String(36), nullable=True, index=True)
 
 
 class FeedbackRow(Base):

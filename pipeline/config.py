@@ -275,7 +275,19 @@ class PipelineConfig(StrictModel):
     pipeline_root: Location = Field(Path(""), description="Default: artifacts/<model_name>/pipeline.")
     metadata_path: Path = Field(Path(""), description="Default: artifacts/<model_name>/metadata.sqlite.")
     serving_dir: Location = Field(workspace.DEFAULT_SERVING_DIR, description="Holds <model_name>/<version>/.")
-    eval_fraction: float = Field(0.2, gt=0.0, lt=1.0, description="Share of hash buckets held out for evaluation.")
+    eval_fraction: float = Field(
+        0.2,
+        gt=0.0,
+        lt=1.0,
+        description="Share of hash buckets held out for evaluation where the data gives no eval rows.",
+    )
+    validation_fraction: float = Field(
+        0.2,
+        gt=0.0,
+        lt=1.0,
+        description="Share of the training side's hash buckets held out for validation: the model search and the "
+        "temperature are chosen on it, never on the eval split; the final model then trains on train + validation.",
+    )
     slice_features: list[str] = Field(
         default_factory=lambda: ["source"], description="Raw features to slice metrics by, when the schema has them."
     )

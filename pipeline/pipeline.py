@@ -2,8 +2,9 @@
 
 SpanExampleGen (the window of spans: corpus + feedback) -> StatisticsGen -> ImportSchemaGen (curated
 schema/) -> ExampleValidator -> DataGate, and DriftCheck (newest span vs. the previous one)
--> Transform -> ModelSearch (TFX's Tuner: model family and regularisation chosen on the eval split)
--> Trainer -> ProductionBaseline (the model in production, from the model base dir)
+-> Transform -> ModelSearch (TFX's Tuner: model family and regularisation chosen on the validation split)
+-> Trainer (the choice refitted on train + validation)
+-> ProductionBaseline (the model in production, from the model base dir)
 -> ModelEvaluator (thresholds, and no regression against that baseline) -> ModelPusher.
 
 No TFX resolver and no ExampleGen driver is needed for spans or the baseline, so the local run and
@@ -38,6 +39,11 @@ from pipeline.schema_info import feature_names, label_domain, load_schema
 PREPROCESSING_FN = "trainer.preprocessing.preprocessing_fn"
 RUN_FN = "trainer.task.run_fn"
 TUNER_FN = "trainer.tuning.tuner_fn"
+# The vocabulary, idf and label counts come from every row the final model trains on (train +
+# validation; no labels are learnt there); the eval split stays outside, as the Evaluator's alone.
+TRANSFORM_SPLITS = tfx.proto.SplitsConfig(analyze=["train", "validation"], transform=["train", "validation", "eval"])
+# The search's trials and the Trainer's first fit learn from train and are scored on validation.
+FIT_SPLITS, SCORE_SPLITS = ["train"], ["validation"]
 # Nodes that read or write what their inputs do not name, so no orchestrator's cache may answer for
 # them: ExampleGen lists the data root's files, ProductionBaseline reads the model base dir (routing.json,
 # the versions), the Pusher writes it. Compiled for Kubeflow they are never cached and take the run's id
@@ -67,6 +73,7 @@ def create_components(config: PipelineConfig) -> list[BaseNode]:
         input_pattern=input_pattern(config),
         window=config.spans.window,
         eval_percent=round(config.eval_fraction * 100),
+        validation_percent=round(config.validation_fraction * 100),
     ).with_id("ExampleGen")
     window = example_gen.outputs["examples"]
     statistics_gen = tfx.components.StatisticsGen(examples=window)
@@ -86,12 +93,13 @@ def create_components(config: PipelineConfig) -> list[BaseNode]:
         examples=window,
         schema=schema_gen.outputs["schema"],
         preprocessing_fn=PREPROCESSING_FN,
+        splits_config=TRANSFORM_SPLITS,
         custom_config={**config.transform_custom_config(), "code_version": fingerprint},
     )
     transform.add_upstream_node(data_gate)
     transform.add_upstream_node(drift_check)
 
-    # The model search (on by default) picks family and regularisation on the eval split; with
+    # The model search (on by default) picks family and regularisation on the validation split; with
     # `tuning.enabled: false` the Trainer trains `config.train` as given (explicit settings win), and
     # with an encoder it trains the encoder as `config.encoder` says (no search).
     search = None
@@ -101,8 +109,8 @@ def create_components(config: PipelineConfig) -> list[BaseNode]:
             examples=transform.outputs["transformed_examples"],
             transform_graph=transform.outputs["transform_graph"],
             schema=schema_gen.outputs["schema"],
-            train_args=tfx.proto.TrainArgs(num_steps=config.train.train_steps),
-            eval_args=tfx.proto.EvalArgs(num_steps=config.train.eval_steps),
+            train_args=tfx.proto.TrainArgs(splits=FIT_SPLITS, num_steps=config.train.train_steps),
+            eval_args=tfx.proto.EvalArgs(splits=SCORE_SPLITS, num_steps=config.train.eval_steps),
             custom_config={**config.search_custom_config(), "code_version": fingerprint},
         ).with_id("ModelSearch")
 
@@ -112,8 +120,9 @@ def create_components(config: PipelineConfig) -> list[BaseNode]:
         transform_graph=transform.outputs["transform_graph"],
         schema=schema_gen.outputs["schema"],
         hyperparameters=search.outputs["best_hyperparameters"] if search else None,
-        train_args=tfx.proto.TrainArgs(num_steps=config.train_and_eval_steps()[0]),
-        eval_args=tfx.proto.EvalArgs(num_steps=config.train_and_eval_steps()[1]),
+        # run_fn refits on train + validation (trainer/task.py); an encoder trains on train only.
+        train_args=tfx.proto.TrainArgs(splits=FIT_SPLITS, num_steps=config.train_and_eval_steps()[0]),
+        eval_args=tfx.proto.EvalArgs(splits=SCORE_SPLITS, num_steps=config.train_and_eval_steps()[1]),
         custom_config={**config.trainer_custom_config(), "code_version": fingerprint},
     )
     baseline = ProductionBaseline(model=trainer.outputs["model"], model_base_dir=str(config.model_base_dir)).with_id(

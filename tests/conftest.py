@@ -56,6 +56,19 @@ def small_pipeline_config(root: Path, *, search: bool = False):
     )
 
 
+def write_csv(path: Path, rows: list[dict], extra: list[str]) -> None:
+    """datagen's CSV (text,label,source) with `extra` columns."""
+    import csv
+
+    from datagen.generator import FIELDS
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=[*FIELDS, *extra], lineterminator="\n", extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
 @dataclass
 class PipelineRun:
     config: object
@@ -69,11 +82,15 @@ class PipelineRun:
 @pytest.fixture(scope="session")
 def pipeline_run(tmp_path_factory) -> PipelineRun:
     """One real pipeline run per test session: its pushed model serves the API tests too."""
-    from datagen import generate_rows, write_csv
+    from datagen import generate_rows
     from lexflow.runs.local_run import run_local
 
     root = tmp_path_factory.mktemp("pipeline-run")
-    write_csv(root / "data" / "span-0" / "corpus.csv", generate_rows(500, seed=11))
+    # A user's own evaluation data (README "Your own data"): span-0/train/ and span-0/eval/ folders,
+    # rows grouped by a `document` column. Other runs of the suite use a plain corpus.csv (hash split).
+    rows = [{**row, "document": f"contract-{i // 10}"} for i, row in enumerate(generate_rows(500, seed=11))]
+    write_csv(root / "data" / "span-0" / "train" / "corpus.csv", rows[:400], extra=["document"])
+    write_csv(root / "data" / "span-0" / "eval" / "holdout.csv", rows[400:], extra=["document"])
     # With the model search: the model every real-model test serves is the one a user's run would choose.
     config = small_pipeline_config(root, search=True)
     return PipelineRun(config, run_local(config))

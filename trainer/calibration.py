@@ -1,12 +1,19 @@
-"""Scores that are probabilities, whatever the model family: temperature scaling on the eval split.
+"""Scores that are probabilities, whatever the model family: temperature scaling on the validation split.
 
 The served `scores` are read as confidences (the gateway's responses, the review console's queue, the
 drift and shadow reports), so they must be probabilities that sum to 1. The linear SVM's outputs are
 one-vs-rest margins (sigmoid per class, trainer/model.py) and the MLP's softmax is over-confident
 after many epochs. Both get the same treatment (Guo et al., 2017, "On Calibration of Modern Neural
 Networks"): the exported model outputs softmax(z / T), with the logits z and one temperature T fitted
-by maximum likelihood on the eval split. Dividing by T > 0 keeps the arg-max, so the model's decisions,
-and every accuracy and F1 the Evaluator measures, are unchanged.
+by maximum likelihood on the validation split, never on the Evaluator's eval split (which only judges).
+Dividing by T > 0 keeps the arg-max, so the model's decisions, and every accuracy and F1 the Evaluator
+measures, are unchanged.
+
+T is fitted on a model that did not train on the validation rows: the model search's chosen trial
+(trained on train), or the Trainer's first fit when the search is off. The final model (refitted on
+train + validation with the same settings) serves with that T: its logits have the same scale, since
+the refit keeps the regularisation per row (l2 = 1 / (2 C N)) and the epochs. The same pass gives the
+model's validation accuracy and macro-F1, kept in the record beside T.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import core.tf_env  # noqa: F401
 import json
 import math
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import absl.logging
 import numpy as np
@@ -24,8 +32,10 @@ from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax
 
 from trainer import features as F
+from trainer.search_space import accuracy, macro_f1
 
 RECORD_FILE = "calibration.json"  # in the Trainer's ModelRun artifact, beside its TensorBoard logs
+SERVED = "served model (trained on train)"  # an encoder: it is not refitted (trainer/encoder/task.py)
 
 # ln T is searched in [-LOG_T_BOUND, LOG_T_BOUND]: T between 1/200 and 200 covers SVM margins of
 # order 1 and MLP logits of order 10-100.
@@ -35,34 +45,58 @@ LOG_T_BOUND = math.log(200.0)
 @dataclass(frozen=True)
 class Calibration:
     temperature: float
-    eval_rows: int
+    rows: int  # validation rows T was fitted on (0: none, T stays 1)
     nll_before: float  # mean negative log-likelihood of softmax(z), T = 1
     nll_after: float  # ... of softmax(z / T)
+    accuracy: float = math.nan  # of the argmax on those rows: the validation scores of the fitted model
+    macro_f1: float = math.nan
+    fitted_on: str = SERVED  # which model's logits: see the module docstring
 
     def describe(self) -> str:
         return (
-            f"temperature {self.temperature:.3g} on {self.eval_rows} eval rows "
-            f"(log-loss {self.nll_before:.3f} -> {self.nll_after:.3f})"
+            f"temperature {self.temperature:.3g} on {self.rows} validation rows "
+            f"(log-loss {self.nll_before:.3f} -> {self.nll_after:.3f}; {self.fitted_on})"
         )
+
+    def record(self) -> dict[str, Any]:
+        """Strict JSON (no NaN): what the Trainer keeps in its ModelRun and the search passes to it."""
+        return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Calibration:
+        fields: dict[str, Any] = {k: (math.nan if v is None else v) for k, v in record.items()}
+        return cls(**{k: v for k, v in fields.items() if k in cls.__dataclass_fields__})
 
 
 def _nll(logits: np.ndarray, labels: np.ndarray, temperature: float) -> float:
     return float(-log_softmax(logits / temperature, axis=1)[np.arange(len(labels)), labels].mean())
 
 
-def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> Calibration:
-    """The T > 0 that minimises the eval log-loss of softmax(logits / T) (a 1-D convex problem in 1/T)."""
+def fit_temperature(logits: np.ndarray, labels: np.ndarray, fitted_on: str = SERVED) -> Calibration:
+    """The T > 0 that minimises the log-loss of softmax(logits / T) (a 1-D convex problem in 1/T), with
+    the accuracy and macro-F1 of the logits' argmax; T = 1 and no scores without rows."""
     logits = np.asarray(logits, dtype=np.float64)
     labels = np.asarray(labels, dtype=np.int64).reshape(-1)
-    if logits.ndim != 2 or len(logits) != len(labels) or len(labels) == 0:
+    if logits.ndim != 2 or len(logits) != len(labels):
         raise ValueError(f"need [rows, classes] logits and one label per row, got {logits.shape} and {labels.shape}")
+    if len(labels) == 0:  # nothing to fit on: keep the plain softmax of the logits
+        return Calibration(1.0, 0, math.nan, math.nan, fitted_on=fitted_on)
     result = minimize_scalar(
         lambda log_t: _nll(logits, labels, math.exp(log_t)),
         bounds=(-LOG_T_BOUND, LOG_T_BOUND),
         method="bounded",
     )
     temperature = math.exp(float(result.x))
-    return Calibration(temperature, len(labels), _nll(logits, labels, 1.0), _nll(logits, labels, temperature))
+    predictions = logits.argmax(axis=1)
+    return Calibration(
+        temperature,
+        len(labels),
+        _nll(logits, labels, 1.0),
+        _nll(logits, labels, temperature),
+        accuracy(labels, predictions),
+        macro_f1(labels, predictions, logits.shape[1]),
+        fitted_on,
+    )
 
 
 def logits_of(model: tf.keras.Model) -> tf.keras.Model:
@@ -92,25 +126,36 @@ def calibrated(model: tf.keras.Model, calibration: Calibration) -> tf.keras.Mode
     return tf.keras.Model(model.inputs, scores)
 
 
-def calibrate(model: tf.keras.Model, eval_batches: tf.data.Dataset) -> Calibration:
-    """Fit T on one pass of (inputs, label) eval batches."""
+def logits_and_labels(model: tf.keras.Model, batches: tf.data.Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """The class logits and labels of one pass of (inputs, label) batches."""
     to_logits = logits_of(model)
     logits, labels = [], []
-    for inputs, label in eval_batches:
+    for inputs, label in batches:
         logits.append(to_logits(inputs, training=False).numpy())
         labels.append(np.reshape(label.numpy(), [-1]))
-    if not labels:  # no eval rows: nothing to fit on, keep the plain softmax of the logits
-        return Calibration(1.0, 0, math.nan, math.nan)
-    return fit_temperature(np.concatenate(logits), np.concatenate(labels))
+    if not labels:
+        classes = int(model.get_layer(F.OUT_SCORES).input.shape[-1])
+        return np.zeros((0, classes), np.float32), np.zeros(0, np.int64)
+    return np.concatenate(logits), np.concatenate(labels)
 
 
-def fit_and_record(model: tf.keras.Model, eval_batches: tf.data.Dataset, record_dir: str) -> Calibration:
-    """What both Trainers do before export: fit T on the eval batches, log it, and keep it in the
-    ModelRun artifact (`RECORD_FILE`, strict JSON: no eval rows gives null log-losses)."""
-    calibration = calibrate(model, eval_batches)
+def calibrate(model: tf.keras.Model, batches: tf.data.Dataset, fitted_on: str = SERVED) -> Calibration:
+    """Fit T on one pass of (inputs, label) validation batches."""
+    return fit_temperature(*logits_and_labels(model, batches), fitted_on=fitted_on)
+
+
+def record(calibration: Calibration, record_dir: str) -> None:
+    """Log T and keep it in the ModelRun artifact (`RECORD_FILE`, strict JSON: no rows gives nulls)."""
     absl.logging.info("calibration: %s", calibration.describe())
-    record = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(calibration).items()}
     tf.io.gfile.makedirs(record_dir)
     with tf.io.gfile.GFile(f"{record_dir}/{RECORD_FILE}", "w") as handle:
-        handle.write(json.dumps(record, allow_nan=False))
+        handle.write(json.dumps(calibration.record(), allow_nan=False))
+
+
+def fit_and_record(
+    model: tf.keras.Model, batches: tf.data.Dataset, record_dir: str, fitted_on: str = SERVED
+) -> Calibration:
+    """What a Trainer that fits its own T does before export: fit it on the validation batches, record it."""
+    calibration = calibrate(model, batches, fitted_on)
+    record(calibration, record_dir)
     return calibration

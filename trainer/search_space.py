@@ -11,11 +11,16 @@ along one axis, or the other family) of the current choice, in a fixed priority 
 has none left, the trial limit is reached, or no neighbour's estimated cost fits the remaining
 budget.
 
+Every trial trains on the train split and is scored on the validation split (carved from the
+training side by SpanExampleGen); the Evaluator's eval split plays no part in the choice. The chosen
+settings are then refitted on train + validation (`final_overrides`: the same epochs and C over the
+larger N).
+
 Choice (`choose`): the accuracy guard first (trials more than `max_accuracy_drop`, plus the noise
 of the difference, below the most accurate trial are out), then, in trial order, a trial
 replaces the current choice only if its macro-F1 gain is larger than `min_gain_se` standard
-errors of the paired bootstrap difference on the same eval rows. An eval split of a few hundred
-rows has F1 noise of a few points on rare classes; a plain argmax would chase it.
+errors of the paired bootstrap difference on the same validation rows. A validation split of a few
+hundred rows has F1 noise of a few points on rare classes; a plain argmax would chase it.
 """
 
 from __future__ import annotations
@@ -124,6 +129,14 @@ def train_overrides(candidate: Candidate, rows: int, steps: int) -> dict[str, ob
     }
 
 
+def final_overrides(candidate: Candidate, train_rows: int, all_rows: int, trial_steps: int) -> dict[str, object]:
+    """The TrainParams fields of the final fit on `all_rows` (train + validation) rows: the trial's
+    epochs (capped ones too) over the larger data, and the same C (l2 = 1 / (2 C N) with the new N)."""
+    epochs = trial_steps * batch_size(candidate.family, train_rows) / max(train_rows, 1)
+    steps = max(MIN_STEPS, math.ceil(epochs * all_rows / batch_size(candidate.family, all_rows)))
+    return train_overrides(candidate, all_rows, steps)
+
+
 def batch_size(family: str, rows: int) -> int:
     # Small data gets smaller batches so that an epoch still has a few steps.
     return max(8, min(LINEAR_BATCH if family == LINEAR else MLP_BATCH, rows // 8 or 1))
@@ -154,14 +167,14 @@ class TrialResult:
     macro_f1: float
     seconds: float
     steps: int
-    predictions: np.ndarray = field(repr=False)  # eval-split class ids, for the bootstrap
+    predictions: np.ndarray = field(repr=False)  # validation-split class ids, for the bootstrap
 
     def record(self) -> dict[str, object]:
         return {
             **self.candidate.values(),
             "model": self.candidate.describe(),
-            "eval_accuracy": round(self.accuracy, 4),
-            "eval_macro_f1": round(self.macro_f1, 4),
+            "validation_accuracy": round(self.accuracy, 4),
+            "validation_macro_f1": round(self.macro_f1, 4),
             "seconds": round(self.seconds, 1),
             "train_steps": self.steps,
         }
@@ -189,7 +202,7 @@ def accuracy(y: np.ndarray, p: np.ndarray) -> float:
 def paired_gain(
     y: np.ndarray, a: np.ndarray, b: np.ndarray, num_classes: int, rounds: int = 200, seed: int = 0
 ) -> tuple[float, float]:
-    """Macro-F1 of b minus a on the eval rows, and the standard error of that difference
+    """Macro-F1 of b minus a on the validation rows, and the standard error of that difference
     (paired bootstrap: the same resampled rows score both)."""
     return _paired(y, a, b, lambda t, p: macro_f1(t, p, num_classes), rounds, seed)
 
@@ -218,9 +231,9 @@ def choose(
     """Index of the chosen trial (None if there is none): accuracy guard, then significant macro-F1 gains.
 
     The guard rules a trial out when its accuracy is below the most accurate trial's by more than
-    `max_accuracy_drop` plus `min_gain_se` standard errors of the paired difference. An eval-accuracy
+    `max_accuracy_drop` plus `min_gain_se` standard errors of the paired difference. An accuracy
     difference within noise says little about unseen documents: on cuad_clauses the unweighted SVM
-    was 1.5 points more accurate than the balanced one on the eval split (1090 rows, sharing
+    was 1.5 points more accurate than the balanced one on a held-out split (1090 rows, sharing
     contracts with the train split), and 1.4 points below the reference baseline on the test split.
     """
     if not results:
@@ -300,5 +313,5 @@ def summary_line(chosen: Optional[TrialResult], trials: int, seconds: float, bud
         return f"model search: no trial completed; {spent}"
     return (
         f"model search: {chosen.candidate.describe()}; {spent}; "
-        f"eval accuracy {chosen.accuracy:.3f}, macro-F1 {chosen.macro_f1:.3f}"
+        f"validation accuracy {chosen.accuracy:.3f}, macro-F1 {chosen.macro_f1:.3f}"
     )

@@ -1,4 +1,14 @@
-"""TFX Trainer entry point: `run_fn(fn_args)` trains the model and exports the SavedModel."""
+"""TFX Trainer entry point: `run_fn(fn_args)` trains the model and exports the SavedModel.
+
+The Trainer reads two splits: `train_files` (the train split) and `eval_files` (the validation split;
+the Evaluator's eval split never reaches it). The served model learns from both:
+- after a model search: the chosen settings refitted on train + validation, served with the
+  temperature fitted on the search's chosen trial (which trained on train and was scored on
+  validation): one training, as before the validation split existed;
+- with the search off: a first fit on train gives the temperature and the validation scores, then
+  the same settings are refitted on train + validation: two trainings (the explicit settings of
+  `--no-search` are cheap to train; an encoder, which is not, trains once on train: trainer/encoder).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +24,7 @@ from tfx import v1 as tfx
 from tfx_bsl.public import tfxio
 
 from trainer import features as F
-from trainer.calibration import calibrated, fit_and_record
+from trainer.calibration import Calibration, calibrated, fit_and_record, record
 from trainer.encoder import params as encoder_params
 from trainer.model import build_model, class_weights, uses_sample_weights
 from trainer.params import TrainParams, TransformParams
@@ -39,6 +49,9 @@ def term_id_space(tf_transform_output: tft.TFTransformOutput, transform: Transfo
         size += tf_transform_output.vocabulary_size_by_name(F.CHAR_TERMS_VOCAB) + 1
     return size
 
+
+# The search's chosen trial's temperature and validation scores, in its best_hyperparameters' values.
+CALIBRATION_KEY = "calibration"
 
 # One pass of parsed train batches stays in memory when it is smaller than this: later epochs
 # then skip reading and parsing the gzipped tf.Examples, about half of a linear model's step time
@@ -76,10 +89,12 @@ def _dataset(fn_args, files, tf_transform_output, batch_size: int, weights: list
     return _with_weights(_batches(fn_args, files, tf_transform_output, batch_size, seed), weights)
 
 
-def cached_train_batches(fn_args, tf_transform_output, batch_size: int, seed: int, rows: int):
-    """The train split's batches, read once, then kept in memory and reshuffled (as whole batches) every
-    epoch; None when one pass would take more than CACHE_LIMIT_BYTES (then batches stream from disk)."""
-    one_pass = _batches(fn_args, fn_args.train_files, tf_transform_output, batch_size, seed, num_epochs=1)
+def cached_train_batches(fn_args, tf_transform_output, batch_size: int, seed: int, rows: int, files=None):
+    """The batches of `files` (default: the train split), read once, then kept in memory and reshuffled
+    (as whole batches) every epoch; None when one pass would take more than CACHE_LIMIT_BYTES (then
+    batches stream from disk)."""
+    files = fn_args.train_files if files is None else files
+    one_pass = _batches(fn_args, files, tf_transform_output, batch_size, seed, num_epochs=1)
     for inputs, label in one_pass.take(1):
         per_row = int(tf.size(inputs[F.TERM_IDS].values)) / max(int(tf.size(label)), 1) * _BYTES_PER_TERM
         if per_row * rows > CACHE_LIMIT_BYTES:
@@ -88,16 +103,20 @@ def cached_train_batches(fn_args, tf_transform_output, batch_size: int, seed: in
     return one_pass.cache().shuffle(batches, seed=seed, reshuffle_each_iteration=True).repeat()
 
 
-def train_dataset(fn_args, tf_transform_output, params: TrainParams, weights: list[float], rows: int, cached=None):
-    """The repeated train split as the model trains on it (the Tuner's trials use it too); `cached`:
-    a cached_train_batches result to reuse, for trials that share the batch size."""
-    if cached is None:
-        cached = cached_train_batches(fn_args, tf_transform_output, params.batch_size, params.seed, rows)
+def train_dataset(
+    fn_args, tf_transform_output, params: TrainParams, weights: list[float], rows: int, cached=None, files=None
+):
+    """The repeated training rows (`files`, default the train split) as the model trains on them (the
+    Tuner's trials use it too); `cached`: a cached_train_batches result to reuse, for trials that share
+    the batch size."""
+    files = fn_args.train_files if files is None else files
     data = (
         cached
         if cached is not None
-        else _batches(fn_args, fn_args.train_files, tf_transform_output, params.batch_size, params.seed)
+        else cached_train_batches(fn_args, tf_transform_output, params.batch_size, params.seed, rows, files)
     )
+    if data is None:  # too large to keep in memory: stream from disk
+        data = _batches(fn_args, files, tf_transform_output, params.batch_size, params.seed)
     return _with_weights(data, weights if uses_sample_weights(params) else None)
 
 
@@ -109,6 +128,12 @@ def searched_params(params: TrainParams, hyperparameters: Optional[dict]) -> Tra
     return TrainParams.model_validate({**params.model_dump(), **chosen}) if chosen else params
 
 
+def searched_calibration(hyperparameters: Optional[dict]) -> Optional[Calibration]:
+    """The temperature (and validation scores) the search fitted on its chosen trial, if it ran."""
+    found = (hyperparameters or {}).get("values", {}).get(CALIBRATION_KEY)
+    return Calibration.from_record(found) if found else None
+
+
 def run_fn(fn_args: tfx.components.FnArgs) -> None:
     custom_config = fn_args.custom_config or {}
     if encoder_params.from_custom_config(custom_config) is not None:  # a pretrained encoder (trainer/encoder/)
@@ -118,36 +143,48 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     params = TrainParams.model_validate(custom_config.get("train", {}))
     searched = bool(fn_args.hyperparameters)
     params = searched_params(params, fn_args.hyperparameters)
-    tf.keras.utils.set_random_seed(params.seed)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
 
     vocabulary = tf_transform_output.vocabulary_by_name(F.LABEL_VOCAB)
     labels = [label.decode() if isinstance(label, bytes) else str(label) for label in vocabulary]
     vocab_size = term_id_space(tf_transform_output, TransformParams.model_validate(custom_config.get("transform", {})))
-    counts = read_label_counts(tf_transform_output)
+    counts = read_label_counts(tf_transform_output)  # train + validation (Transform analyses both)
     weights = class_weights(counts, labels, params.class_weighting)
     absl.logging.info("classes=%d vocab=%d class_weights=%s params=%s", len(labels), vocab_size, weights, params)
-
-    train = train_dataset(fn_args, tf_transform_output, params, weights, rows=sum(counts.values()))
-    evaluate = _dataset(fn_args, fn_args.eval_files, tf_transform_output, params.batch_size, None, params.seed)
-
-    model = build_model(vocab_size, len(labels), params, class_weights=weights)
     # The search sized its steps to the data and the budget; TrainArgs carries train.train_steps.
     train_steps = params.train_steps if searched else (fn_args.train_steps or params.train_steps)
-    eval_steps = fn_args.eval_steps or params.eval_steps
-    # Several short "epochs" give a progress log and validation curve without changing the step budget
-    # (beyond rounding up by less than one step per epoch).
-    epochs = math.ceil(train_steps / 200)
-    model.fit(
-        train,
-        steps_per_epoch=math.ceil(train_steps / epochs),
-        epochs=epochs,
-        validation_data=evaluate,
-        validation_steps=eval_steps,
-        callbacks=[tf.keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir, update_freq="epoch")],
-        verbose=2,
-    )
+    rows = sum(counts.values())
+
+    def fit(files, validation: bool) -> tf.keras.Model:
+        tf.keras.utils.set_random_seed(params.seed)
+        model = build_model(vocab_size, len(labels), params, class_weights=weights)
+        # Several short "epochs" give a progress log (and a validation curve) without changing the step
+        # budget (beyond rounding up by less than one step per epoch).
+        epochs = math.ceil(train_steps / 200)
+        evaluate = None
+        if validation:
+            evaluate = _dataset(fn_args, fn_args.eval_files, tf_transform_output, params.batch_size, None, params.seed)
+        model.fit(
+            train_dataset(fn_args, tf_transform_output, params, weights, rows, files=files),
+            steps_per_epoch=math.ceil(train_steps / epochs),
+            epochs=epochs,
+            validation_data=evaluate,
+            validation_steps=(fn_args.eval_steps or params.eval_steps) if validation else None,
+            callbacks=[tf.keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir, update_freq="epoch")],
+            verbose=2,
+        )
+        return model
+
+    calibration = searched_calibration(fn_args.hyperparameters)
+    if calibration is None:  # no search: a first fit on train gives T and the validation scores
+        first = fit(fn_args.train_files, validation=True)
+        one_pass = _batches(fn_args, fn_args.eval_files, tf_transform_output, params.batch_size, params.seed, 1)
+        calibration = fit_and_record(first, one_pass, fn_args.model_run_dir, "Trainer's first fit (trained on train)")
+        tf.keras.backend.clear_session()
+    else:
+        record(calibration, fn_args.model_run_dir)
+    # The served model learns from every training-side row: train + validation.
+    model = fit([*fn_args.train_files, *fn_args.eval_files], validation=False)
     # Scores the gateway can read as confidences, for every model family (trainer/calibration.py).
-    one_pass = _batches(fn_args, fn_args.eval_files, tf_transform_output, params.batch_size, params.seed, num_epochs=1)
-    served = calibrated(model, fit_and_record(model, one_pass, fn_args.model_run_dir))
+    served = calibrated(model, calibration)
     tf.saved_model.save(served, fn_args.serving_model_dir, signatures=make_signatures(served, tf_transform_output))

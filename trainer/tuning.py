@@ -1,10 +1,12 @@
 """TFX Tuner entry point: `tuner_fn(fn_args)`, a KerasTuner search of trainer/search_space.py under a time budget.
 
 Each trial trains the real model (trainer/model.py, the same input pipeline as run_fn) on the train
-split and scores every row of the eval split: accuracy and macro-F1 of the argmax, as the Evaluator
-measures them. The best trial's hyper-parameters (TrainParams fields, steps included) go to the
-Trainer through the Tuner's `best_hyperparameters` output; `report()` is what the ModelSearch
-executor records in MLMD.
+split and scores every row of the validation split (the Tuner's eval_args splits; the Evaluator's eval
+split never reaches the search): accuracy and macro-F1 of the argmax, as the Evaluator measures them.
+`final_hyperparameters()` is what the Trainer gets through the Tuner's `best_hyperparameters` output:
+the chosen trial's TrainParams fields for the refit on train + validation (search_space.final_overrides)
+and, under `calibration`, the temperature fitted on the chosen trial's validation logits with its
+validation scores (trainer/calibration.py). `report()` is what the ModelSearch executor records in MLMD.
 
 Cost: a short timing probe of a model family (a few steps after tracing) estimates its trial; the
 first family's trial length is capped at a quarter of the budget (fewer epochs on large data), so
@@ -31,9 +33,10 @@ from tfx_bsl.public import tfxio
 
 from trainer import features as F
 from trainer import search_space as S
+from trainer.calibration import Calibration, fit_temperature, logits_of
 from trainer.model import build_model, class_weights
 from trainer.params import TrainParams, TransformParams, TuningParams
-from trainer.task import cached_train_batches, read_label_counts, term_id_space, train_dataset
+from trainer.task import CALIBRATION_KEY, cached_train_batches, read_label_counts, term_id_space, train_dataset
 
 OBJECTIVE = "macro_f1"
 PROBE_STEPS = 20  # timed steps of a probe, after a warm-up call that traces the graph
@@ -56,16 +59,21 @@ class SearchState:
         self.base = base
         self.tft_output = tft.TFTransformOutput(fn_args.transform_graph_path)
         self.labels = _label_names(self.tft_output)
-        self.counts = read_label_counts(self.tft_output)
-        self.rows = sum(self.counts.get(label, 0) for label in self.labels)
+        self.validation_batches, self.validation_labels = self._load_validation()
+        # Transform counts train + validation (the final fit's rows); the trials train on train alone.
+        counted = read_label_counts(self.tft_output)
+        held_out = np.bincount(self.validation_labels, minlength=len(self.labels))
+        self.counts = {label: counted.get(label, 0) - int(held_out[i]) for i, label in enumerate(self.labels)}
+        self.rows = sum(self.counts.values())
+        self.all_rows = self.rows + len(self.validation_labels)
         self.vocab_size = term_id_space(
             self.tft_output, TransformParams.model_validate((fn_args.custom_config or {}).get("transform", {}))
         )
         self.budget = S.budget_seconds(
             self.rows, tuning.time_budget_seconds, tuning.seconds_per_1k_rows, tuning.min_budget_seconds
         )
-        self.eval_batches, self.eval_labels = self._load_eval()
         self.results: dict[str, S.TrialResult] = {}  # trial id -> result, in trial order
+        self.logits: dict[str, np.ndarray] = {}  # trial id -> its validation logits (for the temperature)
         self.tried: set[S.Candidate] = set()
         self.skipped: list[S.Skipped] = []
         self.steps: dict[str, int] = {}  # family -> train steps of its trials
@@ -75,8 +83,8 @@ class SearchState:
         self.cache: dict[tuple[int, int], Any] = {}  # (batch size, seed) -> cached train batches or None
 
     # -- data ----------------------------------------------------------------------------------
-    def _load_eval(self):
-        """The whole eval split in memory (it is scored after every trial)."""
+    def _load_validation(self):
+        """The whole validation split in memory (it is scored after every trial)."""
         dataset = self.fn_args.data_accessor.tf_dataset_factory(
             self.fn_args.eval_files,
             tfxio.TensorFlowDatasetOptions(batch_size=1024, label_key=F.LABEL_ID, num_epochs=1, shuffle=False),
@@ -103,9 +111,10 @@ class SearchState:
         data = train_dataset(self.fn_args, self.tft_output, params, weights, self.rows, cached=self.cache[key])
         return model, data
 
-    def predict(self, model) -> np.ndarray:
-        out = [np.argmax(model(batch, training=False).numpy(), axis=1) for batch in self.eval_batches]
-        return np.concatenate(out) if out else np.zeros(0, np.int64)
+    def validation_logits(self, model) -> np.ndarray:
+        to_logits = logits_of(model)
+        out = [to_logits(batch, training=False).numpy() for batch in self.validation_batches]
+        return np.concatenate(out) if out else np.zeros((0, len(self.labels)), np.float32)
 
     # -- budget --------------------------------------------------------------------------------
     def elapsed(self) -> float:
@@ -115,12 +124,12 @@ class SearchState:
         return self.budget - self.elapsed()
 
     def _probe(self, candidate: S.Candidate, steps: int = PROBE_STEPS) -> tuple[float, float]:
-        """(fixed seconds of a trial: build, tracing, scoring the eval split; seconds per train step)."""
+        """(fixed seconds of a trial: build, tracing, scoring the validation split; seconds per train step)."""
         tf.keras.utils.set_random_seed(self.base.seed)
         start = time.monotonic()
         model, data = self.build(self.params(candidate, steps + 2))
         model.fit(data, steps_per_epoch=2, epochs=1, verbose=0)  # traces the train step
-        self.predict(model)
+        self.validation_logits(model)
         warm = time.monotonic()
         model.fit(data, steps_per_epoch=steps, epochs=1, verbose=0)
         per_step = (time.monotonic() - warm) / steps
@@ -177,16 +186,41 @@ class SearchState:
 
     def chosen_index(self) -> Optional[int]:
         return S.choose(
-            self.ordered(), self.eval_labels, len(self.labels), self.tuning.max_accuracy_drop, self.tuning.min_gain_se
+            self.ordered(),
+            self.validation_labels,
+            len(self.labels),
+            self.tuning.max_accuracy_drop,
+            self.tuning.min_gain_se,
         )
 
     def chosen(self) -> Optional[S.TrialResult]:
         index = self.chosen_index()
         return None if index is None else self.ordered()[index]
 
+    def calibration(self) -> Optional[Calibration]:
+        """The temperature of the chosen trial's validation logits, and its validation scores."""
+        index = self.chosen_index()
+        if index is None:
+            return None
+        trial_id = list(self.results)[index]
+        return fit_temperature(
+            self.logits[trial_id],
+            self.validation_labels,
+            fitted_on="search's chosen trial (trained on train)",
+        )
+
+    def final_overrides(self) -> dict[str, Any]:
+        """The chosen trial's settings for the Trainer's refit on train + validation, and its temperature."""
+        chosen, calibration = self.chosen(), self.calibration()
+        if chosen is None or calibration is None:
+            return {}
+        overrides = S.final_overrides(chosen.candidate, self.rows, self.all_rows, chosen.steps)
+        return {**overrides, CALIBRATION_KEY: calibration.record()}
+
     def report(self) -> dict[str, Any]:
-        chosen = self.chosen()
+        chosen, calibration = self.chosen(), self.calibration()
         seconds = self.elapsed()
+        final = {k: v for k, v in self.final_overrides().items() if k != CALIBRATION_KEY}
         return {
             "summary": S.summary_line(chosen, len(self.results), seconds, self.budget, self.setup_seconds),
             "chosen": chosen.record() if chosen else None,
@@ -196,11 +230,13 @@ class SearchState:
             "budget_seconds": round(self.budget, 1),
             "setup_seconds": round(self.setup_seconds, 1),
             "train_rows": self.rows,
-            "eval_rows": len(self.eval_labels),
+            "validation_rows": len(self.validation_labels),
             "classes": len(self.labels),
             "epochs_capped": self.capped,
+            "calibration": calibration.record() if calibration else None,
+            "final_fit": {"rows": self.all_rows, **final} if final else None,
             "selection": {
-                "objective": "eval macro-F1",
+                "objective": "validation macro-F1",
                 "max_accuracy_drop": self.tuning.max_accuracy_drop,
                 "min_gain_se": self.tuning.min_gain_se,
             },
@@ -262,7 +298,7 @@ def _space(families) -> kt.HyperParameters:
 
 
 class ModelSearch(base_tuner.BaseTuner):
-    """Runs one trial: train the candidate, score the eval split, keep its predictions for the choice."""
+    """Runs one trial: train the candidate, score the validation split, keep its logits for the choice."""
 
     def __init__(self, state: SearchState, **kwargs):
         super().__init__(oracle=BudgetOracle(state), **kwargs)
@@ -279,22 +315,31 @@ class ModelSearch(base_tuner.BaseTuner):
         tf.keras.utils.set_random_seed(params.seed)
         model, data = s.build(params)
         model.fit(data, steps_per_epoch=params.train_steps, epochs=1, verbose=0)
-        predictions = s.predict(model)
+        logits = s.validation_logits(model)
+        predictions = np.argmax(logits, axis=1) if len(logits) else np.zeros(0, np.int64)
         result = S.TrialResult(
             candidate,
-            S.accuracy(s.eval_labels, predictions),
-            S.macro_f1(s.eval_labels, predictions, len(s.labels)),
+            S.accuracy(s.validation_labels, predictions),
+            S.macro_f1(s.validation_labels, predictions, len(s.labels)),
             time.monotonic() - start,
             params.train_steps,
             predictions,
         )
         s.results[trial.trial_id] = result
+        s.logits[trial.trial_id] = logits
         absl.logging.info("model search trial %s: %s", trial.trial_id, result.record())
         tf.keras.backend.clear_session()
         return {OBJECTIVE: result.macro_f1, "accuracy": result.accuracy}
 
     def report(self) -> dict[str, Any]:
         return self.state.report()
+
+    def final_hyperparameters(self) -> kt.HyperParameters:
+        """The chosen trial's hyper-parameters with the refit's settings and the temperature: what the
+        ModelSearch executor writes as `best_hyperparameters` for the Trainer."""
+        best = self.get_best_hyperparameters()[0].copy()
+        best.values.update(self.state.final_overrides())
+        return best
 
     # KerasTuner prints these tables to stdout; the run summary has the one line that matters.
     def search_space_summary(self, extended=False):
@@ -311,9 +356,9 @@ def tuner_fn(fn_args: tfx.components.FnArgs) -> tfx.components.TunerFnResult:
     state = SearchState(fn_args, tuning, base)
     state.set_up()
     absl.logging.info(
-        "model search: %d train rows, %d eval rows, %d classes, budget %.0f s, set-up %.0f s",
+        "model search: %d train rows, %d validation rows, %d classes, budget %.0f s, set-up %.0f s",
         state.rows,
-        len(state.eval_labels),
+        len(state.validation_labels),
         len(state.labels),
         state.budget,
         state.setup_seconds,

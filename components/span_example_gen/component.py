@@ -1,4 +1,7 @@
-"""SpanExampleGen component: `SpanExampleGen(input_base=..., input_pattern="span-{SPAN}/*.csv", window=0)`."""
+"""SpanExampleGen component: `SpanExampleGen(input_base=..., input_pattern="span-{SPAN}/*.csv", window=0)`.
+
+Outputs Examples with three splits: `train`, `validation` (carved from the training side: the model
+search and the temperature are chosen on it) and `eval` (the Evaluator's: only judges and blesses)."""
 
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ class SpanExampleGen(base_beam_component.BaseBeamComponent):
         input_pattern: str,
         window: int = 0,
         eval_percent: int = 20,
+        validation_percent: int = 20,
         min_train_rows_per_label: int = 2,
     ):
         super().__init__(
@@ -30,6 +34,7 @@ class SpanExampleGen(base_beam_component.BaseBeamComponent):
                 input_pattern=input_pattern,
                 window=window,
                 eval_percent=eval_percent,
+                validation_percent=validation_percent,
                 min_train_rows_per_label=min_train_rows_per_label,
                 examples=types.Channel(type=standard_artifacts.Examples),
                 newest_examples=types.Channel(type=standard_artifacts.Examples),

@@ -1,4 +1,9 @@
-"""Executor of SpanExampleGen: resolve the window of spans, read its CSVs, split, write Examples."""
+"""Executor of SpanExampleGen: resolve the window of spans, read its CSVs, split, write Examples.
+
+The split (train / validation / eval) is window.py's `plan_splits`, as one Beam graph: the split each
+document was given (a document given both train and eval stops the run), every label's floor (its
+first units on the training side), the documents those floors force into train, then each row's split.
+"""
 
 from __future__ import annotations
 
@@ -26,17 +31,22 @@ from components.span_example_gen.spec import (
     MIN_TRAIN_ROWS_KEY,
     NEWEST_KEY,
     PREVIOUS_KEY,
+    VALIDATION_PERCENT_KEY,
     WINDOW_KEY,
 )
+from core import splits as user_splits
+from core.spans import with_split_folders
 
-SPAN_FIELD = "__span__"
+SPAN_FIELD = w.SPAN_FIELD
 SUMMARY_FILE = "label_counts.json"
 
 
 def resolve_window(input_base: str, pattern: str, window: int) -> w.Window:
-    """The spans to read, listed where the data lives (local folder or bucket)."""
+    """The spans to read, listed where the data lives (local folder or bucket); a span's train/ and
+    eval/ folders belong to it (core/spans.py)."""
     base = input_base.rstrip("/")
-    found = gfile.glob(f"{base}/{pattern.replace('{SPAN}', '*')}")
+    globs = [f"{base}/{glob.replace('{SPAN}', '*')}" for glob in with_split_folders(pattern)]
+    found = [path for glob in globs for path in gfile.glob(glob)]
     relative = [path[len(base) + 1 :] for path in found if not fileio.isdir(path)]
     spans = w.find_spans(relative, pattern)
     if not spans:
@@ -46,7 +56,7 @@ def resolve_window(input_base: str, pattern: str, window: int) -> w.Window:
 
 def read_span_file(item: tuple[str, int, str]) -> list[dict[str, str]]:
     path, span, name = item
-    return w.parse_rows(gfile.read_text(path).splitlines(keepends=True), name, span)
+    return w.parse_rows(gfile.read_text(path).splitlines(keepends=True), path, span, relative=name)
 
 
 def to_example(row: dict[str, str]) -> tf.train.Example:
@@ -56,6 +66,117 @@ def to_example(row: dict[str, str]) -> tf.train.Example:
         if not key.startswith("__")
     }
     return tf.train.Example(features=tf.train.Features(feature=features))
+
+
+def _documented(hashed: tuple[int, dict[str, str]]) -> bool:
+    return user_splits.document_of(hashed[1]) is not None
+
+
+class FirstPlaces(beam.CombineFn):
+    """Per document: the first row (file, row number) given each split."""
+
+    def create_accumulator(self) -> dict[str, tuple[user_splits.Where, str]]:
+        return {}
+
+    def add_input(self, places, item):
+        given, place = item
+        places[given] = min(places.get(given, place), place)
+        return places
+
+    def merge_accumulators(self, accumulators):
+        merged: dict[str, tuple[user_splits.Where, str]] = {}
+        for places in accumulators:
+            for given, place in places.items():
+                merged[given] = min(merged.get(given, place), place)
+        return merged
+
+    def extract_output(self, places):
+        return places
+
+
+def _document_split(item: tuple[int, dict[str, tuple[user_splits.Where, str]]]) -> tuple[int, str]:
+    """(document hash, the split its rows were given); a document given both is a SplitError."""
+    document, places = item
+    if len(places) > 1:
+        (train, name), (eval_, _) = places[user_splits.TRAIN], places[user_splits.EVAL]
+        raise user_splits.conflict(name, train, eval_)
+    return document, next(iter(places))
+
+
+def _check_eval_only(item: tuple[str, user_splits.Where], floors: dict[str, int]) -> None:
+    label, place = item
+    if label not in floors:
+        raise user_splits.eval_only(label, place)
+
+
+def _split(rows, in_window: set[str], eval_percent: int, validation_percent: int, keep: int):
+    """(split, row) for every (unit hash, row): window.plan_splits as a Beam graph."""
+    windowed = rows | "InWindow" >> beam.Filter(lambda hashed: hashed[1][SPAN_FIELD] in in_window)
+    documents = beam.pvalue.AsDict(
+        rows
+        | "Given" >> beam.Filter(lambda hashed: _documented(hashed) and w.given_split(hashed[1]) is not None)
+        | "DocumentPlace"
+        >> beam.Map(
+            lambda hashed: (
+                hashed[0],
+                (w.given_split(hashed[1]), (w.where(hashed[1]), user_splits.document_of(hashed[1]) or "")),
+            )
+        )
+        | "FirstPlaces" >> beam.CombinePerKey(FirstPlaces())
+        | "DocumentSplit" >> beam.Map(_document_split)
+    )
+    training_side = windowed | "TrainingSide" >> beam.Filter(
+        lambda hashed, documents: w.effective_split(hashed[1], documents) != w.EVAL, documents=documents
+    )
+    label_units = (
+        training_side
+        | "DocumentUnits" >> beam.Filter(_documented)
+        | "DocumentLabel" >> beam.Map(_label_unit)
+        | "OncePerDocument" >> beam.Distinct()
+    )
+    label_rows = (
+        training_side
+        | "RowUnits" >> beam.Filter(lambda hashed: not _documented(hashed))
+        | "RowLabel" >> beam.Map(_label_unit)
+    )
+    floors = beam.pvalue.AsDict(  # label -> its k-th smallest unit hash on the training side (window.label_floors)
+        (label_units, label_rows)
+        | "Units" >> beam.Flatten()
+        | "FirstUnits" >> beam.combiners.Top.SmallestPerKey(max(keep, 1))
+        | "Floor" >> beam.Map(lambda kv: (kv[0], max(kv[1])))
+    )
+    _ = (
+        windowed
+        | "EvalSide"
+        >> beam.Filter(lambda hashed, documents: w.effective_split(hashed[1], documents) == w.EVAL, documents=documents)
+        | "EvalLabel" >> beam.Map(lambda hashed: (hashed[1].get("label", ""), w.where(hashed[1])))
+        | "FirstEvalRow" >> beam.CombinePerKey(min)  # type: ignore[arg-type]  # (a callable combiner)
+        | "NotEvalOnly" >> beam.Map(_check_eval_only, floors=floors)
+    )
+    forced = beam.pvalue.AsDict(
+        training_side
+        | "ForcedUnits" >> beam.Filter(_documented)
+        | "AtFloor"
+        >> beam.Filter(lambda hashed, floors: hashed[0] <= floors.get(hashed[1].get("label", ""), -1), floors=floors)
+        | "ForcedHash" >> beam.Map(lambda hashed: hashed[0])
+        | "ForcedOnce" >> beam.Distinct()
+        | "AsKeys" >> beam.Map(lambda unit: (unit, True))
+    )
+
+    def assign(hashed, documents, floors, forced):
+        unit, row = hashed
+        if _documented(hashed):
+            at_floor = unit in forced
+        else:
+            at_floor = unit <= floors.get(row.get("label", ""), -1)
+        given = w.effective_split(row, documents)
+        return w.assign_split(unit, given, at_floor, eval_percent, validation_percent), row
+
+    return rows | "Split" >> beam.Map(assign, documents=documents, floors=floors, forced=forced)
+
+
+def _label_unit(hashed: tuple[int, dict[str, str]]) -> tuple[str, int]:
+    return hashed[1].get("label", ""), hashed[0]
 
 
 class Executor(base_beam_executor.BaseBeamExecutor):
@@ -68,6 +189,7 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         base = str(exec_properties[INPUT_BASE_KEY]).rstrip("/")
         found = resolve_window(base, exec_properties[INPUT_PATTERN_KEY], int(exec_properties[WINDOW_KEY]))
         eval_percent = int(exec_properties[EVAL_PERCENT_KEY])
+        validation_percent = int(exec_properties[VALIDATION_PERCENT_KEY])
         keep = int(exec_properties[MIN_TRAIN_ROWS_KEY])
         outputs = {
             key: artifact_utils.get_single_instance(output_dict[key])
@@ -85,22 +207,9 @@ class Executor(base_beam_executor.BaseBeamExecutor):
                 pipeline
                 | "Files" >> beam.Create(files)
                 | "Read" >> beam.FlatMap(read_span_file)
-                | "Hash" >> beam.Map(lambda row: (w.row_hash(row), row))
+                | "Hash" >> beam.Map(lambda row: (w.unit_hash(row), row))
             )
-            floors = (
-                rows
-                | "InWindow" >> beam.Filter(lambda hashed: hashed[1][SPAN_FIELD] in in_window)
-                | "ByLabel" >> beam.Map(lambda hashed: (hashed[1].get("label", ""), hashed[0]))
-                | "FirstRows" >> beam.combiners.Top.SmallestPerKey(max(keep, 1))
-                | "Floor" >> beam.Map(lambda kv: (kv[0], max(kv[1])))
-            )
-            split = rows | "Split" >> beam.Map(
-                lambda hashed, floors: (
-                    w.assign_split(hashed[0], floors.get(hashed[1].get("label", ""), -1), eval_percent),
-                    hashed[1],
-                ),
-                floors=beam.pvalue.AsDict(floors),
-            )
+            split = _split(rows, in_window, eval_percent, validation_percent, keep)
             for key, artifact in outputs.items():
                 wanted = {str(s) for s in spans_of[key]}
                 for split_name in w.SPLITS:

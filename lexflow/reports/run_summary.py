@@ -11,6 +11,7 @@ from components.model_search import REPORT_PROPERTY
 from lexflow.metadata import evaluation as ev
 from lexflow.metadata import store as md
 from lexflow.metadata.drift import html_report
+from lexflow.metadata.validation import ValidationScores, rows_per_split, validation_scores
 from pipeline.config import PipelineConfig
 
 
@@ -100,6 +101,8 @@ class RunSummary:
     single_row_labels: list[str] = field(default_factory=list)  # trained on, but never evaluated
     model_search: Optional[dict[str, Any]] = None  # ModelSearch's report (components/model_search); None: no search
     gate: list[GateCheck] = field(default_factory=list)  # the Evaluator's checks with their numbers
+    validation: Optional[ValidationScores] = None  # the model the temperature was fitted on, on the validation split
+    split_rows: dict[str, int] = field(default_factory=dict)  # train / validation / eval rows of the window
 
     @property
     def succeeded(self) -> bool:
@@ -153,6 +156,7 @@ def summarize(config: PipelineConfig, schema_path: Optional[Path] = None, schema
     _read_data(store, by_component.get("ExampleGen"), summary)
     _read_drift(store, by_component.get("DriftCheck"), summary)
     _read_search(store, by_component.get("ModelSearch"), summary)
+    _read_validation(store, by_component.get("Trainer"), summary)
     _read_evaluation(store, by_component.get("Evaluator"), _label_names(store, by_component), summary)
     _read_push(store, by_component.get("Pusher"), summary)
     return summary
@@ -169,6 +173,7 @@ def _read_data(store: Any, example_gen: Optional[md.ExecutionInfo], summary: Run
         # From the per-label counts (JSON): a label may hold a comma, so not `single_row_labels`.
         counts = json.loads(str(md.custom_property(window, "label_counts") or "{}"))
         summary.single_row_labels = sorted(label for label, splits in counts.items() if sum(splits.values()) == 1)
+        summary.split_rows = rows_per_split(window)
     for newest in _outputs(store, example_gen, "newest_examples"):
         summary.new_span = md.span_of(newest)
 
@@ -190,6 +195,11 @@ def _read_search(store: Any, search: Optional[md.ExecutionInfo], summary: RunSum
     for chosen in _outputs(store, search, "best_hyperparameters"):
         report = md.custom_property(chosen, REPORT_PROPERTY)
         summary.model_search = json.loads(str(report)) if report else None
+
+
+def _read_validation(store: Any, trainer: Optional[md.ExecutionInfo], summary: RunSummary) -> None:
+    if trainer is not None:
+        summary.validation = validation_scores(store, trainer.execution.id)
 
 
 def _read_evaluation(store: Any, evaluator: Optional[md.ExecutionInfo], labels: list[str], summary: RunSummary) -> None:
@@ -277,16 +287,19 @@ def render(summary: RunSummary, console) -> None:
             console.print(f"drift report: [link=file://{d.report}]{d.report}[/link]", soft_wrap=True)
     if summary.model_search is not None:
         _render_search(summary.model_search, console)
+
+    def fmt(x):
+        return "-" if x is None else f"{x:.3f}"
+
+    if summary.validation is not None or summary.metrics is not None:
+        console.print(_scores_table(summary, fmt))
     m = summary.metrics
     if m is not None:
-
-        def fmt(x):
-            return "-" if x is None else f"{x:.3f}"
-
-        line = f"eval: accuracy {fmt(m.accuracy)}  macro-F1 {fmt(m.macro_f1)}"
         if m.baseline_accuracy is not None:
-            line += f"   (baseline: accuracy {fmt(m.baseline_accuracy)}  macro-F1 {fmt(m.baseline_macro_f1)})"
-        console.print(line)
+            console.print(
+                f"baseline on eval (the model in production): accuracy {fmt(m.baseline_accuracy)}  "
+                f"macro-F1 {fmt(m.baseline_macro_f1)}"
+            )
         if m.per_class_f1:
             worst = sorted(m.per_class_f1.items(), key=lambda kv: kv[1])
             # Quoted and ';'-separated: labels may hold commas and spaces.
@@ -325,15 +338,44 @@ def render(summary: RunSummary, console) -> None:
     console.print(f"pipeline root: {summary.pipeline_root}")
 
 
+def _scores_table(summary: RunSummary, fmt):
+    """Validation and eval scores side by side: what the choices were made on, and what blesses."""
+    from rich.table import Table
+
+    table = Table(title="scores (choices are made on validation only)", title_justify="left")
+    for column in ("split", "rows", "accuracy", "macro-F1", "model scored"):
+        table.add_column(column, justify="right" if column in ("rows", "accuracy", "macro-F1") else "left")
+    v = summary.validation
+    if v is not None:
+        table.add_row(
+            "validation",
+            str(v.rows),
+            fmt(v.accuracy),
+            fmt(v.macro_f1),
+            f"{v.fitted_on}; temperature {v.temperature:.3g}",
+        )
+    m = summary.metrics
+    if m is not None:
+        rows = summary.split_rows.get("eval")
+        table.add_row(
+            "eval",
+            "-" if rows is None else str(rows),
+            fmt(m.accuracy),
+            fmt(m.macro_f1),
+            "the served model (the blessing's split)",
+        )
+    return table
+
+
 def _render_search(report: dict[str, Any], console) -> None:
-    """The search's one-line verdict, then every trial with its eval scores and seconds."""
+    """The search's one-line verdict, then every trial with its validation scores and seconds."""
     console.print(report["summary"], soft_wrap=True)
     chosen = report.get("chosen")
     for number, trial in enumerate(report.get("trials", []), start=1):
         mark = "  <- chosen" if trial == chosen else ""
         console.print(
-            f"  trial {number}: {trial['model']}: eval accuracy {trial['eval_accuracy']:.3f}, "
-            f"macro-F1 {trial['eval_macro_f1']:.3f}, {trial['seconds']:g} s{mark}",
+            f"  trial {number}: {trial['model']}: validation accuracy {trial['validation_accuracy']:.3f}, "
+            f"macro-F1 {trial['validation_macro_f1']:.3f}, {trial['seconds']:g} s{mark}",
             soft_wrap=True,
         )
     rule = report.get("selection")
@@ -365,6 +407,7 @@ def lineage_record(summary: RunSummary) -> dict[str, Any]:
             "baseline_macro_f1": metrics.baseline_macro_f1,
             "baseline": summary.baseline_note,
         },
+        "validation": summary.validation.record() if summary.validation else None,
         "drift": summary.drift.summary if summary.drift else None,
         "pushed_path": summary.pushed_path,
         "metadata_path": str(summary.metadata_path),

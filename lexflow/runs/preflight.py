@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.errors import UserError
-from core.spans import resolve_input_pattern, span_files
+from core.spans import resolve_input_pattern, window_files
+from core.splits import check_data_splits
 from pipeline.config import PipelineConfig
 
 REQUIRED_COLUMNS = ("text", "label")
@@ -120,16 +121,9 @@ def typo_warnings(files: list[CsvFacts]) -> list[str]:
 
 def run_files(config: PipelineConfig) -> list[Path]:
     """Every CSV the run's ExampleGen reads: the window of spans and the span before it (DriftCheck's
-    baseline), or every matching file of an unspanned data root."""
+    baseline), or every matching file of an unspanned data root, with their train/ and eval/ folders."""
     root = config.local_path("data_root")
-    pattern = resolve_input_pattern(root, config.input_pattern)
-    spans = span_files(root, pattern)
-    if "{SPAN}" not in pattern:
-        return sorted(p for p in root.glob(pattern) if p.is_file())
-    newest_first = sorted(spans, reverse=True)
-    window = config.spans.window
-    chosen = set(newest_first if window <= 0 else newest_first[: window + 1])
-    return [path for span in sorted(chosen) for path in spans[span]]
+    return window_files(root, resolve_input_pattern(root, config.input_pattern), config.spans.window)
 
 
 def check_writable_dir(path: Path, what: str) -> None:
@@ -168,6 +162,7 @@ def check_run_inputs(config: PipelineConfig, outputs: bool = True) -> list[str]:
     if not files:
         raise UserError(f"data root {root}: no CSV files match '{resolve_input_pattern(root, config.input_pattern)}'")
     facts = [check_csv(path) for path in files]
+    check_data_splits(root, files)  # split/document values (core/splits.py)
     if not outputs:
         return typo_warnings(facts)
     check_writable_dir(pipeline_root, "pipeline root")

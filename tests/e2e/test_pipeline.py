@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import tensorflow as tf
 
 from datagen import generate_rows, write_csv
 from lexflow.metadata import store as md
@@ -37,22 +38,52 @@ def test_first_run_blesses_on_absolute_thresholds_and_pushes(first_run):
 
 
 def test_model_search_chose_the_trained_model_and_is_recorded_in_mlmd(first_run):
-    """ModelSearch (a TFX Tuner) ran trials on the eval split; its choice is the Trainer's input and
-    is readable from MLMD: the report on best_hyperparameters, the run summary's line."""
+    """ModelSearch (a TFX Tuner) ran trials on the validation split; its choice, refitted on train +
+    validation, is the Trainer's input and is readable from MLMD: the report on best_hyperparameters,
+    the run summary's line, and the validation scores next to the Evaluator's eval scores."""
     config, summary = first_run
     report = summary.model_search
     assert report is not None and report["summary"].startswith("model search: ")
     assert len(report["trials"]) >= 1 and report["chosen"] in report["trials"]
-    assert 0.0 < report["chosen"]["eval_macro_f1"] <= 1.0 and report["budget_seconds"] > 0
+    assert 0.0 < report["chosen"]["validation_macro_f1"] <= 1.0 and report["budget_seconds"] > 0
     store = md.open_store(config.metadata_path)
     by_component = {c.component: c for c in summary.components}
     [chosen] = md.input_artifacts(store, by_component["Trainer"].execution.id, "hyperparameters")
     assert md.producer_execution(store, chosen.id).id == by_component["ModelSearch"].execution.id
     assert md.custom_property(chosen, "search_summary") == report["summary"]
     assert md.custom_property(chosen, "search_trials") == len(report["trials"])
+    assert md.custom_property(chosen, "validation_macro_f1") == pytest.approx(report["chosen"]["validation_macro_f1"])
     hyperparameters = json.loads((Path(chosen.uri) / "best_hyperparameters.txt").read_text())["values"]
     assert hyperparameters["family"] == report["chosen"]["family"]
-    assert hyperparameters["train_steps"] == report["chosen"]["train_steps"]
+    # The Trainer refits the choice on train + validation: same epochs over more rows.
+    final = report["final_fit"]
+    assert final["rows"] == report["train_rows"] + report["validation_rows"] and report["validation_rows"] > 0
+    assert hyperparameters["train_steps"] == final["train_steps"] >= report["chosen"]["train_steps"]
+    # ... and serves with the temperature fitted on the chosen trial's validation logits.
+    validation = summary.validation
+    assert validation is not None and validation.temperature == hyperparameters["calibration"]["temperature"]
+    assert validation.rows == report["validation_rows"] and validation.macro_f1 == pytest.approx(
+        report["chosen"]["validation_macro_f1"], abs=1e-4
+    )
+    assert "chosen trial" in validation.fitted_on
+
+
+def test_the_users_eval_folder_is_the_eval_split_and_documents_stay_whole(first_run):
+    """The session's data root has span-0/train/ and span-0/eval/ folders and a document column."""
+    config, summary = first_run
+    assert summary.split_rows["eval"] == 100  # exactly span-0/eval/holdout.csv
+    assert summary.split_rows["train"] + summary.split_rows["validation"] == 400
+    store = md.open_store(config.metadata_path)
+    example_gen = next(c for c in summary.components if c.component == "ExampleGen")
+    [examples] = md.output_artifacts(store, example_gen.execution.id, "examples")
+    documents: dict[str, set[str]] = {}
+    for split in ("train", "validation", "eval"):
+        for path in Path(examples.uri, f"Split-{split}").glob("*.gz"):
+            for record in tf.data.TFRecordDataset(str(path), compression_type="GZIP"):
+                feature = tf.train.Example.FromString(record.numpy()).features.feature
+                documents.setdefault(feature["document"].bytes_list.value[0].decode(), set()).add(split)
+    assert len(documents) == 50 and all(len(splits) == 1 for splits in documents.values())
+    assert {d for d, splits in documents.items() if splits == {"eval"}} == {f"contract-{i}" for i in range(40, 50)}
 
 
 def test_lineage_model_from_transform_graph_from_examples(first_run):

@@ -179,3 +179,24 @@ def test_export_into_a_flat_data_root_is_refused_and_claims_nothing(store, tmp_p
         export_feedback(store, data_root)
     assert issubclass(FlatDataRoot, InvalidFeedback)  # the gateway answers it as a 4xx with this message
     assert [p.name for p in data_root.iterdir()] == ["train.csv"] and len(pending_feedback(store)) == 1
+
+
+def test_feedback_on_a_reviewed_document_keeps_its_document_id(store, tmp_path):
+    """A corrected contract's provisions carry its id into the span, so ExampleGen keeps them in one split."""
+    from feedback import review
+    from feedback.store import prediction_rows
+
+    (first, second), rows = prediction_rows("lexflow", 7, "production", ["One.", "Two."], ["a", "b"], [{}, {}])
+    document = review.save_document(store, "contract.pdf", ["1.", "2."], rows)
+    ids = [first, second, *store.log_predictions("lexflow", 7, "production", ["Loose."], ["a"], [{}])]
+    for prediction_id in ids:
+        store.add_feedback("b", prediction_id=prediction_id)
+    store.add_feedback("c", text="Never predicted.")
+    rows = _rows(export_feedback(store, tmp_path / "data").path)
+    assert [r["document"] for r in rows] == [
+        f"review:{document}",
+        f"review:{document}",
+        f"prediction:{ids[2]}",  # API predictions and free-text feedback are documents of their own
+        rows[3]["document"],
+    ]
+    assert rows[3]["document"].startswith("feedback:") and all(r["source"] == "feedback" for r in rows)

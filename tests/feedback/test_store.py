@@ -57,6 +57,38 @@ def test_migrations_match_the_models_and_rerun_cleanly(store_url):
         assert {"predictions", "feedback", "exports", "alembic_version"} <= set(inspect(connection).get_table_names())
 
 
+def test_migration_0004_links_stored_documents_to_their_predictions(tmp_path):
+    """Documents reviewed before the upgrade keep their link: 0004 backfills predictions.document_id."""
+    from alembic import command
+    from sqlalchemy import create_engine, text
+
+    from feedback.migrate import alembic_config
+
+    engine = create_engine(f"sqlite:///{tmp_path}/old.sqlite")
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0003")
+        for prediction in ("p1", "p2", "p3"):
+            connection.execute(
+                text(
+                    "INSERT INTO predictions (id, created_at, model_name, model_version, route, text_sha256, label,"
+                    " scores) VALUES (:id, '2026-01-01', 'lexflow', 1, 'production', 'x', 'a', '{}')"
+                ),
+                {"id": prediction},
+            )
+        connection.execute(
+            text(
+                "INSERT INTO review_documents (id, created_at, name, provisions) VALUES ('d1', '2026-01-01', 'c', :p)"
+            ),
+            {"p": '[{"prediction_id": "p1", "heading": ""}, {"prediction_id": "p2", "heading": ""}]'},
+        )
+    FeedbackStore(f"sqlite:///{tmp_path}/old.sqlite")  # migrates to head
+    with engine.connect() as connection:
+        linked = dict(connection.execute(text("SELECT id, document_id FROM predictions")).all())
+    assert linked == {"p1": "d1", "p2": "d1", "p3": None}
+
+
 def test_versions_are_64_bit(store_url):
     store = FeedbackStore(store_url)
     biggest = 2**63 - 1

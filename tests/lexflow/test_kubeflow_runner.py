@@ -397,7 +397,8 @@ def test_module_paths_and_custom_config_are_wired(compiled):
         assert custom["transform"]["vocab_size"] == 60_000
         # Trainer settings are the Trainer's alone: changing them must not re-run Transform.
         assert ("train" in custom) == (task == "Trainer")
-    assert json.loads(_string_param(spec, "Trainer", "train_args")) == {"num_steps": 800}
+    # The Trainer fits on train (and refits on train + validation, its eval_args split): never on eval.
+    assert json.loads(_string_param(spec, "Trainer", "train_args")) == {"splits": ["train"], "num_steps": 800}
     eval_config = json.loads(_string_param(spec, "Evaluator", "eval_config"))
     assert any(model.get("is_baseline") for model in eval_config["model_specs"])
 
@@ -432,7 +433,7 @@ def test_config_file_schema_option_portable_runner_and_no_cache(compiled):
     assert _string_param(spec, "ExampleGen", "input_base") == "gs://other/contracts"
     destination = json.loads(_string_param(spec, "Pusher", "push_destination"))
     assert destination["filesystem"]["base_directory"] == "gs://other/serving/clauses"
-    assert json.loads(_string_param(spec, "Trainer", "train_args")) == {"num_steps": 7}
+    assert json.loads(_string_param(spec, "Trainer", "train_args"))["num_steps"] == 7
     assert _string_param(spec, "ImportSchemaGen", "schema_file") == "/opt/lexflow/schema/demo/schema.pbtxt"
     assert "--job_endpoint=flink-jobserver:8099" in _executor(spec, "Transform")["container"]["args"]
     assert not any(task.get("cachingOptions", {}).get("enableCache") for task in _tasks(spec).values())
@@ -783,7 +784,7 @@ def test_train_steps_need_the_search_off_and_an_encoder_is_refused(tmp_path):
     spec = yaml.safe_load((tmp_path / "b.yaml").read_text())
     assert "ModelSearch" not in spec["root"]["dag"]["tasks"]
     assert json.loads(_string_param(spec, "Trainer", "custom_config"))["train"]["train_steps"] == 123
-    assert json.loads(_string_param(spec, "Trainer", "train_args")) == {"num_steps": 123}
+    assert json.loads(_string_param(spec, "Trainer", "train_args"))["num_steps"] == 123
 
     from tests.trainer.encoder.tiny_bert import write_tiny_bert
 

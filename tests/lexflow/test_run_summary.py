@@ -31,6 +31,25 @@ def test_the_model_search_line_is_shown_when_the_run_searched():
     assert "model search" not in _rendered(_summary())  # tuning.enabled: false
 
 
+def test_validation_and_eval_scores_are_shown_side_by_side():
+    from lexflow.metadata.validation import ValidationScores
+    from lexflow.reports.run_summary import EvalMetrics, lineage_record
+
+    validation = ValidationScores(489, 0.9104, 0.9031, 0.253, "search's chosen trial (trained on train)")
+    summary = _summary(
+        validation=validation,
+        metrics=EvalMetrics(accuracy=0.9081, macro_f1=0.9027, baseline_accuracy=0.9, baseline_macro_f1=0.89),
+        split_rows={"train": 1934, "validation": 489, "eval": 577},
+    )
+    lines = _rendered(summary).splitlines()
+    [validation_line] = [line for line in lines if "validation" in line and "489" in line]
+    [eval_line] = [line for line in lines if line.strip("│ ").startswith("eval ")]
+    assert "0.910" in validation_line and "0.903" in validation_line and "temperature 0.253" in validation_line
+    assert "577" in eval_line and "0.908" in eval_line and "0.903" in eval_line
+    assert any("baseline on eval" in line and "0.890" in line for line in lines)
+    assert lineage_record(summary)["validation"]["macro_f1"] == 0.9031  # the models page gets it too
+
+
 def test_the_gate_is_explained_with_its_numbers():
     """Each check with value, threshold, production's value and the drop allowed; a refusal says which."""
     from lexflow.reports.run_summary import EvalMetrics, GateCheck
@@ -52,18 +71,19 @@ def test_the_gate_is_explained_with_its_numbers():
 
 
 def test_every_search_trial_is_listed_with_its_scores():
-    chosen = {"model": "linear SVM, C=0.25", "eval_accuracy": 0.857, "eval_macro_f1": 0.846, "seconds": 1.3}
-    other = {"model": "MLP 512, dropout 0.5", "eval_accuracy": 0.841, "eval_macro_f1": 0.828, "seconds": 2.3}
+    scores = ("validation_accuracy", "validation_macro_f1")
+    chosen = {"model": "linear SVM, C=0.25", **dict(zip(scores, (0.857, 0.846), strict=True)), "seconds": 1.3}
+    other = {"model": "MLP 512, dropout 0.5", **dict(zip(scores, (0.841, 0.828), strict=True)), "seconds": 2.3}
     report = {
         "summary": "model search: linear SVM, C=0.25; 2 trials in 4 s",
         "chosen": chosen,
         "trials": [chosen, other],
         "skipped": [{"model": "MLP 512, dropout 0.25", "estimated_seconds": 40.0}],
-        "selection": {"objective": "eval macro-F1", "min_gain_se": 2.0, "max_accuracy_drop": 0.005},
+        "selection": {"objective": "validation macro-F1", "min_gain_se": 2.0, "max_accuracy_drop": 0.005},
     }
     text = _rendered(_summary(model_search=report))
-    assert "trial 1: linear SVM, C=0.25: eval accuracy 0.857, macro-F1 0.846, 1.3 s  <- chosen" in text
-    assert "trial 2: MLP 512, dropout 0.5: eval accuracy 0.841, macro-F1 0.828, 2.3 s\n" in text
+    assert "trial 1: linear SVM, C=0.25: validation accuracy 0.857, macro-F1 0.846, 1.3 s  <- chosen" in text
+    assert "trial 2: MLP 512, dropout 0.5: validation accuracy 0.841, macro-F1 0.828, 2.3 s\n" in text
     assert "not tried (budget): MLP 512, dropout 0.25 (~40 s)" in text and "2 standard errors" in text
 
 

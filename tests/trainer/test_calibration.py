@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from tests.trainer.test_model import _batch
-from trainer.calibration import RECORD_FILE, calibrate, calibrated, fit_and_record, fit_temperature
+from trainer.calibration import RECORD_FILE, Calibration, calibrate, calibrated, fit_and_record, fit_temperature
 from trainer.model import build_model
 from trainer.params import TrainParams
 
@@ -56,14 +56,34 @@ def test_calibrated_svm_scores_are_probabilities_with_the_same_decisions():
     scores = served(_batch(rows)).numpy()
     assert np.allclose(scores.sum(axis=1), 1.0, atol=1e-5) and (scores >= 0).all()
     assert scores.argmax(axis=1).tolist() == raw.argmax(axis=1).tolist()
-    assert calibration.eval_rows == len(rows) and math.isfinite(calibration.temperature)
+    assert calibration.rows == len(rows) and math.isfinite(calibration.temperature)
     assert calibration.nll_after <= calibration.nll_before + 1e-9
+    # The same pass scores the model: its accuracy on the rows T was fitted on.
+    assert calibration.accuracy == pytest.approx(float(np.mean(raw.argmax(axis=1) == labels.numpy())))
 
 
-def test_no_eval_rows_keeps_the_plain_softmax_and_records_strict_json(tmp_path):
+def test_no_validation_rows_keeps_the_plain_softmax_and_records_strict_json(tmp_path):
     model = build_model(vocab_size=10, num_classes=2, params=TrainParams(hidden_units=4))
     empty = tf.data.Dataset.from_tensors((_batch([([1], [1.0])]), tf.constant([0]))).take(0)
-    calibration = fit_and_record(model, empty, str(tmp_path / "run"))
-    assert calibration.temperature == 1.0 and calibration.eval_rows == 0
+    calibration = fit_and_record(model, empty, str(tmp_path / "run"), fitted_on="a first fit")
+    assert calibration.temperature == 1.0 and calibration.rows == 0
     record = json.loads((tmp_path / "run" / RECORD_FILE).read_text())  # no NaN token: strict parsers read it
-    assert record == {"temperature": 1.0, "eval_rows": 0, "nll_before": None, "nll_after": None}
+    assert record == {
+        "temperature": 1.0,
+        "rows": 0,
+        "nll_before": None,
+        "nll_after": None,
+        "accuracy": None,
+        "macro_f1": None,
+        "fitted_on": "a first fit",
+    }
+    assert Calibration.from_record(record).temperature == 1.0  # what the search hands the Trainer, read back
+
+
+def test_fit_scores_the_argmax_it_calibrates():
+    logits = np.array([[2.0, 0.0, 0.0], [0.0, 3.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
+    calibration = fit_temperature(logits, np.array([0, 1, 2, 1]), fitted_on="trial 3")
+    assert calibration.accuracy == 0.75 and calibration.fitted_on == "trial 3"
+    # macro-F1 over the classes present: class 0 (P 1/2, R 1), class 1 (P 1, R 1/2), class 2 (1)
+    assert calibration.macro_f1 == pytest.approx((2 / 3 + 2 / 3 + 1.0) / 3)
+    assert Calibration.from_record(calibration.record()) == calibration

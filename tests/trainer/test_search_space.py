@@ -4,6 +4,7 @@ trainer/search_space.py is plain Python; the trials themselves run in the end-to
 """
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -189,13 +190,13 @@ def test_records_and_summary_line_are_json():
     labels = np.array([0, 1, 2, 3])
     result = _result(S.start(FAMILIES), labels, labels, seconds=12.34)
     record = json.loads(json.dumps(result.record()))
-    assert record["model"] == "linear SVM, C=0.25, balanced class weights" and record["eval_macro_f1"] == 1.0
+    assert record["model"] == "linear SVM, C=0.25, balanced class weights" and record["validation_macro_f1"] == 1.0
     skipped = json.loads(json.dumps(S.Skipped(S.Candidate(S.MLP, 0.5, 1.0), float("inf")).record()))
     assert skipped["estimated_seconds"] is None
     line = S.summary_line(result, 6, 140.2, 180.0, 20.0)
     assert line == (
         "model search: linear SVM, C=0.25, balanced class weights; 6 trials in 140 s (budget 180 s; "
-        "start-up 20 s); eval accuracy 1.000, macro-F1 1.000"
+        "start-up 20 s); validation accuracy 1.000, macro-F1 1.000"
     )
     assert S.summary_line(None, 1, 3.0, 20.0).startswith("model search: no trial completed")
 
@@ -234,6 +235,48 @@ def test_pipeline_runs_the_search_before_the_trainer_unless_it_is_off(tmp_path):
     off = PipelineConfig.model_validate({**base, "tuning": {"enabled": False}})
     nodes = {c.id: c for c in create_pipeline(off).components}
     assert "ModelSearch" not in nodes and "hyperparameters" not in nodes["Trainer"].inputs
+
+
+def test_the_search_and_the_trainer_never_see_the_eval_split(tmp_path):
+    """Trials learn from train and are scored on validation; the Trainer's second split is validation
+    too (it refits on both); Transform analyses train + validation; only the Evaluator reads eval."""
+    from pipeline.pipeline import create_pipeline
+    from tests.conftest import SCHEMA
+
+    (tmp_path / "data").mkdir()
+    config = PipelineConfig.model_validate(
+        {"data_root": str(tmp_path / "data"), "schema_path": str(SCHEMA), "pipeline_root": str(tmp_path / "p")}
+    )
+    nodes = {c.id: c for c in create_pipeline(config).components}
+    assert nodes["ExampleGen"].exec_properties["validation_percent"] == 20
+    for node in ("ModelSearch", "Trainer"):
+        train_args = json.loads(nodes[node].exec_properties["train_args"])
+        eval_args = json.loads(nodes[node].exec_properties["eval_args"])
+        assert train_args["splits"] == ["train"] and eval_args["splits"] == ["validation"], node
+    splits = json.loads(nodes["Transform"].exec_properties["splits_config"])
+    assert splits == {"analyze": ["train", "validation"], "transform": ["train", "validation", "eval"]}
+
+
+def test_the_final_fit_keeps_the_trials_epochs_and_c_over_train_plus_validation():
+    candidate = S.Candidate(S.LINEAR, 0.5, 1.0)
+    trial_steps = S.steps_for(S.LINEAR, 2000, 25.0)
+    final = S.final_overrides(candidate, train_rows=2000, all_rows=2500, trial_steps=trial_steps)
+    assert final["l2"] == pytest.approx(1.0 / (2 * 0.5 * 2500))  # same C, the new N
+    assert final["train_steps"] == S.steps_for(S.LINEAR, 2500, 25.0)  # same epochs over more rows
+    capped = S.final_overrides(candidate, train_rows=2000, all_rows=2500, trial_steps=80)  # epochs cut by the budget
+    epochs = 80 * S.batch_size(S.LINEAR, 2000) / 2000
+    assert capped["train_steps"] == math.ceil(epochs * 2500 / S.batch_size(S.LINEAR, 2500))
+    small = S.final_overrides(S.Candidate(S.MLP, 0.5, 0.0), train_rows=400, all_rows=500, trial_steps=60)
+    assert small["batch_size"] == S.batch_size(S.MLP, 500) and small["dropout"] == 0.5
+
+
+def test_the_trainer_takes_the_searchs_temperature():
+    from trainer.calibration import Calibration
+    from trainer.task import CALIBRATION_KEY, searched_calibration
+
+    assert searched_calibration(None) is None and searched_calibration({"values": {"c": 1.0}}) is None
+    fitted = Calibration(0.3, 480, 1.2, 0.4, 0.9, 0.88, "the model search's chosen trial (trained on train)")
+    assert searched_calibration({"space": [], "values": {CALIBRATION_KEY: fitted.record()}}) == fitted
 
 
 def test_searched_params_override_the_configured_model():

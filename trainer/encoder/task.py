@@ -179,7 +179,8 @@ def run_encoder_fn(fn_args: tfx.components.FnArgs) -> None:
         steps * params.batch_size / max(seconds, 1e-9),
         f"; stopped by the time budget at step {budget.stopped_at_step}" if budget and budget.stopped_at_step else "",
     )
-    # Calibrated probabilities, as the TF-IDF models serve (trainer/calibration.py): one pass of the eval split.
+    # Calibrated probabilities, as the TF-IDF models serve (trainer/calibration.py): one pass of the validation
+    # split (eval_files: the Trainer's eval_args splits; the Evaluator's eval split never reaches the Trainer).
     one_pass = bucketed_dataset(_examples(fn_args, fn_args.eval_files, tf_transform_output, params, 1), params, None)
     calibration = fit_and_record(model, one_pass, fn_args.model_run_dir)
     export_serving_model(model, tf_transform_output, fn_args.serving_model_dir, calibration)

@@ -102,7 +102,7 @@ def test_exported_model_answers_raw_text_with_the_savedmodel_contract(encoded, t
     model.train_on_batch({F.TOKEN_IDS: ids}, tf.constant([0, 1]))  # optimizer state exists, and must not be saved
     # Served as the Trainer serves it: softmax(logits / T), T fitted on (here) two labelled rows.
     calibration = calibrate(model, tf.data.Dataset.from_tensors(({F.TOKEN_IDS: ids}, tf.constant([0, 1]))))
-    assert calibration.eval_rows == 2 and calibration.nll_after <= calibration.nll_before + 1e-9
+    assert calibration.rows == 2 and calibration.nll_after <= calibration.nll_before + 1e-9
     export_serving_model(model, output, str(tmp_path / "model"), calibration)
 
     result = subprocess.run(
