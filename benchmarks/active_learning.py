@@ -1,6 +1,6 @@
 """What a correction is worth: the review queue's order vs. random vs. least-confident, retraining after each round.
 
-    python -m benchmarks.active_learning [--dataset cuad_clauses] [--seed-rows 200] [--k 100] [--rounds 8] [--seeds 3]
+    python -m benchmarks.active_learning [--dataset cuad_clauses] [--seed-rows 200] [--k 100] [--rounds 8] [--seeds 4]
 
 Simulated review on one dataset of `../shared/datasets/` (read in place): its `test.csv` is the test
 set; `train.csv` is the pool. Per seed, `--seed-rows` random pool rows are labelled and train the
@@ -9,12 +9,13 @@ correction at a time. Each round, K corrections are chosen by one strategy from 
 served scores over the unlabelled pool, added to the labelled rows, and the model is retrained.
 After every training the model labels the test set (macro-F1, accuracy).
 
-Strategies (the same seed rows and seed model for all three):
+Strategies (the same seed rows and seed model for every one):
 - `queue`: the review console's order, `feedback.review.informativeness` called as `claim_next` calls
-  it: the model's calibrated scores over all labels, its label, no shadow version, and the class
-  accuracy `feedback.review.class_accuracy` reads from a real FeedbackStore (SQLite) into which each
-  correction is written (`log_predictions` + `add_feedback`, with the model version that made the
-  prediction) before the next one is chosen, as in the console, where every `claim_next` re-reads it;
+  it: the model's calibrated scores over all labels, its label, no shadow version, the class accuracy
+  (`review.class_accuracy`) and the answered count of the version's label (`review.reviewed_per_label`)
+  read from a real FeedbackStore (SQLite) into which each correction is written (`log_predictions` +
+  `add_feedback`, with the model version that made the prediction: the round) before the next one is
+  chosen, as in the console, where every `claim_next` re-reads them;
 - `random`: K pool rows uniformly at random;
 - `least_confident`: the K rows with the lowest top score;
 - `queue_without_feedback` (an ablation): `informativeness` with no class accuracy at all (every class
@@ -37,8 +38,9 @@ What is shortened, against a production retrain (`lexflow retrain`):
   `label_counts` vocabulary holds that round's train-split counts.
 - No model search: every round trains the search's starting choice (`search_space.start`, the
   linear SVM, C 0.25, balanced class weights, with its steps for the round's rows), handed to the
-  Trainer as the Tuner's `best_hyperparameters`. The search chose exactly that on every suite dataset
-  so far (BENCHMARKS.md); searching each round would cost ~1 min per training.
+  Trainer as the Tuner's `best_hyperparameters`. The search chose exactly that on every dataset
+  measured so far (issue 22, BENCHMARKS.md); a search per round would add its budget (at least 20 s)
+  and its start-up probe to every training.
 - No ExampleGen/StatisticsGen/Evaluator/Pusher: every trained model counts (no blessing gate), and
   the next round's scores come from it.
 - The queue ranks the whole unlabelled pool, not the `CANDIDATE_WINDOW` newest predictions: which
@@ -156,19 +158,20 @@ def pick_queue(
     """The review queue's first k, one correction at a time (see the module docstring).
 
     After each correction only the rows predicted as the corrected row's label can change score
-    (their class accuracy moved), so only those are re-scored; ties keep pool order, as
-    `claim_next`'s stable sort keeps its candidates' order.
+    (their class accuracy and their version's answered count for that label moved), so only those
+    are re-scored; ties keep pool order, as `claim_next`'s stable sort keeps its candidates' order.
     """
     from feedback import review
 
     classes, labels = scored.classes, scored.labels
     scores = {i: dict(zip(classes, map(float, scored.scores[i]), strict=True)) for i in candidates}
 
-    def value(i: int, accuracy: dict[str, float]) -> float:
-        return review.informativeness(scores[i], labels[i], None, accuracy)
+    def value(i: int, accuracy: dict[str, float], reviewed: dict[tuple[int, str], int]) -> float:
+        # As claim_next scores a prediction (review._score): all candidates are this version's.
+        return review.informativeness(scores[i], labels[i], None, accuracy, reviewed.get((version, labels[i]), 0))
 
-    accuracy = review.class_accuracy(store)
-    values = {i: value(i, accuracy) for i in candidates}
+    accuracy, reviewed = review.class_accuracy(store), review.reviewed_per_label(store)
+    values = {i: value(i, accuracy, reviewed) for i in candidates}
     by_label: dict[str, set[int]] = defaultdict(set)
     for i in candidates:
         by_label[labels[i]].add(i)
@@ -182,9 +185,9 @@ def pick_queue(
             MODEL_NAME, version, "production", [texts[best]], [labels[best]], [scores[best]]
         )
         store.add_feedback(truth[best], prediction_id=prediction_id)
-        accuracy = review.class_accuracy(store)
+        accuracy, reviewed = review.class_accuracy(store), review.reviewed_per_label(store)
         for i in by_label[labels[best]]:
-            values[i] = value(i, accuracy)
+            values[i] = value(i, accuracy, reviewed)
     return chosen
 
 

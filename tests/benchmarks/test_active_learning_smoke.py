@@ -38,8 +38,9 @@ def test_random_takes_k_distinct_candidates():
 
 
 def test_queue_order_is_the_consoles_score_and_follows_the_feedback(tmp_path):
-    """Margin first; a wrong correction of a class lowers its live accuracy in the store, which
-    lifts the other rows predicted as that class above an equally uncertain row of another class."""
+    """Margin first; then the store's state as the console reads it: the second answer about one
+    version's label counts half, so an equally uncertain row of another label comes first; in the
+    next version, the label with the lower live accuracy comes first among equals."""
     store = FeedbackStore(f"sqlite:///{tmp_path / 'feedback.sqlite'}")
     scored = _scored(
         [
@@ -51,11 +52,12 @@ def test_queue_order_is_the_consoles_score_and_follows_the_feedback(tmp_path):
     )
     texts = ["zero", "one", "two", "three"]
     truth = ["b", "a", "b", "c"]  # row 0's prediction is wrong
-    # Alone, rows 1 and 2 tie (candidate order puts 2 first); 1 first once a's live accuracy is 0.
-    chosen = al.pick_queue([3, 2, 1, 0], 3, scored, texts, truth, store, version=1)
-    assert chosen == [0, 1, 2]
-    assert review.class_accuracy(store) == {"a": 0.5, "b": 1.0}  # as the console reads it: corrections so far
-    assert al.pick_queue([2, 1], 1, scored, texts, truth, store, version=2) == [1]  # a: 0.5 now, b: 1.0
+    # 0: 0.95 + 0.25; then 1: (0.5 + 0.5) / 2 (a answered once, wrongly) < 2: 0.5 + 0.25
+    assert al.pick_queue([3, 2, 1, 0], 3, scored, texts, truth, store, version=1) == [0, 2, 1]
+    assert review.class_accuracy(store) == {"a": 0.5, "b": 1.0}
+    assert review.reviewed_per_label(store) == {(1, "a"): 2, (1, "b"): 1}
+    # Version 2 has no answers: a (0.5 + 0.25) before b (0.5 + 0), whatever the candidates' order.
+    assert al.pick_queue([2, 1], 1, scored, texts, truth, store, version=2) == [1]
     store.close()
 
 
