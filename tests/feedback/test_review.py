@@ -28,6 +28,31 @@ def test_informativeness_counts_margin_disagreement_and_weak_classes():
     assert review.informativeness(unsure, "a", None, {}) > review.informativeness(sure, "a", None, {})
     assert review.informativeness(sure, "a", "b", {}) == pytest.approx(review.informativeness(sure, "a", None, {}) + 1)
     assert review.informativeness(sure, "a", None, {"a": 0.2}) > review.informativeness(sure, "a", None, {"a": 0.9})
+    # Diminishing returns: the n-th answer about one version's label counts 1 / (1 + n).
+    first = review.informativeness(unsure, "a", "b", {"a": 0.2})
+    assert review.informativeness(unsure, "a", "b", {"a": 0.2}, reviewed=3) == pytest.approx(first / 4)
+
+
+def test_a_batch_spreads_over_labels_and_a_new_version_starts_afresh(store_url):
+    """Two near coin tosses predicted `a`, a slightly surer `b`: once an `a` is answered (wrongly,
+    so `a`'s live accuracy drops), the next `a` is worth half and the `b` comes first; a retrained
+    version's `a` predictions have no answers yet and are not discounted."""
+    store = FeedbackStore(store_url)
+    tied = {"a": 0.51, "b": 0.49}
+    a1, a2, b1 = _log(store, ["A one.", "A two.", "B one."], [tied, tied, {"a": 0.4, "b": 0.6}])
+    first = review.claim_next(store, "reviewer-1", TTL)
+    assert first.prediction.id in (a1, a2) and first.reviewed == 0
+    store.add_feedback("b", prediction_id=first.prediction.id)
+    review.release(store, first.prediction.id, "reviewer-1")
+    assert review.reviewed_per_label(store) == {(1, "a"): 1}
+    second = review.claim_next(store, "reviewer-1", TTL)
+    assert second.prediction.id == b1  # 0.8 + 0.25 = 1.05 > (0.98 + 0.5) / 2 = 0.74
+    store.add_feedback("b", prediction_id=b1)
+    review.release(store, b1, "reviewer-1")
+    (newer,) = store.log_predictions("lexflow", 2, "production", ["A three."], ["a"], [tied])
+    third = review.claim_next(store, "reviewer-1", TTL)
+    assert third.prediction.id == newer and third.reviewed == 0  # version 2's `a`: no answers yet
+    assert review.reviewed_per_label(store) == {(1, "a"): 1, (1, "b"): 1}
 
 
 def test_queue_serves_the_most_informative_first_and_counts_progress(store_url):
@@ -44,7 +69,8 @@ def test_queue_serves_the_most_informative_first_and_counts_progress(store_url):
         store.add_feedback("a", prediction_id=item.prediction.id)
         review.release(store, item.prediction.id, "reviewer-1")
         assert review.progress(store).reviewed == len(order)
-    # disputed: 1 - 0.6 + 1 = 1.4; unsure: 1 - 0 = 1.0; sure: 1 - 0.9 = 0.1 (plus the same class term)
+    # disputed: 1 - 0.6 + 1 = 1.4; unsure: 1 - 0 = 1.0; sure: 1 - 0.9 = 0.1 (plus the same class term,
+    # and divided alike: all three are version 1's `a`)
     assert order == [split, unsure, sure]
     assert review.progress(store) == review.Progress(reviewed=3, total=3)
 
