@@ -22,6 +22,7 @@ import core.tf_env  # noqa: F401
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -51,20 +52,32 @@ class Calibration:
     accuracy: float = math.nan  # of the argmax on those rows: the validation scores of the fitted model
     macro_f1: float = math.nan
     fitted_on: str = SERVED  # which model's logits: see the module docstring
+    # An ensemble's: one temperature per head (the served scores average softmax(z_m / T_m); `temperature`
+    # is then 1). Empty for a single model.
+    head_temperatures: tuple[float, ...] = ()
 
     def describe(self) -> str:
+        scale = f"temperature {self.temperature:.3g}"
+        if self.head_temperatures:
+            scale = "head temperatures " + ", ".join(f"{t:.3g}" for t in self.head_temperatures)
         return (
-            f"temperature {self.temperature:.3g} on {self.rows} validation rows "
+            f"{scale} on {self.rows} validation rows "
             f"(log-loss {self.nll_before:.3f} -> {self.nll_after:.3f}; {self.fitted_on})"
         )
 
     def record(self) -> dict[str, Any]:
         """Strict JSON (no NaN): what the Trainer keeps in its ModelRun and the search passes to it."""
-        return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(self).items()}
+        fields = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(self).items()}
+        if not self.head_temperatures:  # a single model's record, as before ensembles
+            del fields["head_temperatures"]
+        else:
+            fields["head_temperatures"] = list(self.head_temperatures)
+        return fields
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Calibration:
         fields: dict[str, Any] = {k: (math.nan if v is None else v) for k, v in record.items()}
+        fields["head_temperatures"] = tuple(float(t) for t in record.get("head_temperatures") or ())
         return cls(**{k: v for k, v in fields.items() if k in cls.__dataclass_fields__})
 
 
@@ -99,6 +112,37 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray, fitted_on: str = SER
     )
 
 
+def head_probabilities(logits: np.ndarray, temperatures: Sequence[float]) -> np.ndarray:
+    """The ensemble's served scores: the mean over heads of softmax(z_m / T_m); `logits` holds the
+    heads' [rows, classes] blocks side by side."""
+    blocks = np.split(np.asarray(logits, np.float64), len(temperatures), axis=1)
+    return np.mean([np.exp(log_softmax(z / t, axis=1)) for z, t in zip(blocks, temperatures, strict=True)], axis=0)
+
+
+def fit_ensemble(logits: np.ndarray, labels: np.ndarray, fitted_on: str = SERVED, heads: int = 1) -> Calibration:
+    """Each head's temperature fitted alone (its own log-loss), then the scores of their average: its
+    log-loss at T = 1 and after, and the accuracy and macro-F1 of its argmax."""
+    logits = np.asarray(logits, dtype=np.float64)
+    labels = np.asarray(labels, dtype=np.int64).reshape(-1)
+    blocks = np.split(logits, heads, axis=1)
+    temperatures = tuple(fit_temperature(block, labels).temperature for block in blocks)
+    if len(labels) == 0:
+        return Calibration(1.0, 0, math.nan, math.nan, fitted_on=fitted_on, head_temperatures=temperatures)
+    rows = np.arange(len(labels))
+    before, after = head_probabilities(logits, [1.0] * heads), head_probabilities(logits, temperatures)
+    predictions = after.argmax(axis=1)
+    return Calibration(
+        1.0,
+        len(labels),
+        float(-np.log(np.maximum(before[rows, labels], 1e-12)).mean()),
+        float(-np.log(np.maximum(after[rows, labels], 1e-12)).mean()),
+        accuracy(labels, predictions),
+        macro_f1(labels, predictions, blocks[0].shape[1]),
+        fitted_on,
+        temperatures,
+    )
+
+
 def logits_of(model: tf.keras.Model) -> tf.keras.Model:
     """The model up to its scores layer's input: the class logits (SVM margins for the linear SVM)."""
     return tf.keras.Model(model.inputs, model.get_layer(F.OUT_SCORES).input)
@@ -119,10 +163,32 @@ class TemperatureSoftmax(tf.keras.layers.Layer):
         return {**super().get_config(), "temperature": self.temperature}
 
 
+@tf.keras.utils.register_keras_serializable(package="lexflow")
+class HeadAverage(tf.keras.layers.Layer):
+    """The mean over heads of softmax(z_m / T_m), z_m the m-th [batch, classes] block of the logits."""
+
+    def __init__(self, temperatures: Sequence[float], **kwargs):
+        super().__init__(**kwargs)
+        self.temperatures = [float(t) for t in temperatures]
+
+    def call(self, logits):
+        blocks = tf.split(logits, len(self.temperatures), axis=-1)
+        return tf.add_n([tf.nn.softmax(z / t, axis=-1) for z, t in zip(blocks, self.temperatures, strict=True)]) / len(
+            blocks
+        )
+
+    def get_config(self):
+        return {**super().get_config(), "temperatures": self.temperatures}
+
+
 def calibrated(model: tf.keras.Model, calibration: Calibration) -> tf.keras.Model:
-    """The served model: the trained layers, then softmax(logits / T) as `scores`."""
+    """The served model: the trained layers, then softmax(logits / T) as `scores` (an ensemble: the
+    average of its heads' softmax(z_m / T_m))."""
     logits = model.get_layer(F.OUT_SCORES).input
-    scores = TemperatureSoftmax(calibration.temperature, name="calibrated_scores")(logits)
+    if calibration.head_temperatures:
+        scores = HeadAverage(calibration.head_temperatures, name="calibrated_scores")(logits)
+    else:
+        scores = TemperatureSoftmax(calibration.temperature, name="calibrated_scores")(logits)
     return tf.keras.Model(model.inputs, scores)
 
 
@@ -139,8 +205,10 @@ def logits_and_labels(model: tf.keras.Model, batches: tf.data.Dataset) -> tuple[
     return np.concatenate(logits), np.concatenate(labels)
 
 
-def calibrate(model: tf.keras.Model, batches: tf.data.Dataset, fitted_on: str = SERVED) -> Calibration:
-    """Fit T on one pass of (inputs, label) validation batches."""
+def calibrate(model: tf.keras.Model, batches: tf.data.Dataset, fitted_on: str = SERVED, heads: int = 0) -> Calibration:
+    """Fit T (or, with `heads`, each head's T_m) on one pass of (inputs, label) validation batches."""
+    if heads:
+        return fit_ensemble(*logits_and_labels(model, batches), fitted_on=fitted_on, heads=heads)
     return fit_temperature(*logits_and_labels(model, batches), fitted_on=fitted_on)
 
 
@@ -153,9 +221,9 @@ def record(calibration: Calibration, record_dir: str) -> None:
 
 
 def fit_and_record(
-    model: tf.keras.Model, batches: tf.data.Dataset, record_dir: str, fitted_on: str = SERVED
+    model: tf.keras.Model, batches: tf.data.Dataset, record_dir: str, fitted_on: str = SERVED, heads: int = 0
 ) -> Calibration:
     """What a Trainer that fits its own T does before export: fit it on the validation batches, record it."""
-    calibration = calibrate(model, batches, fitted_on)
+    calibration = calibrate(model, batches, fitted_on, heads)
     record(calibration, record_dir)
     return calibration

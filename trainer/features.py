@@ -6,6 +6,7 @@ These are the contracts of docs/architecture.md (the raw example and the SavedMo
 # Raw example columns.
 TEXT = "text"
 LABEL = "label"
+DOCUMENT = "document"  # optional: rows of one document never straddle splits (core/splits.py)
 
 # Transformed features.
 TERM_IDS = "term_ids"  # VarLen int64: vocabulary ids of the document's distinct n-grams
@@ -13,6 +14,7 @@ TERM_WEIGHTS = "term_weights"  # VarLen float: their L2-normalised TF-IDF weight
 TOKEN_IDS = "token_ids"  # VarLen int64: wordpiece ids with [CLS] ... [SEP] (with a pretrained encoder)
 LABEL_ID = "label_id"  # int64 class index into the `label` vocabulary
 LENGTH_BUCKET = "length_bucket"  # string slice for TFMA: short / medium / long
+DOCUMENT_GIVEN = "document_given"  # int64 1 when the row names its document (data with a `document` column)
 
 # Transform vocabulary files.
 TERMS_VOCAB = "terms"

@@ -22,6 +22,7 @@ import core.tf_env  # noqa: F401
 from collections.abc import Sequence
 from typing import Optional, Union
 
+import numpy as np
 import tensorflow as tf
 from tensorflow.python.autograph.core import config as autograph_config
 
@@ -129,8 +130,145 @@ def build_model(
 
 
 def uses_sample_weights(params: TrainParams) -> bool:
-    """Whether class weights reach the model as per-example sample weights (cross-entropy)."""
-    return params.loss != "squared_hinge"
+    """Whether class weights reach the model as per-example sample weights (cross-entropy, one model)."""
+    return params.loss != "squared_hinge" and not params.heads
+
+
+# ------------------------------------------------------------------------------------------
+# The ensemble: linear heads over the same TF-IDF inputs, averaged after calibration
+# ------------------------------------------------------------------------------------------
+
+
+class NbsvmProjection(tf.keras.layers.Layer):
+    """NB-SVM's margins (Wang & Manning, 2012): for class k, sum_j x_j r_jk w_jk + b_k over the word ids.
+
+    r_jk is the log-count ratio of word n-gram j for class k (`nb_ratios`), a constant of the model;
+    w is trained with the l2 penalty on w itself, so this is a linear SVM over the features x * r_k,
+    one per class, as the recipe study fitted it. Character ids (>= word_ids) are left out.
+    """
+
+    def __init__(self, ratios: np.ndarray, **kwargs):
+        super().__init__(**kwargs)
+        self.word_ids, self.classes = (int(n) for n in ratios.shape)
+        self._initial_ratios = np.asarray(ratios, np.float32)
+
+    def build(self, input_shape):
+        shape = (self.word_ids, self.classes)
+        self.ratios = self.add_weight(
+            name="ratios",
+            shape=shape,
+            initializer=tf.keras.initializers.Constant(self._initial_ratios),
+            trainable=False,
+        )
+        self.kernel = self.add_weight(name="kernel", shape=shape, initializer="zeros", trainable=True)
+        self.bias = self.add_weight(name="bias", shape=(self.classes,), initializer="zeros", trainable=True)
+        super().build(input_shape)
+
+    def call(self, inputs):
+        ids, weights = inputs
+        words = ids.values < self.word_ids
+        matrix = tf.SparseTensor(
+            tf.stack([tf.boolean_mask(ids.indices[:, 0], words), tf.boolean_mask(ids.values, words)], axis=1),
+            tf.boolean_mask(weights.values, words),
+            tf.stack([ids.dense_shape[0], tf.constant(self.word_ids, tf.int64)]),
+        )
+        return tf.sparse.sparse_dense_matmul(matrix, self.kernel * self.ratios) + self.bias
+
+
+def nb_ratios(batches: tf.data.Dataset, word_ids: int, num_classes: int) -> np.ndarray:
+    """r [word_ids, classes]: log((p_k / |p_k|_1) / (q_k / |q_k|_1)), p_k = 1 + the number of class-k
+    rows containing the n-gram, q_k the same over the other rows (binary counts, alpha = 1), from one
+    pass of (inputs, label) batches: the rows the head is fitted on."""
+    counts = np.zeros((word_ids, num_classes), np.float64)
+    for inputs, label in batches:
+        ids = inputs[F.TERM_IDS]
+        rows, values = ids.indices[:, 0].numpy(), ids.values.numpy()
+        classes = np.reshape(label.numpy(), [-1])[rows]
+        words = values < word_ids  # a bag holds each id once: presence counts
+        np.add.at(counts, (values[words], classes[words]), 1.0)
+    p = 1.0 + counts
+    q = 1.0 + (counts.sum(axis=1, keepdims=True) - counts)
+    return np.log((p / p.sum(axis=0)) / (q / q.sum(axis=0))).astype(np.float32)
+
+
+class EnsembleLoss(tf.keras.losses.Loss):
+    """The heads' losses summed: y_pred is their margins/logits side by side ([batch, heads * classes]).
+
+    svm and nbsvm: one-vs-rest squared hinge, class weights on positives (as OneVsRestSquaredHinge);
+    logreg: softmax cross-entropy weighted by the true class's weight. The heads share no weights, so
+    summing their losses trains each as if alone.
+    """
+
+    def __init__(
+        self,
+        kinds: Sequence[str],
+        class_weights: Sequence[Sequence[float]],
+        name: str = "ensemble_loss",
+        **kwargs,
+    ):
+        super().__init__(name=name, **kwargs)
+        self.kinds = list(kinds)
+        self.class_weights = [[float(w) for w in weights] for weights in class_weights]
+
+    def call(self, y_true, y_pred):
+        label = tf.cast(tf.reshape(y_true, [-1]), tf.int32)
+        total = 0.0
+        for kind, z, weights in zip(
+            self.kinds, tf.split(y_pred, len(self.kinds), axis=-1), self.class_weights, strict=True
+        ):
+            per_class = tf.constant(weights, y_pred.dtype)
+            if kind == "logreg":
+                loss = tf.nn.sparse_softmax_cross_entropy_with_logits(label, z) * tf.gather(per_class, label)
+            else:
+                positives = tf.one_hot(label, tf.shape(z)[-1], dtype=z.dtype)
+                hinge = tf.square(tf.nn.relu(1.0 - (2.0 * positives - 1.0) * z))
+                loss = tf.reduce_sum(hinge * (1.0 + positives * (per_class - 1.0)), axis=-1)
+            total += loss
+        return total
+
+    def get_config(self):
+        return {**super().get_config(), "kinds": self.kinds, "class_weights": self.class_weights}
+
+
+def build_ensemble(
+    vocab_size: int,
+    num_classes: int,
+    params: TrainParams,
+    class_weights: Sequence[Sequence[float]],
+    ratios: Optional[np.ndarray] = None,
+) -> tf.keras.Model:
+    """params.heads as one Keras model: inputs `term_ids` / `term_weights`, output every head's
+    margins (or logits) side by side, [batch, heads * classes], under the `scores` name; the served
+    model averages their calibrated softmax (trainer/calibration.py `calibrated`). `ratios`: NB-SVM's
+    log-count ratios (nb_ratios), needed when a head is nbsvm. `class_weights`: one list per head."""
+    if num_classes < 2:
+        raise ValueError(f"need at least 2 classes to train a classifier, got {num_classes}")
+    ids = tf.keras.Input(shape=(None,), name=F.TERM_IDS, dtype=tf.int64, sparse=True)
+    weights = tf.keras.Input(shape=(None,), name=F.TERM_WEIGHTS, dtype=tf.float32, sparse=True)
+    outputs, penalties = [], []
+    for head in params.heads:
+        if head.kind == "nbsvm":
+            if ratios is None:
+                raise ValueError("an nbsvm head needs the log-count ratios of its training rows")
+            layer: tf.keras.layers.Layer = NbsvmProjection(ratios, name="head_nbsvm")
+        else:
+            layer = SparseTfidfProjection(vocab_size, num_classes, name=f"head_{head.kind}")
+        outputs.append(layer([ids, weights]))
+        penalties.append((head.l2, layer))
+    margins = tf.keras.layers.Concatenate(name="head_margins")(outputs) if len(outputs) > 1 else outputs[0]
+    scores = tf.keras.layers.Activation("linear", name=F.OUT_SCORES)(margins)
+    model = tf.keras.Model(inputs={F.TERM_IDS: ids, F.TERM_WEIGHTS: weights}, outputs=scores)
+    for l2, layer in penalties:
+        if l2:
+            model.add_loss(lambda l2=l2, layer=layer: l2 * tf.reduce_sum(tf.square(layer.kernel)))
+    learning_rate = params.learning_rate
+    if params.lr_decay == "cosine":
+        learning_rate = tf.keras.optimizers.schedules.CosineDecay(params.learning_rate, params.train_steps)
+    model.compile(
+        optimizer=tf.keras.optimizers.Adam(learning_rate),
+        loss=EnsembleLoss([h.kind for h in params.heads], class_weights),
+    )
+    return model
 
 
 class OneVsRestSquaredHinge(tf.keras.losses.Loss):

@@ -26,6 +26,7 @@ hundred rows has F1 noise of a few points on rare classes; a plain argmax would 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -35,11 +36,20 @@ import numpy as np
 
 LINEAR = "linear_svm"
 MLP = "mlp"
+ENSEMBLE = "ensemble"
+# The ensemble's members (trainer/model.py `build_ensemble`), each with its fixed C and class-weight
+# power (the recipe study, BENCHMARKS.md "The recommended default"): fixed, not searched, because
+# per-dataset searches of C and p on validation did not beat them on the suite.
+SVM, NBSVM, LOGREG = "svm", "nbsvm", "logreg"
+MEMBERS = (SVM, NBSVM, LOGREG)
+MEMBER_C = {SVM: 1.0, NBSVM: 0.3, LOGREG: 30.0}
+MEMBER_CLASS_WEIGHT = {SVM: 1.0, NBSVM: 0.0, LOGREG: 0.5}
+MEMBER_NAMES = {SVM: "word+char SVM", NBSVM: "NB-SVM", LOGREG: "logistic regression"}
 # Ladders of each axis; the middle values are the defaults the walk starts from.
 C_VALUES = (0.0625, 0.125, 0.25, 0.5, 1.0, 2.0)
 DROPOUT_VALUES = (0.25, 0.5, 0.75)
 CLASS_WEIGHT_POWERS = (0.0, 0.5, 1.0, 1.5)
-DEFAULT_REGULARISATION = {LINEAR: 0.25, MLP: 0.5}
+DEFAULT_REGULARISATION = {LINEAR: 0.25, MLP: 0.5, ENSEMBLE: 0.0}
 DEFAULT_CLASS_WEIGHT = 1.0
 # Fixed training settings of each family (trainer/model.py). The SVM: large steps decayed to 0,
 # which reaches the exact optimum (checked against liblinear); the MLP: the WideMLP recipe with
@@ -53,8 +63,9 @@ MIN_STEPS = 50
 @dataclass(frozen=True)
 class Candidate:
     family: str
-    regularisation: float  # LINEAR: C; MLP: dropout
-    class_weight: float  # power p of (N / (C n_c)) ** p
+    regularisation: float  # LINEAR: C; MLP: dropout; ENSEMBLE: unused (0)
+    class_weight: float  # power p of (N / (C n_c)) ** p; ENSEMBLE: each member has its own
+    members: tuple[str, ...] = ()  # ENSEMBLE: the heads averaged (a sub-ensemble after pruning)
 
     @property
     def ladder(self) -> tuple[float, ...]:
@@ -62,25 +73,51 @@ class Candidate:
 
     def values(self) -> dict[str, object]:
         """The searched values, as KerasTuner hyperparameter values."""
+        if self.family == ENSEMBLE:
+            return {"family": ENSEMBLE, "members": ",".join(self.members)}
         key = "c" if self.family == LINEAR else "dropout"
         return {"family": self.family, key: self.regularisation, "class_weight": self.class_weight}
 
     @classmethod
     def from_values(cls, values: dict) -> Candidate:
         family = values["family"]
+        if family == ENSEMBLE:
+            return ensemble(tuple(m for m in str(values["members"]).split(",") if m))
         regularisation = values["c"] if family == LINEAR else values["dropout"]
         return cls(family, float(regularisation), float(values["class_weight"]))
 
     def describe(self) -> str:
-        weights = {0.0: "no class weights", 0.5: "sqrt class weights", 1.0: "balanced class weights"}.get(
-            self.class_weight, f"class weights ^{self.class_weight:g}"
-        )
+        if self.family == ENSEMBLE:
+            heads = [f"{MEMBER_NAMES[m]} (C {MEMBER_C[m]:g}, {_weights(MEMBER_CLASS_WEIGHT[m])})" for m in self.members]
+            return ("average of " if len(heads) > 1 else "") + ", ".join(heads)
         if self.family == LINEAR:
-            return f"linear SVM, C={self.regularisation:g}, {weights}"
-        return f"MLP {MLP_HIDDEN}, dropout {self.regularisation:g}, {weights}"
+            return f"linear SVM, C={self.regularisation:g}, {_weights(self.class_weight)}"
+        return f"MLP {MLP_HIDDEN}, dropout {self.regularisation:g}, {_weights(self.class_weight)}"
+
+
+def _weights(power: float) -> str:
+    return {0.0: "no class weights", 0.5: "sqrt class weights", 1.0: "balanced class weights"}.get(
+        power, f"class weights ^{power:g}"
+    )
+
+
+def ensemble(members: Sequence[str] = MEMBERS) -> Candidate:
+    """The calibrated average of `members` (in MEMBERS' order)."""
+    unknown = set(members) - set(MEMBERS)
+    if unknown or not members:
+        raise ValueError(f"ensemble members must be a non-empty subset of {list(MEMBERS)}, got {list(members)}")
+    return Candidate(ENSEMBLE, 0.0, 0.0, tuple(m for m in MEMBERS if m in members))
+
+
+def sub_ensembles(members: Sequence[str]) -> list[tuple[str, ...]]:
+    """The smaller averages the member rule may prefer, largest first: each pair, then each single head."""
+    members = tuple(members)
+    return [c for size in range(len(members) - 1, 0, -1) for c in itertools.combinations(members, size)]
 
 
 def start(families: Sequence[str]) -> Candidate:
+    if families[0] == ENSEMBLE:
+        return ensemble()
     return Candidate(families[0], DEFAULT_REGULARISATION[families[0]], DEFAULT_CLASS_WEIGHT)
 
 
@@ -93,11 +130,13 @@ def neighbours(candidate: Candidate, families: Sequence[str]) -> list[Candidate]
     the cheap refinements need; on small vocabularies (the demo) it fits after them.
     """
     out = []
-    for axis, ladder in (("class_weight", CLASS_WEIGHT_POWERS), ("regularisation", candidate.ladder)):
-        i = ladder.index(getattr(candidate, axis))
-        out += [_with(candidate, axis, ladder[j]) for j in (i - 1, i + 1) if 0 <= j < len(ladder)]
+    if candidate.family != ENSEMBLE:  # the ensemble's members have fixed settings; its pruning is free
+        for axis, ladder in (("class_weight", CLASS_WEIGHT_POWERS), ("regularisation", candidate.ladder)):
+            i = ladder.index(getattr(candidate, axis))
+            out += [_with(candidate, axis, ladder[j]) for j in (i - 1, i + 1) if 0 <= j < len(ladder)]
     others = [f for f in families if f != candidate.family]
-    return out + [Candidate(f, DEFAULT_REGULARISATION[f], candidate.class_weight) for f in others]
+    weight = DEFAULT_CLASS_WEIGHT if candidate.family == ENSEMBLE else candidate.class_weight
+    return out + [ensemble() if f == ENSEMBLE else Candidate(f, DEFAULT_REGULARISATION[f], weight) for f in others]
 
 
 def train_overrides(candidate: Candidate, rows: int, steps: int) -> dict[str, object]:
@@ -107,7 +146,14 @@ def train_overrides(candidate: Candidate, rows: int, steps: int) -> dict[str, ob
         "train_steps": int(steps),
         "lr_decay": "cosine",
         "batch_size": batch_size(candidate.family, rows),
+        "heads": [],
     }
+    if candidate.family == ENSEMBLE:
+        heads = [
+            {"kind": m, "l2": 1.0 / (2.0 * MEMBER_C[m] * max(rows, 1)), "class_weighting": MEMBER_CLASS_WEIGHT[m]}
+            for m in candidate.members
+        ]
+        return {**common, "heads": heads, "hidden_units": 0, "l2": 0.0, "input_dropout": 0.0, "learning_rate": 0.1}
     if candidate.family == LINEAR:
         l2 = 1.0 / (2.0 * candidate.regularisation * max(rows, 1))
         return {
@@ -139,7 +185,7 @@ def final_overrides(candidate: Candidate, train_rows: int, all_rows: int, trial_
 
 def batch_size(family: str, rows: int) -> int:
     # Small data gets smaller batches so that an epoch still has a few steps.
-    return max(8, min(LINEAR_BATCH if family == LINEAR else MLP_BATCH, rows // 8 or 1))
+    return max(8, min(MLP_BATCH if family == MLP else LINEAR_BATCH, rows // 8 or 1))
 
 
 def steps_for(family: str, rows: int, epochs: float) -> int:

@@ -26,7 +26,7 @@ from tfx_bsl.public import tfxio
 from trainer import features as F
 from trainer.calibration import Calibration, calibrated, fit_and_record, record
 from trainer.encoder import params as encoder_params
-from trainer.model import build_model, class_weights, uses_sample_weights
+from trainer.model import build_ensemble, build_model, class_weights, nb_ratios, uses_sample_weights
 from trainer.params import TrainParams, TransformParams
 from trainer.signatures import make_signatures
 
@@ -42,9 +42,14 @@ def read_label_counts(tf_transform_output: tft.TFTransformOutput) -> dict[str, i
     return counts
 
 
+def word_id_space(tf_transform_output: tft.TFTransformOutput) -> int:
+    """Number of word n-gram ids (kept terms plus the OOV id): character ids follow them."""
+    return tf_transform_output.vocabulary_size_by_name(F.TERMS_VOCAB) + 1
+
+
 def term_id_space(tf_transform_output: tft.TFTransformOutput, transform: TransformParams) -> int:
     """Number of distinct term ids Transform emits: each vocabulary's kept terms plus its OOV id."""
-    size = tf_transform_output.vocabulary_size_by_name(F.TERMS_VOCAB) + 1
+    size = word_id_space(tf_transform_output)
     if transform.char_ngrams is not None:
         size += tf_transform_output.vocabulary_size_by_name(F.CHAR_TERMS_VOCAB) + 1
     return size
@@ -120,6 +125,28 @@ def train_dataset(
     return _with_weights(data, weights if uses_sample_weights(params) else None)
 
 
+def new_model(
+    fn_args,
+    tf_transform_output: tft.TFTransformOutput,
+    params: TrainParams,
+    labels: list[str],
+    counts: dict[str, int],
+    files,
+) -> tf.keras.Model:
+    """The compiled, untrained model of `params` for rows of `files` with label `counts`: one model, or
+    the ensemble of params.heads (NB-SVM's log-count ratios counted on `files`, the rows it fits)."""
+    transform = TransformParams.model_validate((fn_args.custom_config or {}).get("transform", {}))
+    vocab_size = term_id_space(tf_transform_output, transform)
+    if not params.heads:
+        return build_model(vocab_size, len(labels), params, class_weights(counts, labels, params.class_weighting))
+    ratios = None
+    if any(head.kind == "nbsvm" for head in params.heads):
+        one_pass = _batches(fn_args, files, tf_transform_output, 1024, params.seed, num_epochs=1)
+        ratios = nb_ratios(one_pass, word_id_space(tf_transform_output), len(labels))
+    weights = [class_weights(counts, labels, head.class_weighting) for head in params.heads]
+    return build_ensemble(vocab_size, len(labels), params, weights, ratios)
+
+
 def searched_params(params: TrainParams, hyperparameters: Optional[dict]) -> TrainParams:
     """`params` with the model search's choice applied (the Tuner's best_hyperparameters, a KerasTuner
     HyperParameters config whose values include TrainParams fields); unchanged without a search."""
@@ -150,14 +177,14 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     vocab_size = term_id_space(tf_transform_output, TransformParams.model_validate(custom_config.get("transform", {})))
     counts = read_label_counts(tf_transform_output)  # train + validation (Transform analyses both)
     weights = class_weights(counts, labels, params.class_weighting)
-    absl.logging.info("classes=%d vocab=%d class_weights=%s params=%s", len(labels), vocab_size, weights, params)
+    absl.logging.info("classes=%d vocab=%d params=%s", len(labels), vocab_size, params)
     # The search sized its steps to the data and the budget; TrainArgs carries train.train_steps.
     train_steps = params.train_steps if searched else (fn_args.train_steps or params.train_steps)
     rows = sum(counts.values())
 
     def fit(files, validation: bool) -> tf.keras.Model:
         tf.keras.utils.set_random_seed(params.seed)
-        model = build_model(vocab_size, len(labels), params, class_weights=weights)
+        model = new_model(fn_args, tf_transform_output, params, labels, counts, files)
         # Several short "epochs" give a progress log (and a validation curve) without changing the step
         # budget (beyond rounding up by less than one step per epoch).
         epochs = math.ceil(train_steps / 200)
@@ -179,7 +206,9 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     if calibration is None:  # no search: a first fit on train gives T and the validation scores
         first = fit(fn_args.train_files, validation=True)
         one_pass = _batches(fn_args, fn_args.eval_files, tf_transform_output, params.batch_size, params.seed, 1)
-        calibration = fit_and_record(first, one_pass, fn_args.model_run_dir, "Trainer's first fit (trained on train)")
+        calibration = fit_and_record(
+            first, one_pass, fn_args.model_run_dir, "Trainer's first fit (trained on train)", len(params.heads)
+        )
         tf.keras.backend.clear_session()
     else:
         record(calibration, fn_args.model_run_dir)

@@ -33,10 +33,10 @@ from tfx_bsl.public import tfxio
 
 from trainer import features as F
 from trainer import search_space as S
-from trainer.calibration import Calibration, fit_temperature, logits_of
-from trainer.model import build_model, class_weights
-from trainer.params import TrainParams, TransformParams, TuningParams
-from trainer.task import CALIBRATION_KEY, cached_train_batches, read_label_counts, term_id_space, train_dataset
+from trainer.calibration import Calibration, fit_ensemble, fit_temperature, head_probabilities, logits_of
+from trainer.model import class_weights
+from trainer.params import TrainParams, TuningParams
+from trainer.task import CALIBRATION_KEY, cached_train_batches, new_model, read_label_counts, train_dataset
 
 OBJECTIVE = "macro_f1"
 PROBE_STEPS = 20  # timed steps of a probe, after a warm-up call that traces the graph
@@ -59,16 +59,13 @@ class SearchState:
         self.base = base
         self.tft_output = tft.TFTransformOutput(fn_args.transform_graph_path)
         self.labels = _label_names(self.tft_output)
-        self.validation_batches, self.validation_labels = self._load_validation()
+        self.validation_batches, self.validation_labels, self.by_document = self._load_validation()
         # Transform counts train + validation (the final fit's rows); the trials train on train alone.
         counted = read_label_counts(self.tft_output)
         held_out = np.bincount(self.validation_labels, minlength=len(self.labels))
         self.counts = {label: counted.get(label, 0) - int(held_out[i]) for i, label in enumerate(self.labels)}
         self.rows = sum(self.counts.values())
         self.all_rows = self.rows + len(self.validation_labels)
-        self.vocab_size = term_id_space(
-            self.tft_output, TransformParams.model_validate((fn_args.custom_config or {}).get("transform", {}))
-        )
         self.budget = S.budget_seconds(
             self.rows, tuning.time_budget_seconds, tuning.seconds_per_1k_rows, tuning.min_budget_seconds
         )
@@ -81,20 +78,26 @@ class SearchState:
         self.capped: dict[str, float] = {}  # family -> epochs, when the budget shortened its trials
         self.setup_seconds = 0.0
         self.cache: dict[tuple[int, int], Any] = {}  # (batch size, seed) -> cached train batches or None
+        self.trained_members: dict[str, tuple[str, ...]] = {}  # ensemble trial id -> the heads it fitted
+        self.member_scores: list[dict[str, Any]] = []  # the member rule's sub-ensembles, scored on validation
 
     # -- data ----------------------------------------------------------------------------------
     def _load_validation(self):
-        """The whole validation split in memory (it is scored after every trial)."""
+        """The whole validation split in memory (it is scored after every trial), and whether every row of
+        it belongs to a document (Transform's `document_given`: then validation is unseen documents)."""
         dataset = self.fn_args.data_accessor.tf_dataset_factory(
             self.fn_args.eval_files,
             tfxio.TensorFlowDatasetOptions(batch_size=1024, label_key=F.LABEL_ID, num_epochs=1, shuffle=False),
             self.tft_output.transformed_metadata.schema,
         )
-        batches, labels = [], []
+        batches, labels, documented = [], [], []
         for features, label in dataset:
             batches.append({F.TERM_IDS: features[F.TERM_IDS], F.TERM_WEIGHTS: features[F.TERM_WEIGHTS]})
             labels.append(tf.reshape(label, [-1]).numpy())
-        return batches, (np.concatenate(labels).astype(np.int64) if labels else np.zeros(0, np.int64))
+            given = features.get(F.DOCUMENT_GIVEN)
+            documented.append(bool(given is not None and np.all(tf.reshape(given, [-1]).numpy() == 1)))
+        by_document = bool(documented) and all(documented)
+        return batches, (np.concatenate(labels).astype(np.int64) if labels else np.zeros(0, np.int64)), by_document
 
     def params(self, candidate: S.Candidate, steps: int) -> TrainParams:
         overrides = S.train_overrides(candidate, self.rows, steps)
@@ -102,7 +105,7 @@ class SearchState:
 
     def build(self, params: TrainParams):
         weights = class_weights(self.counts, self.labels, params.class_weighting)
-        model = build_model(self.vocab_size, len(self.labels), params, class_weights=weights)
+        model = new_model(self.fn_args, self.tft_output, params, self.labels, self.counts, self.fn_args.train_files)
         key = (params.batch_size, params.seed)
         if key not in self.cache:  # one pass read per batch size, shared by the trials
             self.cache[key] = cached_train_batches(
@@ -153,7 +156,7 @@ class SearchState:
         """Train steps of a family's trials: its epochs, capped for the first family (see module doc)."""
         family = candidate.family
         if family not in self.steps:
-            epochs = self.tuning.epochs if family == S.LINEAR else self.tuning.mlp_epochs
+            epochs = self.tuning.mlp_epochs if family == S.MLP else self.tuning.epochs
             steps = S.steps_for(family, self.rows, epochs)
             if not self.results and family in self.probes:
                 fixed, per_step = self.probes[family]
@@ -198,16 +201,52 @@ class SearchState:
         return None if index is None else self.ordered()[index]
 
     def calibration(self) -> Optional[Calibration]:
-        """The temperature of the chosen trial's validation logits, and its validation scores."""
+        """The temperature(s) of the chosen trial's validation logits, and its validation scores."""
         index = self.chosen_index()
         if index is None:
             return None
         trial_id = list(self.results)[index]
-        return fit_temperature(
-            self.logits[trial_id],
-            self.validation_labels,
-            fitted_on="search's chosen trial (trained on train)",
+        fitted_on = "search's chosen trial (trained on train)"
+        members = self.ordered()[index].candidate.members
+        if members:  # an ensemble: the kept heads' columns of the trial's logits, a temperature each
+            logits = member_logits(self.logits[trial_id], self.trained_members[trial_id], members)
+            return fit_ensemble(logits, self.validation_labels, fitted_on, heads=len(members))
+        return fit_temperature(self.logits[trial_id], self.validation_labels, fitted_on=fitted_on)
+
+    def prunes(self) -> bool:
+        """Whether the member rule listens to validation (TuningParams.prune_members)."""
+        rule = self.tuning.prune_members
+        return rule == "always" or (rule == "by_document" and self.by_document)
+
+    def ensemble_result(self, candidate: S.Candidate, logits: np.ndarray, seconds: float, steps: int) -> S.TrialResult:
+        """The fitted heads' calibrated average; with the member rule on, the sub-average it prefers:
+        every pair and single head is scored on validation from the same logits (no training) and
+        `search_space.choose` keeps the full average unless one is significantly better."""
+        members = candidate.members
+        temperatures = fit_ensemble(logits, self.validation_labels, heads=len(members)).head_temperatures
+        subsets = [members, *(S.sub_ensembles(members) if self.prunes() else [])]
+        results = []
+        for subset in subsets:
+            keep = [members.index(m) for m in subset]
+            probabilities = head_probabilities(member_logits(logits, members, subset), [temperatures[i] for i in keep])
+            predictions = probabilities.argmax(axis=1) if len(probabilities) else np.zeros(0, np.int64)
+            results.append(
+                S.TrialResult(
+                    S.ensemble(subset),
+                    S.accuracy(self.validation_labels, predictions),
+                    S.macro_f1(self.validation_labels, predictions, len(self.labels)),
+                    seconds,
+                    steps,
+                    predictions,
+                )
+            )
+        index = S.choose(
+            results, self.validation_labels, len(self.labels), self.tuning.max_accuracy_drop, self.tuning.min_gain_se
         )
+        chosen = results[index or 0]
+        if len(results) > 1:
+            self.member_scores = [{**r.record(), "chosen": r is chosen} for r in results]
+        return chosen
 
     def final_overrides(self) -> dict[str, Any]:
         """The chosen trial's settings for the Trainer's refit on train + validation, and its temperature."""
@@ -233,6 +272,12 @@ class SearchState:
             "validation_rows": len(self.validation_labels),
             "classes": len(self.labels),
             "epochs_capped": self.capped,
+            "member_rule": {
+                "prune_members": self.tuning.prune_members,
+                "validation_by_document": self.by_document,
+                "applied": self.prunes(),
+                "scored": self.member_scores,
+            },
             "calibration": calibration.record() if calibration else None,
             "final_fit": {"rows": self.all_rows, **final} if final else None,
             "selection": {
@@ -241,6 +286,12 @@ class SearchState:
                 "min_gain_se": self.tuning.min_gain_se,
             },
         }
+
+
+def member_logits(logits: np.ndarray, fitted: tuple[str, ...], members: tuple[str, ...]) -> np.ndarray:
+    """The columns of `members`' heads in the logits of an ensemble that fitted the heads `fitted`."""
+    blocks = np.split(np.asarray(logits), len(fitted), axis=1)
+    return np.concatenate([blocks[fitted.index(m)] for m in members], axis=1)
 
 
 class BudgetOracle(kt.Oracle):
@@ -287,13 +338,18 @@ def _space(families) -> kt.HyperParameters:
     """The searched axes, declared for KerasTuner's summaries (values come from the walk)."""
     hp = kt.HyperParameters()
     hp.Choice("family", list(families))
+    if S.ENSEMBLE in families:
+        with hp.conditional_scope("family", [S.ENSEMBLE]):
+            hp.Fixed("members", ",".join(S.MEMBERS))
     if S.LINEAR in families:
         with hp.conditional_scope("family", [S.LINEAR]):
             hp.Choice("c", list(S.C_VALUES), default=S.DEFAULT_REGULARISATION[S.LINEAR])
     if S.MLP in families:
         with hp.conditional_scope("family", [S.MLP]):
             hp.Choice("dropout", list(S.DROPOUT_VALUES), default=S.DEFAULT_REGULARISATION[S.MLP])
-    hp.Choice("class_weight", list(S.CLASS_WEIGHT_POWERS), default=S.DEFAULT_CLASS_WEIGHT)
+    if set(families) - {S.ENSEMBLE}:
+        with hp.conditional_scope("family", [f for f in families if f != S.ENSEMBLE]):
+            hp.Choice("class_weight", list(S.CLASS_WEIGHT_POWERS), default=S.DEFAULT_CLASS_WEIGHT)
     return hp
 
 
@@ -316,15 +372,20 @@ class ModelSearch(base_tuner.BaseTuner):
         model, data = s.build(params)
         model.fit(data, steps_per_epoch=params.train_steps, epochs=1, verbose=0)
         logits = s.validation_logits(model)
-        predictions = np.argmax(logits, axis=1) if len(logits) else np.zeros(0, np.int64)
-        result = S.TrialResult(
-            candidate,
-            S.accuracy(s.validation_labels, predictions),
-            S.macro_f1(s.validation_labels, predictions, len(s.labels)),
-            time.monotonic() - start,
-            params.train_steps,
-            predictions,
-        )
+        seconds = time.monotonic() - start
+        if candidate.family == S.ENSEMBLE:
+            s.trained_members[trial.trial_id] = candidate.members
+            result = s.ensemble_result(candidate, logits, seconds, params.train_steps)
+        else:
+            predictions = np.argmax(logits, axis=1) if len(logits) else np.zeros(0, np.int64)
+            result = S.TrialResult(
+                candidate,
+                S.accuracy(s.validation_labels, predictions),
+                S.macro_f1(s.validation_labels, predictions, len(s.labels)),
+                seconds,
+                params.train_steps,
+                predictions,
+            )
         s.results[trial.trial_id] = result
         s.logits[trial.trial_id] = logits
         absl.logging.info("model search trial %s: %s", trial.trial_id, result.record())

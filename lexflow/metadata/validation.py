@@ -27,6 +27,7 @@ class ValidationScores:
     macro_f1: Optional[float]
     temperature: float
     fitted_on: str  # which model was scored: the search's chosen trial or the Trainer's first fit
+    head_temperatures: tuple[float, ...] = ()  # an ensemble's, one per head (then `temperature` is 1)
 
     def record(self) -> dict[str, Any]:
         return {
@@ -34,8 +35,15 @@ class ValidationScores:
             "accuracy": self.accuracy,
             "macro_f1": self.macro_f1,
             "temperature": self.temperature,
+            "head_temperatures": list(self.head_temperatures),
             "fitted_on": self.fitted_on,
         }
+
+    def scaling(self) -> str:
+        """How the served scores were calibrated, for the run summary."""
+        if self.head_temperatures:
+            return "head temperatures " + ", ".join(f"{t:.3g}" for t in self.head_temperatures)
+        return f"temperature {self.temperature:.3g}"
 
 
 def validation_scores(store: Any, trainer_execution_id: int) -> Optional[ValidationScores]:
@@ -51,6 +59,7 @@ def validation_scores(store: Any, trainer_execution_id: int) -> Optional[Validat
             macro_f1=record.get("macro_f1"),
             temperature=float(record.get("temperature") or 1.0),
             fitted_on=str(record.get("fitted_on") or ""),
+            head_temperatures=tuple(float(t) for t in record.get("head_temperatures") or ()),
         )
     return None
 

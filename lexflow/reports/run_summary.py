@@ -352,7 +352,7 @@ def _scores_table(summary: RunSummary, fmt):
             str(v.rows),
             fmt(v.accuracy),
             fmt(v.macro_f1),
-            f"{v.fitted_on}; temperature {v.temperature:.3g}",
+            f"{v.fitted_on}; {v.scaling()}",
         )
     m = summary.metrics
     if m is not None:
@@ -386,10 +386,31 @@ def _render_search(report: dict[str, Any], console) -> None:
             "of the best",
             soft_wrap=True,
         )
+    if (chosen or {}).get("family") == "ensemble" and report.get("member_rule"):
+        _render_member_rule(report["member_rule"], console)
     for skipped in report.get("skipped", []):
         estimate = skipped.get("estimated_seconds")
         cost = f"~{estimate:g} s" if estimate is not None else "unknown cost"
         console.print(f"  not tried (budget): {skipped['model']} ({cost})", soft_wrap=True)
+
+
+def _render_member_rule(rule: dict[str, Any], console) -> None:
+    """Whether the ensemble's members were put to the vote on validation, and how each sub-average scored."""
+    if not rule.get("applied"):
+        why = {
+            "never": "prune_members is never",
+            "by_document": "validation rows are hashed, not whole documents (no `document` column)",
+        }.get(rule.get("prune_members", ""), "")
+        console.print(f"  ensemble members: all kept, not put to validation ({why})", soft_wrap=True)
+        return
+    console.print("  ensemble members, scored on validation from the same fitted heads:", soft_wrap=True)
+    for scored in rule.get("scored", []):
+        mark = "  <- chosen" if scored.get("chosen") else ""
+        console.print(
+            f"    {scored['model']}: accuracy {scored['validation_accuracy']:.3f}, "
+            f"macro-F1 {scored['validation_macro_f1']:.3f}{mark}",
+            soft_wrap=True,
+        )
 
 
 def lineage_record(summary: RunSummary) -> dict[str, Any]:

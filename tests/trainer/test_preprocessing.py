@@ -28,7 +28,17 @@ ROWS = [
     {"text": ["The Supplier shall keep all Confidential Information confidential."], "label": ["confidentiality"]},
     {"text": ["!!!"], "label": ["termination"]},
 ]
-CONFIG = {"transform": {"vocab_size": 1000, "min_df": 2, "ngram_max": 2, "length_buckets": [3, 9], "max_tokens": 50}}
+# Word n-grams only (char_ngrams null); CHAR_CONFIG below adds the character bag (the default).
+CONFIG = {
+    "transform": {
+        "vocab_size": 1000,
+        "min_df": 2,
+        "ngram_max": 2,
+        "length_buckets": [3, 9],
+        "max_tokens": 50,
+        "char_ngrams": None,
+    }
+}
 
 
 def _analyze_and_transform(config):
@@ -62,6 +72,7 @@ def test_vocabulary_is_normalised_ngrams_with_min_df(transformed):
     assert "governed by" in terms and "this agreement" in terms  # bigrams, case-folded
     assert "on 0" in terms  # digits collapsed: "30" and "90" are the same term
     assert "delaware" not in terms  # seen in one document only (min_df=2)
+    assert "confidential" not in terms  # twice, in one document: min_df counts documents
 
 
 def test_tfidf_weights_are_l2_normalised_and_aligned(transformed):

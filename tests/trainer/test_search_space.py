@@ -206,7 +206,8 @@ def test_records_and_summary_line_are_json():
 
 def test_tuning_config_defaults_and_validation():
     tuning = PipelineConfig().tuning
-    assert tuning.enabled and tuning.families[0] == S.LINEAR and tuning.time_budget_seconds > 0
+    assert tuning.enabled and tuning.families == [S.ENSEMBLE] and tuning.time_budget_seconds > 0
+    assert tuning.prune_members == "by_document" and S.start(tuning.families) == S.ensemble(S.MEMBERS)
     with pytest.raises(ValueError):
         TuningParams(families=[])
     with pytest.raises(ValueError):
