@@ -210,7 +210,7 @@ def run_config(
         "dataset_name": "demo",  # datagen output: the demo schema's 12 labels
         "pipeline_root": str(run_dir / "pipeline"),
         "metadata_path": str(run_dir / "metadata.sqlite"),
-        "serving_dir": str(run_dir / "serving"),
+        "model_base_dir": str(run_dir / "serving"),
         # Off for measured runs: a leftover cache would make them measure nothing.
         "enable_cache": cached,
         "beam": {"direct_running_mode": beam_mode},

@@ -249,7 +249,7 @@ def build_config(dataset: str, work_dir: Path, data_root: Path, overrides: dict[
         "dataset_name": dataset,
         "pipeline_root": str(work_dir / "pipeline"),
         "metadata_path": str(work_dir / "metadata.sqlite"),
-        "serving_dir": str(work_dir / "serving"),
+        "model_base_dir": str(work_dir / "serving"),
         "enable_cache": False,
     }
     return PipelineConfig.model_validate(deep_merge(overrides, forced))

@@ -125,7 +125,7 @@ def create_components(config: PipelineConfig) -> list[BaseNode]:
         eval_args=tfx.proto.EvalArgs(splits=SCORE_SPLITS, num_steps=config.train_and_eval_steps()[1]),
         custom_config={**config.trainer_custom_config(), "code_version": fingerprint},
     )
-    baseline = ProductionBaseline(model=trainer.outputs["model"], model_base_dir=str(config.model_base_dir)).with_id(
+    baseline = ProductionBaseline(model=trainer.outputs["model"], model_dir=str(config.model_dir)).with_id(
         "ProductionBaseline"
     )
     evaluator = ModelEvaluator(
@@ -138,7 +138,7 @@ def create_components(config: PipelineConfig) -> list[BaseNode]:
         model=trainer.outputs["model"],
         model_blessing=evaluator.outputs["blessing"],
         push_destination=tfx.proto.PushDestination(
-            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=str(config.model_base_dir))
+            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=str(config.model_dir))
         ),
         custom_config={ALLOW_LABEL_CHANGE: config.allow_label_change},
     ).with_id("Pusher")

@@ -44,11 +44,13 @@ def compile_for_kubeflow(
         help="Spans (span-<N>/*.csv) as the pods see them: an absolute path on a volume of kubeflow.volumes "
         "(--config) such as /data/demo, or gs://... Required (here or in --config).",
     ),
-    serving_dir: Optional[str] = typer.Option(
+    model_base_dir: Optional[str] = typer.Option(
         None,
+        "--model-base-dir",
+        "--serving-dir",
         help="Model base dir for pushes (<dir>/<model-name>/<version>/) as the pods see them: an absolute path on "
         "a volume of kubeflow.volumes (--config) that TF Serving mounts too, such as /models, or gs://... "
-        "Required (here or in --config).",
+        "Required (here or in --config). (--serving-dir: old name.)",
     ),
     schema: Optional[Path] = typer.Option(
         None,
@@ -82,7 +84,7 @@ def compile_for_kubeflow(
         "kubeflow",
         pipeline_root=pipeline_root,
         data_root=data_root,
-        serving_dir=serving_dir,
+        model_base_dir=model_base_dir,
         schema_path=schema,
         input_pattern=input_pattern,
         model_name=model_name,

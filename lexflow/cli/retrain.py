@@ -19,7 +19,7 @@ def retrain(
     data_root: opt.DataRoot = None,
     model_name: opt.ModelName = None,
     pipeline_root: opt.PipelineRoot = None,
-    serving_dir: opt.ServingDir = None,
+    model_base_dir: opt.ModelBaseDir = None,
     metadata_path: opt.MetadataPath = None,
     database_url: opt.DatabaseUrl = None,
     force: bool = typer.Option(False, "--force", help="Export and retrain even if no trigger fires."),
@@ -38,7 +38,7 @@ def retrain(
         data_root=data_root,
         model_name=model_name,
         pipeline_root=pipeline_root,
-        serving_dir=serving_dir,
+        model_base_dir=model_base_dir,
         metadata_path=metadata_path,
         **{"retrain.watch_interval_seconds": interval},
     )

@@ -41,8 +41,8 @@ def promote(
     database_url: opt.DatabaseUrl = None,
 ) -> None:
     """Point staging or production at VERSION (for every gateway replica), like a registry alias."""
+    from core.model_dir import parse_version
     from serving.promotion import promotion, versions_on_disk
-    from serving.versions import parse_version
 
     if to not in ("staging", "production"):
         raise fail(f"--to: must be staging or production, not '{to}'")
@@ -77,8 +77,8 @@ def rollback(
     database_url: opt.DatabaseUrl = None,
 ) -> None:
     """Pin production back to the version that served before the current one (from the audit trail)."""
+    from core.model_dir import parse_version
     from serving.promotion import rollback_target, versions_on_disk
-    from serving.versions import parse_version
 
     settings = _model(data_root, model_name, model_base_dir, database_url).settings
     on_disk = versions_on_disk(settings.model_base_dir, settings.model_name)

@@ -16,7 +16,7 @@ from lexflow.cli.model import announce, trained_model
 def run(
     data_root: opt.DataRoot = None,
     pipeline_root: opt.PipelineRoot = None,
-    serving_dir: opt.ServingDir = None,
+    model_base_dir: opt.ModelBaseDir = None,
     metadata_path: opt.MetadataPath = None,
     schema: opt.Schema = None,
     input_pattern: opt.InputPattern = None,
@@ -49,7 +49,7 @@ def run(
         config_file,
         data_root=data_root,
         pipeline_root=pipeline_root,
-        serving_dir=serving_dir,
+        model_base_dir=model_base_dir,
         metadata_path=metadata_path,
         schema_path=schema,
         input_pattern=input_pattern,

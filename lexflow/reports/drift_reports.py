@@ -19,6 +19,7 @@ from typing import Optional
 from components.drift_check.drift import DriftResult, Sample, Thresholds, measure_drift
 from components.drift_check.report import render_report
 from core import reports
+from core.atomic_file import write_text_atomically
 from core.errors import UserError
 from core.spans import csv_files, resolve_input_pattern, span_files
 from feedback import FeedbackStore
@@ -157,7 +158,7 @@ def live_report(
 def _write(directory: Path, name: str, text: str) -> Path:
     path = Path(directory) / name
     try:
-        reports.write_text_atomically(path, text)
+        write_text_atomically(path, text)
     except OSError as exc:
         raise UserError(f"reports directory {directory}: cannot write {name} ({exc.strerror or exc})") from None
     return path

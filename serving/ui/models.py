@@ -23,6 +23,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from core.model_dir import PUSH_RECORD
 from core.reports import read_lineage, read_verdict
 from feedback import FeedbackStore, review
 from serving.collector import StoreSnapshot
@@ -32,7 +33,6 @@ from serving.ui.charts import HEIGHT, WIDTH, Series
 from serving.ui.templating import render
 
 router = APIRouter(tags=["console"])
-PUSH_RECORD = "assets.extra/lexflow_push.json"
 ACCURACY_DAYS = 30
 
 

@@ -415,7 +415,7 @@ def test_compose_retraining_shares_the_store_data_root_and_model_dir_with_the_ga
     command = retrain["command"][0]
     assert "lexflow retrain" in command
     (data_root,) = _flag_values(command, "--data-root")
-    (serving_dir,) = _flag_values(command, "--serving-dir")
+    (serving_dir,) = _flag_values(command, "--model-base-dir")
     for gateway in _gateways(compose).values():
         env = gateway["environment"]
         assert env["LEXFLOW_DATABASE_URL"] == retrain["environment"]["LEXFLOW_DATABASE_URL"]
@@ -601,7 +601,7 @@ def test_gateway_replicas_keep_the_config_tf_serving_reads_and_export_where_retr
     command = job["args"][0]
     assert "lexflow retrain" in command
     (data_root,) = _flag_values(command, "--data-root")
-    (serving_dir,) = _flag_values(command, "--serving-dir")
+    (serving_dir,) = _flag_values(command, "--model-base-dir")
     assert _k8s_on_volume(job_pod, job, data_root) == _k8s_on_volume(
         gateway_pod, gateway_container, env["LEXFLOW_EXPORT_DATA_ROOT"]
     )
