@@ -8,11 +8,11 @@ from typing import Annotated, Optional
 from fastapi import Depends, Header, Request
 
 from feedback import FeedbackStore
-from serving.auth import key_matches, presented_key
+from serving.access.auth import key_matches, presented_key
 from serving.backends import ModelBackend
 from serving.errors import ApiError
-from serving.metrics import GatewayMetrics
-from serving.routing import Router
+from serving.observability.metrics import GatewayMetrics
+from serving.routing.selector import Router
 from serving.service import ClassificationService
 from serving.settings import ServingSettings
 from serving.state import Gateway

@@ -10,8 +10,8 @@ from typing import Any, Optional
 
 from feedback import FeedbackStore, StoreUnavailable, is_unavailable
 from serving.backends.base import BackendError, ModelBackend, Prediction, UnknownVersion
-from serving.metrics import GatewayMetrics
-from serving.routing import Route, Router
+from serving.observability.metrics import GatewayMetrics
+from serving.routing.selector import Route, Router
 from serving.settings import ServingSettings
 from serving.store_health import StoreHealth
 

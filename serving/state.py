@@ -9,16 +9,16 @@ from typing import TYPE_CHECKING, Optional
 
 from feedback import FeedbackStore, is_unavailable
 from serving.backends import ModelBackend, build_backend
-from serving.collector import GatewayCollector
-from serving.metrics import GatewayMetrics
-from serving.routing import Router
-from serving.routing_sync import RoutingSync
+from serving.observability.collector import GatewayCollector
+from serving.observability.metrics import GatewayMetrics
+from serving.routing.selector import Router
+from serving.routing.sync import RoutingSync
 from serving.service import ClassificationService
 from serving.settings import ServingSettings
 from serving.store_health import StoreHealth, describe
 
 if TYPE_CHECKING:
-    from serving.grpc_server import GrpcServer
+    from serving.grpc_api.server import GrpcServer
 
 log = logging.getLogger("lexflow.gateway")
 
@@ -62,7 +62,7 @@ class Gateway:
         sync.publish(router.table)
         sync.start()
         if settings.grpc_port is not None:
-            from serving.grpc_server import start_grpc_server
+            from serving.grpc_api.server import start_grpc_server
 
             gateway.grpc = start_grpc_server(service, settings.grpc_port, settings.grpc_host)
         return gateway

@@ -13,7 +13,7 @@ from feedback.tables import FeedbackRow
 from serving.api.schemas import CorrectionHistory, ExportOut, FeedbackItem, FeedbackList, FeedbackRequest
 from serving.deps import ApiKey, MetricsDep, ServiceDep, SettingsDep, StoreDep, TextListing, WriteAccess
 from serving.errors import ApiError
-from serving.metrics import GatewayMetrics
+from serving.observability.metrics import GatewayMetrics
 from serving.service import ClassificationService
 
 router = APIRouter(tags=["feedback"])

@@ -12,8 +12,8 @@ from feedback import RoutingChange, RoutingState
 from serving.api.schemas import RoutingChangeOut, RoutingHistory, RoutingOut, RoutingUpdate
 from serving.deps import ApiKey, BackendDep, ClientDep, RouterDep, SettingsDep, StoreDep, WriteAccess
 from serving.errors import ApiError
-from serving.promotion import change_routing, versions_on_disk
-from serving.routing import Router
+from serving.routing.promotion import change_routing, versions_on_disk
+from serving.routing.selector import Router
 
 router = APIRouter(tags=["routing"])
 

@@ -26,8 +26,8 @@ from starlette.concurrency import run_in_threadpool
 from core.model_dir import PUSH_RECORD
 from core.reports import read_lineage, read_verdict
 from feedback import FeedbackStore, review
-from serving.collector import StoreSnapshot
 from serving.deps import GatewayDep
+from serving.observability.collector import StoreSnapshot
 from serving.settings import ServingSettings
 from serving.ui.charts import HEIGHT, WIDTH, Series
 from serving.ui.templating import render

@@ -6,7 +6,7 @@ import pytest
 
 from components.production_baseline.executor import _complete_versions
 from core.model_dir import MAX_VERSION, parse_version, versions
-from serving.versions import VersionDirectory
+from serving.backends.versions import VersionDirectory
 
 
 @pytest.mark.parametrize(

@@ -294,7 +294,7 @@ def test_the_config_the_gateway_keeps_is_the_shipped_one_with_explicit_versions(
     from google.protobuf import text_format
     from tensorflow_serving.config import model_server_config_pb2
 
-    from serving.tfserving_config import render
+    from serving.routing.tfserving_config import render
 
     (shipped,) = model_config.model_config_list.config
     kept = text_format.Parse(

@@ -2,7 +2,7 @@
 
 import logging
 
-from serving.versions import VersionDirectory
+from serving.backends.versions import VersionDirectory
 
 
 def test_odd_entries_are_skipped_and_reported_once(tmp_path, caplog):

@@ -19,7 +19,7 @@ from prometheus_client.registry import Collector
 
 from feedback import FeedbackStore, ShadowAgreement, VersionHealth, is_unavailable
 from serving.backends.base import ModelBackend
-from serving.routing import Router
+from serving.routing.selector import Router
 from serving.store_health import StoreHealth
 
 

@@ -42,7 +42,7 @@ def render(model_name: str, base_path: str, versions: list[int], revision: int) 
         policy = "      latest {\n        num_versions: 1\n      }\n"
     return (
         "# Written by the lexflow gateway; every replica rewrites it, do not edit.\n"
-        "# The versions routing names plus the newest on disk (see serving/tfserving_config.py).\n"
+        "# The versions routing names plus the newest on disk (see serving/routing/tfserving_config.py).\n"
         f"# routing revision {revision}\n"
         "model_config_list {\n"
         "  config {\n"

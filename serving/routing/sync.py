@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Optional
 
 from feedback import FeedbackStore, RoutingState, is_unavailable
-from serving import tfserving_config
 from serving.backends.base import ModelBackend
-from serving.promotion import publish
-from serving.routing import Router
+from serving.backends.versions import VersionDirectory
+from serving.routing import tfserving_config
+from serving.routing.promotion import publish
+from serving.routing.selector import Router
 from serving.settings import ServingSettings
 from serving.store_health import StoreHealth
-from serving.versions import VersionDirectory
 
 log = logging.getLogger("lexflow.gateway")
 

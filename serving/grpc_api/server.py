@@ -171,7 +171,7 @@ class _Servicer(prediction_service_pb2_grpc.PredictionServiceServicer, model_ser
             context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
         except BackendError as exc:
             context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
-        from serving.signatures import signature_map_message
+        from serving.backends.signatures import signature_map_message
 
         response = get_model_metadata_pb2.GetModelMetadataResponse()
         response.model_spec.name = self.service.settings.model_name
