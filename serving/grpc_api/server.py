@@ -163,7 +163,7 @@ class _Servicer(prediction_service_pb2_grpc.PredictionServiceServicer, model_ser
             if field != "signature_def":
                 context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"Metadata field {field} is not supported")
         try:
-            chosen = version if version is not None else self.service.router.resolve_label(label or "production")
+            chosen = version if version is not None else self.service.selector.resolve_label(label or "production")
             if chosen not in self.service.backend.versions():
                 raise UnknownVersion(f"Servable not found for request: Specific({request.model_spec.name}, {chosen})")
             signatures = self.service.backend.signature_defs(chosen)

@@ -55,7 +55,7 @@ async def models(request: Request, gateway: GatewayDep) -> Response:
     """Every version: routing label, live accuracy per day, feedback volume, shadow agreement, lineage."""
     settings, loaded = gateway.settings, gateway.backend.versions()
     snapshot = await run_in_threadpool(gateway.collector.snapshot)
-    labels = _labels(gateway.router.table, loaded)
+    labels = _labels(gateway.selector.table, loaded)
     views = await run_in_threadpool(_views, gateway.store, settings, snapshot, loaded, labels)
     verdict = await run_in_threadpool(read_verdict, settings.reports_dir)
     return render(
