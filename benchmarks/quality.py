@@ -50,13 +50,17 @@ import shutil
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
 from benchmarks import suite_datasets
+
+if TYPE_CHECKING:
+    from lexflow.reports.run_summary import RunSummary
+    from pipeline.config import PipelineConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATASETS_DIR = suite_datasets.SHARED_DATASETS_DIR
@@ -172,7 +176,7 @@ def classification_metrics(
     return result
 
 
-def make_baseline():
+def make_baseline() -> Any:
     """TF-IDF (word 1-2 grams, sublinear tf, min_df 2) + LinearSVC (C=1): the reference model."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import make_pipeline
@@ -241,7 +245,7 @@ def config_overrides(
     return overrides
 
 
-def build_config(dataset: str, work_dir: Path, data_root: Path, overrides: dict[str, Any]):
+def build_config(dataset: str, work_dir: Path, data_root: Path, overrides: dict[str, Any]) -> PipelineConfig:
     from pipeline.config import PipelineConfig
 
     forced = {
@@ -316,7 +320,7 @@ def read_example_split(examples_uri: str, split: str) -> tuple[list[str], list[s
     return texts, labels
 
 
-def pipeline_splits(config, summary) -> Optional[dict[str, tuple[list[str], list[str]]]]:
+def pipeline_splits(config: PipelineConfig, summary: RunSummary) -> Optional[dict[str, tuple[list[str], list[str]]]]:
     """The rows the pipeline's model trained on (`train`: its train + validation splits) and its Evaluator's
     `eval` rows, as ExampleGen made them (None if not found)."""
     from lexflow.metadata import store as md
@@ -333,7 +337,7 @@ def pipeline_splits(config, summary) -> Optional[dict[str, tuple[list[str], list
     return {"train": trained, "eval": splits["eval"]}
 
 
-def _config_record(config) -> dict[str, Any]:
+def _config_record(config: PipelineConfig) -> dict[str, Any]:
     data = config.model_dump(mode="json")
     keys = ("eval_fraction", "transform", "train", "tuning", "thresholds", "beam")
     return {key: data[key] for key in keys + (("encoder",) if data.get("encoder") else ())}
@@ -350,7 +354,7 @@ def run_dataset(
     work_root: Path,
     overrides: dict[str, Any],
     skip_pipeline: bool = False,
-    echo=print,
+    echo: Callable[..., None] = print,
     layout: str = "hash",
 ) -> dict[str, Any]:
     """Pipeline + baseline on one dataset (`<datasets_dir>/<dataset>/`); the result record of quality.json."""
@@ -394,7 +398,6 @@ def run_dataset(
     record["config"] = _config_record(config)
     record["work_dir"] = str(work_dir)
 
-    from lexflow.reports.run_summary import RunSummary
     from lexflow.runs.local_run import PipelineFailed, run_local
 
     echo(
@@ -479,7 +482,7 @@ def run_dataset(
     return record
 
 
-def trained_model_path(config, summary) -> Optional[str]:
+def trained_model_path(config: PipelineConfig, summary: RunSummary) -> Optional[str]:
     """The serving SavedModel the run's Trainer wrote (MLMD), or None."""
     from lexflow.metadata import store as md
 

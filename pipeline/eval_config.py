@@ -15,6 +15,7 @@ visible in the report, not silently veto every model.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import tensorflow_model_analysis as tfma
 
@@ -28,7 +29,7 @@ CANDIDATE = "candidate"
 BASELINE = "baseline"
 
 
-def MACRO_F1_KEY_MATCH(key) -> bool:
+def MACRO_F1_KEY_MATCH(key: Any) -> bool:
     """Is this MetricKey proto the macro-averaged F1 (the aggregate, not a class)?
 
     Evaluations written before `pipeline/metrics.py` existed carry TFMA's macro-averaged

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import ml_metadata as mlmd
 from ml_metadata.proto import metadata_store_pb2
@@ -133,7 +133,7 @@ def producer_of(store: mlmd.MetadataStore, artifact_id: int) -> metadata_store_p
     return execution
 
 
-def custom_property(artifact: metadata_store_pb2.Artifact, name: str):
+def custom_property(artifact: metadata_store_pb2.Artifact, name: str) -> Any:
     # The components' reader: also the JSON structs and "custom:" keys of Kubeflow's ML Metadata.
     return custom_value(artifact, name)
 
