@@ -116,12 +116,9 @@ def _check_eval_only(item: tuple[str, user_splits.Where], floors: dict[str, int]
         raise user_splits.eval_only(label, place)
 
 
-def _split(
-    rows: beam.PCollection, in_window: set[str], eval_percent: int, validation_percent: int, keep: int
-) -> beam.PCollection:
-    """(split, row) for every (unit hash, row): window.plan_splits as a Beam graph."""
-    windowed = rows | "InWindow" >> beam.Filter(lambda hashed: hashed[1][SPAN_FIELD] in in_window)
-    documents = beam.pvalue.AsDict(
+def _given_document_splits(rows: beam.PCollection) -> beam.PCollection:
+    """(document hash, split) for every document whose rows were given a split."""
+    return (
         rows
         | "Given" >> beam.Filter(lambda hashed: _documented(hashed) and w.given_split(hashed[1]) is not None)
         | "DocumentPlace"
@@ -134,6 +131,14 @@ def _split(
         | "FirstPlaces" >> beam.CombinePerKey(FirstPlaces())
         | "DocumentSplit" >> beam.Map(_document_split)
     )
+
+
+def _split(
+    rows: beam.PCollection, in_window: set[str], eval_percent: int, validation_percent: int, keep: int
+) -> beam.PCollection:
+    """(split, row) for every (unit hash, row): window.plan_splits as a Beam graph."""
+    windowed = rows | "InWindow" >> beam.Filter(lambda hashed: hashed[1][SPAN_FIELD] in in_window)
+    documents = beam.pvalue.AsDict(_given_document_splits(rows))
     training_side = windowed | "TrainingSide" >> beam.Filter(
         lambda hashed, documents: w.effective_split(hashed[1], documents) != w.EVAL, documents=documents
     )

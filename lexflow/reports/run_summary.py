@@ -268,6 +268,18 @@ def _label_names(store: mlmd.MetadataStore, by_component: dict[str, Any]) -> lis
 
 
 def render(summary: RunSummary, console: Console) -> None:
+    _render_components(summary, console)
+    _render_data(summary, console)
+    _render_scores(summary, console)
+    _render_release(summary, console)
+    _render_places(summary, console)
+
+
+def _fmt(x: Optional[float]) -> str:
+    return "-" if x is None else f"{x:.3f}"
+
+
+def _render_components(summary: RunSummary, console: Console) -> None:
     from rich.table import Table
 
     table = Table(title=f"lexflow run {summary.run_id}", title_justify="left")
@@ -281,6 +293,8 @@ def render(summary: RunSummary, console: Console) -> None:
         )
     console.print(table)
 
+
+def _render_data(summary: RunSummary, console: Console) -> None:
     if summary.spans:
         console.print(
             f"data: spans {', '.join(map(str, summary.spans))}"
@@ -295,9 +309,9 @@ def render(summary: RunSummary, console: Console) -> None:
     if summary.model_search is not None:
         _render_search(summary.model_search, console)
 
-    def fmt(x: Optional[float]) -> str:
-        return "-" if x is None else f"{x:.3f}"
 
+def _render_scores(summary: RunSummary, console: Console) -> None:
+    fmt = _fmt
     if summary.validation is not None or summary.metrics is not None:
         console.print(_scores_table(summary, fmt))
     m = summary.metrics
@@ -320,6 +334,9 @@ def render(summary: RunSummary, console: Console) -> None:
     if summary.single_row_labels:
         single = ", ".join(summary.single_row_labels)
         console.print(f"[yellow]labels with a single row (trained on, never evaluated): {single}[/]", soft_wrap=True)
+
+
+def _render_release(summary: RunSummary, console: Console) -> None:
     for check in summary.gate:
         console.print(check.describe(), soft_wrap=True)
     if summary.blessed is not None:
@@ -335,6 +352,9 @@ def render(summary: RunSummary, console: Console) -> None:
         console.print(f"model unchanged: already served as version {summary.pushed_version} at {summary.pushed_path}")
     elif summary.pushed_version:
         console.print(f"pushed model: version {summary.pushed_version} at {summary.pushed_path}")
+
+
+def _render_places(summary: RunSummary, console: Console) -> None:
     if summary.schema_drafted:
         console.print(
             f"[yellow]schema: no curated schema for this dataset; used a TFDV draft at {summary.schema_path}[/]"
