@@ -11,7 +11,7 @@ For each dataset (a suite dataset of benchmarks/suite_datasets.py, or a folder
    in the eval layout (`prepare_data_root`): `span-0/train.csv` (hash: the pipeline holds out
    its own eval split) or `span-0/train/` + `span-0/eval/` (folders: trained on all train rows,
    judged on the test rows); plain CSVs are *symlinks* (the shared datasets are never copied),
-   gzipped ones are decompressed there. Also the pipeline root, MLMD file and serving dir.
+   gzipped ones are decompressed there. Also the pipeline root, MLMD file and model base dir.
 2. The real pipeline runs: `lexflow.local_run.run_local(config)`, i.e. `create_pipeline`
    with LocalDagRunner, caching off, importing the curated `schema/<name>/schema.pbtxt` (a
    dataset without one gets a TFDV draft; the results say which). The pipeline itself holds
@@ -31,7 +31,7 @@ Tuner) chooses the model on the pipeline's own eval split, as it would on a data
 seen. Explicit overrides, lowest precedence first: `--dataset-configs` (the dataset's
 `benchmarks/configs/<name>.json`: hand-tuned settings with the search off, kept as examples of
 overrides; `lexflow run --config` takes them too), `--config FILE` (YAML/JSON, applied to every
-dataset), `--train-steps`. Paths (data root, pipeline root, metadata, serving dir) and
+dataset), `--train-steps`. Paths (data root, pipeline root, metadata, model base dir) and
 `enable_cache: false` are set by the benchmark and cannot be overridden.
 """
 

@@ -45,7 +45,7 @@ class EvalThresholds(StrictModel):
 
     min_accuracy: float = Field(0.6, ge=0.0, le=1.0)
     min_macro_f1: float = Field(0.5, ge=0.0, le=1.0)
-    # "No worse than the last blessed model", with a small tolerance so that retraining on
+    # "No worse than the model in production" (ProductionBaseline), with a small tolerance so that retraining on
     # the same data does not flip-flop on noise.
     max_accuracy_drop: float = Field(0.01, ge=0.0, le=1.0)
     max_macro_f1_drop: float = Field(0.01, ge=0.0, le=1.0)
@@ -230,7 +230,7 @@ class SecretEnv(StrictModel):
 class KubeflowParams(StrictModel):
     """What the compiled pipeline's pods get from Kubernetes (the spec's platform config; ignored locally).
 
-    The loop's shared storage: the data root and the serving dir as in-pod paths on ReadWriteMany
+    The loop's shared storage: the data root and the model base dir as in-pod paths on ReadWriteMany
     volumes that the gateways and TF Serving mount too (deploy/kubeflow, docs/kubeflow.md)."""
 
     volumes: list[VolumeMount] = Field(default_factory=list)
@@ -264,7 +264,7 @@ class PipelineConfig(StrictModel):
     model_name: str = Field(
         "",
         pattern=r"^[A-Za-z0-9_\-]+$",
-        description="Name under the serving dir; default: the dataset's name (`lexflow` for the embedded demo).",
+        description="Name under the model base dir; default: the dataset's name (`lexflow` for the embedded demo).",
     )
     data_root: Location = workspace.DEFAULT_DATA_ROOT
     input_pattern: Optional[str] = Field(

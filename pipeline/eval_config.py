@@ -7,9 +7,9 @@ outputs: `scores` (for accuracy, the confusion matrix and macro-F1 of the argmax
 the decision the model actually makes).
 
 Blessing needs (a) absolute accuracy and macro-F1 thresholds and (b) when a baseline (the
-latest blessed model) exists, no drop beyond a tolerance on either. Thresholds apply to the
-overall slice and the macro aggregate only: a weak slice or a rare class with F1 0.3 must be
-visible in the report, not silently veto every model.
+model in production, components/production_baseline) exists, no drop beyond a tolerance on
+either. Thresholds apply to the overall slice and the macro aggregate only: a weak slice or a
+rare class with F1 0.3 must be visible in the report, not silently veto every model.
 """
 
 from __future__ import annotations

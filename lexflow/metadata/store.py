@@ -161,7 +161,7 @@ def input_artifacts_by_key(
 
     The key is the only place MLMD says in which role an artifact was consumed: the
     Evaluator's candidate and baseline are both `Model`s. One artifact in two roles (a cached
-    Trainer's model that is also the latest blessed one) is one event whose path names both keys.
+    Trainer's model that is also the baseline) is one event whose path names both keys.
     """
     wanted = (metadata_store_pb2.Event.INPUT, metadata_store_pb2.Event.DECLARED_INPUT)
     ids_by_key: dict[str, list[int]] = {}
