@@ -145,10 +145,24 @@ def _gateway_imports() -> tuple[set[str], set[str]]:
     return third, ours
 
 
+def _import_providers() -> dict[str, list[str]]:
+    """Top-level import name -> distributions. Python 3.10's packages_distributions reads only
+    top_level.txt, which wheels built without setuptools (opentelemetry-api) lack: their RECORD says it."""
+    declared = importlib.metadata.packages_distributions()
+    providers = {name: list(dists) for name, dists in declared.items()}
+    for dist in importlib.metadata.distributions():
+        tops = {Path(str(f)).parts[0].removesuffix(".py") for f in dist.files or [] if str(f).endswith(".py")}
+        for top in sorted(tops - set(declared) - {"..", "bin"}):  # only names top_level.txt leaves out
+            names = providers.setdefault(top, [])
+            if dist.metadata["Name"] not in names:
+                names.append(dist.metadata["Name"])
+    return providers
+
+
 def test_gateway_image_has_what_serving_imports():
     third, ours = _gateway_imports()
     requirements = _requirement_names(DEPLOY / "gateway-requirements.txt")
-    providers = importlib.metadata.packages_distributions()
+    providers = _import_providers()
     missing = {m for m in third if not {d.lower().replace("_", "-") for d in providers.get(m, [m])} & requirements}
     assert not missing, (
         f"serving/ imports {sorted(missing)}: add their distributions to deploy/gateway-requirements.txt"
@@ -168,7 +182,7 @@ def test_gateway_image_carries_its_packages_and_their_libraries():
     copied = {args.split()[0] for args in _args(REPO / "serving.Dockerfile", "COPY")}
     assert copied >= GATEWAY_PACKAGES
     requirements = _requirement_names(DEPLOY / "gateway-requirements.txt")
-    providers = importlib.metadata.packages_distributions()
+    providers = _import_providers()
     for package in sorted(GATEWAY_PACKAGES):
         third, ours = _third_party_imports(REPO / package)
         assert ours <= GATEWAY_PACKAGES, f"{package}/ imports {sorted(ours - GATEWAY_PACKAGES)}"
