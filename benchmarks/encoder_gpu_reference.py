@@ -9,6 +9,7 @@ $OUT/gpu_encoder.json (BENCHMARKS.md, "Pretrained encoder")."""
 import json
 import os
 import time
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,23 +31,23 @@ results = {"device": torch.cuda.get_device_name(0), "torch": torch.__version__, 
 
 
 class Clf(torch.nn.Module):
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.bert = BertModel.from_pretrained(f"{D}/model", dtype=torch.float32)
         self.head = torch.nn.Linear(self.bert.config.hidden_size, len(labels))
 
-    def forward(self, ids, mask):
+    def forward(self, ids: Any, mask: Any) -> Any:
         h = self.bert(input_ids=ids, attention_mask=mask).last_hidden_state
         m = mask.unsqueeze(-1).float()
         return self.head((h * m).sum(1) / m.sum(1).clamp(min=1))
 
 
-def enc(texts, n):
+def enc(texts: Any, n: int) -> tuple[Any, Any]:
     t = tok(list(texts), max_length=n, truncation=True, padding="max_length", return_tensors="pt")
     return t["input_ids"].to(dev), t["attention_mask"].to(dev)
 
 
-def run(name, max_tokens, epochs, lr, batch, weighting):
+def run(name: str, max_tokens: int, epochs: int, lr: float, batch: int, weighting: str) -> None:
     torch.manual_seed(0)
     np.random.seed(0)
     model = Clf().to(dev)

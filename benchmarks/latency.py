@@ -12,7 +12,7 @@ import core.tf_env  # noqa: F401  (TF_USE_LEGACY_KERAS before anything loads Ten
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
 
 
-def _timings(call, inputs: Sequence[Sequence[str]]) -> list[float]:
+def _timings(call: Callable[[Sequence[str]], Any], inputs: Sequence[Sequence[str]]) -> list[float]:
     seconds = []
     for texts in inputs:
         start = time.perf_counter()

@@ -30,7 +30,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -82,7 +82,7 @@ class ProcessStats:
     output_tail: str = ""
 
 
-def _tree_rss(root) -> tuple[int, int]:
+def _tree_rss(root: Any) -> tuple[int, int]:
     """(sum of RSS, largest RSS) in bytes over `root` and its live descendants."""
     import psutil
 
@@ -102,7 +102,11 @@ def _tree_rss(root) -> tuple[int, int]:
 
 
 def run_measured(
-    cmd: Sequence[str], log_path: Path, interval: float = 0.25, env: Optional[dict] = None, on_line=None
+    cmd: Sequence[str],
+    log_path: Path,
+    interval: float = 0.25,
+    env: Optional[dict[str, str]] = None,
+    on_line: Optional[Callable[[str], None]] = None,
 ) -> ProcessStats:
     """Run `cmd`, sampling the RSS of its process tree every `interval` s; output goes to `log_path`.
 
@@ -210,7 +214,7 @@ def run_config(
         "dataset_name": "demo",  # datagen output: the demo schema's 12 labels
         "pipeline_root": str(run_dir / "pipeline"),
         "metadata_path": str(run_dir / "metadata.sqlite"),
-        "serving_dir": str(run_dir / "serving"),
+        "model_base_dir": str(run_dir / "serving"),
         # Off for measured runs: a leftover cache would make them measure nothing.
         "enable_cache": cached,
         "beam": {"direct_running_mode": beam_mode},
@@ -232,7 +236,9 @@ def component_times(metadata_path: Path, pipeline_name: str) -> dict[str, dict[s
     }
 
 
-def execute(spec: RunSpec, run_dir: Path, data_root: Path, overrides: dict[str, Any], echo=print) -> RunResult:
+def execute(
+    spec: RunSpec, run_dir: Path, data_root: Path, overrides: dict[str, Any], echo: Callable[..., None] = print
+) -> RunResult:
     run_dir.mkdir(parents=True, exist_ok=True)
     config = run_config(run_dir, data_root, spec.beam_mode, spec.cached, overrides)
     config_path = run_dir / f"{spec.name}.json"

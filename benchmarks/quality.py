@@ -11,7 +11,7 @@ For each dataset (a suite dataset of benchmarks/suite_datasets.py, or a folder
    in the eval layout (`prepare_data_root`): `span-0/train.csv` (hash: the pipeline holds out
    its own eval split) or `span-0/train/` + `span-0/eval/` (folders: trained on all train rows,
    judged on the test rows); plain CSVs are *symlinks* (the shared datasets are never copied),
-   gzipped ones are decompressed there. Also the pipeline root, MLMD file and serving dir.
+   gzipped ones are decompressed there. Also the pipeline root, MLMD file and model base dir.
 2. The real pipeline runs: `lexflow.local_run.run_local(config)`, i.e. `create_pipeline`
    with LocalDagRunner, caching off, importing the curated `schema/<name>/schema.pbtxt` (a
    dataset without one gets a TFDV draft; the results say which). The pipeline itself holds
@@ -31,7 +31,7 @@ Tuner) chooses the model on the pipeline's own eval split, as it would on a data
 seen. Explicit overrides, lowest precedence first: `--dataset-configs` (the dataset's
 `benchmarks/configs/<name>.json`: hand-tuned settings with the search off, kept as examples of
 overrides; `lexflow run --config` takes them too), `--config FILE` (YAML/JSON, applied to every
-dataset), `--train-steps`. Paths (data root, pipeline root, metadata, serving dir) and
+dataset), `--train-steps`. Paths (data root, pipeline root, metadata, model base dir) and
 `enable_cache: false` are set by the benchmark and cannot be overridden.
 """
 
@@ -50,13 +50,17 @@ import shutil
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
 from benchmarks import suite_datasets
+
+if TYPE_CHECKING:
+    from lexflow.reports.run_summary import RunSummary
+    from pipeline.config import PipelineConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATASETS_DIR = suite_datasets.SHARED_DATASETS_DIR
@@ -172,7 +176,7 @@ def classification_metrics(
     return result
 
 
-def make_baseline():
+def make_baseline() -> Any:
     """TF-IDF (word 1-2 grams, sublinear tf, min_df 2) + LinearSVC (C=1): the reference model."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import make_pipeline
@@ -241,7 +245,7 @@ def config_overrides(
     return overrides
 
 
-def build_config(dataset: str, work_dir: Path, data_root: Path, overrides: dict[str, Any]):
+def build_config(dataset: str, work_dir: Path, data_root: Path, overrides: dict[str, Any]) -> PipelineConfig:
     from pipeline.config import PipelineConfig
 
     forced = {
@@ -249,7 +253,7 @@ def build_config(dataset: str, work_dir: Path, data_root: Path, overrides: dict[
         "dataset_name": dataset,
         "pipeline_root": str(work_dir / "pipeline"),
         "metadata_path": str(work_dir / "metadata.sqlite"),
-        "serving_dir": str(work_dir / "serving"),
+        "model_base_dir": str(work_dir / "serving"),
         "enable_cache": False,
     }
     return PipelineConfig.model_validate(deep_merge(overrides, forced))
@@ -316,7 +320,7 @@ def read_example_split(examples_uri: str, split: str) -> tuple[list[str], list[s
     return texts, labels
 
 
-def pipeline_splits(config, summary) -> Optional[dict[str, tuple[list[str], list[str]]]]:
+def pipeline_splits(config: PipelineConfig, summary: RunSummary) -> Optional[dict[str, tuple[list[str], list[str]]]]:
     """The rows the pipeline's model trained on (`train`: its train + validation splits) and its Evaluator's
     `eval` rows, as ExampleGen made them (None if not found)."""
     from lexflow.metadata import store as md
@@ -333,7 +337,7 @@ def pipeline_splits(config, summary) -> Optional[dict[str, tuple[list[str], list
     return {"train": trained, "eval": splits["eval"]}
 
 
-def _config_record(config) -> dict[str, Any]:
+def _config_record(config: PipelineConfig) -> dict[str, Any]:
     data = config.model_dump(mode="json")
     keys = ("eval_fraction", "transform", "train", "tuning", "thresholds", "beam")
     return {key: data[key] for key in keys + (("encoder",) if data.get("encoder") else ())}
@@ -350,7 +354,7 @@ def run_dataset(
     work_root: Path,
     overrides: dict[str, Any],
     skip_pipeline: bool = False,
-    echo=print,
+    echo: Callable[..., None] = print,
     layout: str = "hash",
 ) -> dict[str, Any]:
     """Pipeline + baseline on one dataset (`<datasets_dir>/<dataset>/`); the result record of quality.json."""
@@ -394,7 +398,6 @@ def run_dataset(
     record["config"] = _config_record(config)
     record["work_dir"] = str(work_dir)
 
-    from lexflow.reports.run_summary import RunSummary
     from lexflow.runs.local_run import PipelineFailed, run_local
 
     echo(
@@ -479,7 +482,7 @@ def run_dataset(
     return record
 
 
-def trained_model_path(config, summary) -> Optional[str]:
+def trained_model_path(config: PipelineConfig, summary: RunSummary) -> Optional[str]:
     """The serving SavedModel the run's Trainer wrote (MLMD), or None."""
     from lexflow.metadata import store as md
 

@@ -38,6 +38,7 @@ import httpx
 import typer
 
 from benchmarks.load_test import TEXTS, Gateway, spawn_gateway, stop_gateway, wait_ready
+from core import model_dir
 
 REPO = Path(__file__).resolve().parent.parent
 app = typer.Typer(add_completion=False)
@@ -214,7 +215,7 @@ def main(
     export_every: float = typer.Option(0.1, help="Seconds between exports, per replica."),
     trials: int = typer.Option(10, help="Routing changes timed."),
 ) -> None:
-    versions = sorted(int(p.name) for p in (model_base_dir / "lexflow").iterdir() if p.name.isdigit())
+    versions = model_dir.versions(p.name for p in (model_base_dir / "lexflow").iterdir())
     if not versions:
         raise typer.BadParameter(f"no version under {model_base_dir / 'lexflow'}: run the pipeline first")
     with tempfile.TemporaryDirectory(prefix="lexflow-scale-out-") as tmp:

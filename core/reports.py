@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Optional
+
+from core.atomic_file import write_text_atomically
 
 LIVE_VERDICT_FILE = "drift-live.json"
 LIVE_PREFIX = "drift-live-"
@@ -78,19 +78,6 @@ class ReportFile:
     name: str
     bytes: int
     modified: float  # seconds since the epoch
-
-
-def write_text_atomically(path: Path, text: str) -> None:
-    """Readers (the gateway) see the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def write_verdict(directory: Path, verdict: DriftVerdict) -> Path:

@@ -17,11 +17,11 @@ directories skip it.
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Optional
+
+from core.atomic_file import write_text_atomically
 
 FILE_NAME = "routing.json"
 
@@ -57,16 +57,7 @@ def write(model_base_dir: Path, values: dict[str, Any]) -> bool:
             return False
     except (FileNotFoundError, UnicodeDecodeError):
         pass
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{FILE_NAME}.{uuid.uuid4().hex}.tmp")
-    try:
-        with tmp.open("w", encoding="utf-8") as handle:
-            handle.write(encoded)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_text_atomically(target, encoded)
     return True
 
 

@@ -26,14 +26,14 @@ predecessor was exported goes to a later span; a written span is never rewritten
 from __future__ import annotations
 
 import csv
-import os
-import uuid
+import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
 from sqlalchemy import func, select, update
 
+from core.atomic_file import write_text_atomically
 from core.spans import FLAT_PATTERN, next_span, span_dir
 from feedback.export_lock import ExportBusy, export_lock
 from feedback.store import FeedbackStore, InvalidFeedback
@@ -73,22 +73,9 @@ def _records(rows: list[FeedbackRow], documents: dict[str, str]) -> list[list[st
 
 
 def _write_span(path: Path, records: list[list[str]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Unique temporary name: even a second writer of the same span could not clobber this one's file.
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with tmp.open("w", newline="", encoding="utf-8") as handle:
-            csv.writer(handle, lineterminator="\n").writerows(records)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)  # the rename itself survives a power cut
-    finally:
-        os.close(directory)
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, lineterminator="\n").writerows(records)
+    write_text_atomically(path, buffer.getvalue(), newline="")
 
 
 def _document_of(row: FeedbackRow, documents: dict[str, str]) -> str:

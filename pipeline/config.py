@@ -31,7 +31,13 @@ from trainer.params import TrainParams, TransformParams, TuningParams
 # orchestrator the run is for.
 GIVEN, TARGET, KUBEFLOW = "given", "target", "kubeflow"
 # Places a Kubeflow run's pods read or write: (field, command-line option).
-POD_LOCATIONS = (("pipeline_root", "--pipeline-root"), ("data_root", "--data-root"), ("serving_dir", "--serving-dir"))
+POD_LOCATIONS = (
+    ("pipeline_root", "--pipeline-root"),
+    ("data_root", "--data-root"),
+    ("model_base_dir", "--model-base-dir"),
+)
+# Old names of fields, still read from config files and overrides (docs/architecture.md, "Names").
+FIELD_ALIASES = {"serving_dir": "model_base_dir"}
 
 
 class EvalThresholds(StrictModel):
@@ -39,7 +45,7 @@ class EvalThresholds(StrictModel):
 
     min_accuracy: float = Field(0.6, ge=0.0, le=1.0)
     min_macro_f1: float = Field(0.5, ge=0.0, le=1.0)
-    # "No worse than the last blessed model", with a small tolerance so that retraining on
+    # "No worse than the model in production" (ProductionBaseline), with a small tolerance so that retraining on
     # the same data does not flip-flop on noise.
     max_accuracy_drop: float = Field(0.01, ge=0.0, le=1.0)
     max_macro_f1_drop: float = Field(0.01, ge=0.0, le=1.0)
@@ -224,7 +230,7 @@ class SecretEnv(StrictModel):
 class KubeflowParams(StrictModel):
     """What the compiled pipeline's pods get from Kubernetes (the spec's platform config; ignored locally).
 
-    The loop's shared storage: the data root and the serving dir as in-pod paths on ReadWriteMany
+    The loop's shared storage: the data root and the model base dir as in-pod paths on ReadWriteMany
     volumes that the gateways and TF Serving mount too (deploy/kubeflow, docs/kubeflow.md)."""
 
     volumes: list[VolumeMount] = Field(default_factory=list)
@@ -258,7 +264,7 @@ class PipelineConfig(StrictModel):
     model_name: str = Field(
         "",
         pattern=r"^[A-Za-z0-9_\-]+$",
-        description="Name under the serving dir; default: the dataset's name (`lexflow` for the embedded demo).",
+        description="Name under the model base dir; default: the dataset's name (`lexflow` for the embedded demo).",
     )
     data_root: Location = workspace.DEFAULT_DATA_ROOT
     input_pattern: Optional[str] = Field(
@@ -271,10 +277,13 @@ class PipelineConfig(StrictModel):
         None, description="Curated schema; default: schema/<dataset_name>/schema.pbtxt."
     )
     # Each model has its own pipeline root and metadata store (artifacts/<model_name>/...) and its own
-    # model base dir (<serving_dir>/<model_name>/), so one dataset's run never touches another's.
+    # model directory (<model_base_dir>/<model_name>/), so one dataset's run never touches another's.
     pipeline_root: Location = Field(Path(""), description="Default: artifacts/<model_name>/pipeline.")
     metadata_path: Path = Field(Path(""), description="Default: artifacts/<model_name>/metadata.sqlite.")
-    serving_dir: Location = Field(workspace.DEFAULT_SERVING_DIR, description="Holds <model_name>/<version>/.")
+    model_base_dir: Location = Field(
+        workspace.DEFAULT_SERVING_DIR,
+        description="The model base directory: holds <model_name>/<version>/ (old name: serving_dir).",
+    )
     eval_fraction: float = Field(
         0.2,
         gt=0.0,
@@ -311,7 +320,7 @@ class PipelineConfig(StrictModel):
         False, description="Push a blessed model whose label set differs from the model in production."
     )
 
-    @field_validator("data_root", "pipeline_root", "metadata_path", "serving_dir", "schema_path", mode="plain")
+    @field_validator("data_root", "pipeline_root", "metadata_path", "model_base_dir", "schema_path", mode="plain")
     @classmethod
     def _absolute(cls, value: Any, info: ValidationInfo) -> Optional[Location]:
         if value is None and info.field_name == "schema_path":
@@ -319,7 +328,7 @@ class PipelineConfig(StrictModel):
         if not isinstance(value, (str, Path)):
             raise ValueError("expected a path")
         # TFX stores paths in MLMD: relative ones would mean different things per working directory.
-        if info.field_name in ("data_root", "pipeline_root", "serving_dir"):
+        if info.field_name in ("data_root", "pipeline_root", "model_base_dir"):
             return workspace.resolve_location(value)
         return workspace.resolve(value)
 
@@ -330,7 +339,7 @@ class PipelineConfig(StrictModel):
         `lexflow`; any other dataset names its model after its folder."""
         if not isinstance(data, dict):
             return data
-        data = dict(data)
+        data = _renamed(dict(data))
         if (info.context or {}).get(TARGET) == KUBEFLOW:
             _check_pod_locations(data)  # as given: validation makes relative paths absolute here
         data_root = data.get("data_root") or workspace.DEFAULT_DATA_ROOT
@@ -371,11 +380,16 @@ class PipelineConfig(StrictModel):
         return self
 
     @property
-    def model_base_dir(self) -> Location:
-        """TF Serving's base path: <serving_dir>/<model_name>/<version>/."""
-        return self.serving_dir / self.model_name
+    def model_dir(self) -> Location:
+        """This model's directory, TF Serving's base path: <model_base_dir>/<model_name>/<version>/."""
+        return self.model_base_dir / self.model_name
 
-    def local_path(self, field: Literal["data_root", "pipeline_root", "serving_dir"]) -> Path:
+    @property
+    def serving_dir(self) -> Location:
+        """The old name of `model_base_dir` (kept for callers and config files written before)."""
+        return self.model_base_dir
+
+    def local_path(self, field: Literal["data_root", "pipeline_root", "model_base_dir"]) -> Path:
         """A location the local runner reads or writes; a bucket URI is a user error there."""
         location = getattr(self, field)
         if not isinstance(location, Path):
@@ -430,15 +444,25 @@ class PipelineConfig(StrictModel):
 
 
 def _merged(path: Optional[Path], overrides: dict[str, Any]) -> dict[str, Any]:
-    data: dict[str, Any] = _read_config_file(Path(path)) if path is not None else {}
-    for key, value in overrides.items():
+    data: dict[str, Any] = _renamed(_read_config_file(Path(path))) if path is not None else {}
+    for given, value in overrides.items():
         if value is None:
             continue
         section = data
-        *parents, leaf = key.split(".")
+        *parents, leaf = FIELD_ALIASES.get(given, given).split(".")
         for part in parents:
             section = section.setdefault(part, {})
         section[leaf] = value
+    return data
+
+
+def _renamed(data: dict[str, Any]) -> dict[str, Any]:
+    """Old field names read as the new ones; the new name wins when a file or call gives both."""
+    for old, new in FIELD_ALIASES.items():
+        if old in data:
+            value = data.pop(old)
+            if data.get(new) is None:
+                data[new] = value
     return data
 
 

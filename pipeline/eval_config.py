@@ -7,14 +7,15 @@ outputs: `scores` (for accuracy, the confusion matrix and macro-F1 of the argmax
 the decision the model actually makes).
 
 Blessing needs (a) absolute accuracy and macro-F1 thresholds and (b) when a baseline (the
-latest blessed model) exists, no drop beyond a tolerance on either. Thresholds apply to the
-overall slice and the macro aggregate only: a weak slice or a rare class with F1 0.3 must be
-visible in the report, not silently veto every model.
+model in production, components/production_baseline) exists, no drop beyond a tolerance on
+either. Thresholds apply to the overall slice and the macro aggregate only: a weak slice or a
+rare class with F1 0.3 must be visible in the report, not silently veto every model.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import tensorflow_model_analysis as tfma
 
@@ -28,7 +29,7 @@ CANDIDATE = "candidate"
 BASELINE = "baseline"
 
 
-def MACRO_F1_KEY_MATCH(key) -> bool:
+def MACRO_F1_KEY_MATCH(key: Any) -> bool:
     """Is this MetricKey proto the macro-averaged F1 (the aggregate, not a class)?
 
     Evaluations written before `pipeline/metrics.py` existed carry TFMA's macro-averaged

@@ -63,11 +63,16 @@ def create_components(config: PipelineConfig) -> list[BaseNode]:
     if config.schema_path is None:
         raise ValueError("config.schema_path must be set (see lexflow.runs.schemas.resolve_schema)")
     schema = load_schema(config.schema_path)
-    labels = label_domain(schema)
-    slice_features = [f for f in config.slice_features if f in feature_names(schema)]
     # The code fingerprint is in both: an edit under trainer/ re-runs Transform and Trainer.
     fingerprint = code_version()
+    data = _data_nodes(config, config.schema_path)
+    training = _training_nodes(config, data, fingerprint)
+    release = _release_nodes(config, data, training[-1], schema)
+    return [*data, *training, *release]
 
+
+def _data_nodes(config: PipelineConfig, schema_path: Path) -> list[BaseNode]:
+    """ExampleGen -> StatisticsGen, ImportSchemaGen -> ExampleValidator -> DataGate; DriftCheck."""
     example_gen = SpanExampleGen(
         input_base=str(config.data_root),
         input_pattern=input_pattern(config),
@@ -77,7 +82,7 @@ def create_components(config: PipelineConfig) -> list[BaseNode]:
     ).with_id("ExampleGen")
     window = example_gen.outputs["examples"]
     statistics_gen = tfx.components.StatisticsGen(examples=window)
-    schema_gen = ImportSchemaGen(schema_file=str(config.schema_path))  # keyed on the file's content too
+    schema_gen = ImportSchemaGen(schema_file=str(schema_path))  # keyed on the file's content too
     example_validator = tfx.components.ExampleValidator(
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"]
     )
@@ -88,16 +93,23 @@ def create_components(config: PipelineConfig) -> list[BaseNode]:
         thresholds=Thresholds(**config.drift.thresholds()),
         fail_on_drift=config.drift.fail_on_drift,
     )
+    return [example_gen, statistics_gen, schema_gen, example_validator, data_gate, drift_check]
 
+
+def _training_nodes(config: PipelineConfig, data: list[BaseNode], fingerprint: str) -> list[BaseNode]:
+    """Transform -> [ModelSearch] -> Trainer (the Trainer last)."""
+    example_gen, _, schema_gen, _, data_gate, drift_check = data
+    schema = schema_gen.outputs["schema"]
     transform = tfx.components.Transform(
-        examples=window,
-        schema=schema_gen.outputs["schema"],
+        examples=example_gen.outputs["examples"],
+        schema=schema,
         preprocessing_fn=PREPROCESSING_FN,
         splits_config=TRANSFORM_SPLITS,
         custom_config={**config.transform_custom_config(), "code_version": fingerprint},
     )
     transform.add_upstream_node(data_gate)
     transform.add_upstream_node(drift_check)
+    examples, graph = transform.outputs["transformed_examples"], transform.outputs["transform_graph"]
 
     # The model search (on by default) picks family and regularisation on the validation split; with
     # `tuning.enabled: false` the Trainer trains `config.train` as given (explicit settings win), and
@@ -106,9 +118,9 @@ def create_components(config: PipelineConfig) -> list[BaseNode]:
     if config.runs_model_search():
         search = ModelSearch(
             tuner_fn=TUNER_FN,
-            examples=transform.outputs["transformed_examples"],
-            transform_graph=transform.outputs["transform_graph"],
-            schema=schema_gen.outputs["schema"],
+            examples=examples,
+            transform_graph=graph,
+            schema=schema,
             train_args=tfx.proto.TrainArgs(splits=FIT_SPLITS, num_steps=config.train.train_steps),
             eval_args=tfx.proto.EvalArgs(splits=SCORE_SPLITS, num_steps=config.train.eval_steps),
             custom_config={**config.search_custom_config(), "code_version": fingerprint},
@@ -116,46 +128,39 @@ def create_components(config: PipelineConfig) -> list[BaseNode]:
 
     trainer = tfx.components.Trainer(
         run_fn=RUN_FN,
-        examples=transform.outputs["transformed_examples"],
-        transform_graph=transform.outputs["transform_graph"],
-        schema=schema_gen.outputs["schema"],
+        examples=examples,
+        transform_graph=graph,
+        schema=schema,
         hyperparameters=search.outputs["best_hyperparameters"] if search else None,
         # run_fn refits on train + validation (trainer/task.py); an encoder trains on train only.
         train_args=tfx.proto.TrainArgs(splits=FIT_SPLITS, num_steps=config.train_and_eval_steps()[0]),
         eval_args=tfx.proto.EvalArgs(splits=SCORE_SPLITS, num_steps=config.train_and_eval_steps()[1]),
         custom_config={**config.trainer_custom_config(), "code_version": fingerprint},
     )
-    baseline = ProductionBaseline(model=trainer.outputs["model"], model_base_dir=str(config.model_base_dir)).with_id(
-        "ProductionBaseline"
-    )
+    return [transform, *([search] if search else []), trainer]
+
+
+def _release_nodes(config: PipelineConfig, data: list[BaseNode], trainer: BaseNode, schema: Any) -> list[BaseNode]:
+    """ProductionBaseline -> Evaluator (the blessing) -> Pusher, all on this model's directory."""
+    labels = label_domain(schema)
+    slice_features = [f for f in config.slice_features if f in feature_names(schema)]
+    model = trainer.outputs["model"]
+    baseline = ProductionBaseline(model=model, model_dir=str(config.model_dir)).with_id("ProductionBaseline")
     evaluator = ModelEvaluator(
-        examples=window,
-        model=trainer.outputs["model"],
+        examples=data[0].outputs["examples"],
+        model=model,
         baseline_model=baseline.outputs["baseline_model"],
         eval_config=build_eval_config(len(labels), config.thresholds, slice_features),
     ).with_id("Evaluator")
     pusher = ModelPusher(
-        model=trainer.outputs["model"],
+        model=model,
         model_blessing=evaluator.outputs["blessing"],
         push_destination=tfx.proto.PushDestination(
-            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=str(config.model_base_dir))
+            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=str(config.model_dir))
         ),
         custom_config={ALLOW_LABEL_CHANGE: config.allow_label_change},
     ).with_id("Pusher")
-    return [
-        example_gen,
-        statistics_gen,
-        schema_gen,
-        example_validator,
-        data_gate,
-        drift_check,
-        transform,
-        *([search] if search else []),
-        trainer,
-        baseline,
-        evaluator,
-        pusher,
-    ]
+    return [baseline, evaluator, pusher]
 
 
 def create_pipeline(config: PipelineConfig, metadata_connection_config: Optional[object] = None) -> tfx.dsl.Pipeline:

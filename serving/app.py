@@ -16,14 +16,14 @@ from fastapi import FastAPI
 
 from feedback import FeedbackStore
 from serving import api, ui
+from serving.access.limits import BodySizeLimit
+from serving.access.quotas import ClientQuotas
 from serving.api.classify import PATH as CLASSIFY_PATH
 from serving.api.classify import fast_classify
+from serving.api.fast_path import FastPath
 from serving.backends import ModelBackend
 from serving.errors import install_error_handlers
-from serving.fast_path import FastPath
-from serving.limits import BodySizeLimit
-from serving.metrics import GatewayMetrics, ObserveRequests, fastapi_telemetry
-from serving.quotas import ClientQuotas
+from serving.observability.metrics import GatewayMetrics, ObserveRequests, fastapi_telemetry
 from serving.settings import ServingSettings
 from serving.state import Gateway, quiet_access_log
 

@@ -8,11 +8,11 @@ from typing import Annotated, Optional
 from fastapi import Depends, Header, Request
 
 from feedback import FeedbackStore
-from serving.auth import key_matches, presented_key
+from serving.access.auth import key_matches, presented_key
 from serving.backends import ModelBackend
 from serving.errors import ApiError
-from serving.metrics import GatewayMetrics
-from serving.routing import Router
+from serving.observability.metrics import GatewayMetrics
+from serving.routing.selector import VersionSelector
 from serving.service import ClassificationService
 from serving.settings import ServingSettings
 from serving.state import Gateway
@@ -45,8 +45,8 @@ def get_backend(gateway: GatewayDep) -> ModelBackend:
     return gateway.backend
 
 
-def get_router(gateway: GatewayDep) -> Router:
-    return gateway.router
+def get_selector(gateway: GatewayDep) -> VersionSelector:
+    return gateway.selector
 
 
 def get_store_health(gateway: GatewayDep) -> StoreHealth:
@@ -61,7 +61,7 @@ def get_metrics(request: Request) -> GatewayMetrics:
 ServiceDep = Annotated[ClassificationService, Depends(get_service)]
 StoreDep = Annotated[FeedbackStore, Depends(get_store)]
 BackendDep = Annotated[ModelBackend, Depends(get_backend)]
-RouterDep = Annotated[Router, Depends(get_router)]
+SelectorDep = Annotated[VersionSelector, Depends(get_selector)]
 MetricsDep = Annotated[GatewayMetrics, Depends(get_metrics)]
 StoreHealthDep = Annotated[StoreHealth, Depends(get_store_health)]
 

@@ -4,14 +4,15 @@ validate, route, score, shadow-score, log durably, count."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Optional
 
 from feedback import FeedbackStore, StoreUnavailable, is_unavailable
 from serving.backends.base import BackendError, ModelBackend, Prediction, UnknownVersion
-from serving.metrics import GatewayMetrics
-from serving.routing import Route, Router
+from serving.observability.metrics import GatewayMetrics
+from serving.routing.selector import Route, VersionSelector
 from serving.settings import ServingSettings
 from serving.store_health import StoreHealth
 
@@ -48,17 +49,25 @@ class Scored:
         return Classified(self.prediction, self.route, self.scores, ids)
 
 
+def _scored(
+    prediction: Prediction, route: Route, shadow_version: Optional[int], shadow_labels: Optional[list[str]]
+) -> Scored:
+    scores = [dict(zip(prediction.classes, row, strict=True)) for row in prediction.scores]
+    return Scored(prediction, route, scores, shadow_version, shadow_labels)
+
+
 class ClassificationService:
     def __init__(
         self,
         settings: ServingSettings,
         backend: ModelBackend,
         store: FeedbackStore,
-        router: Router,
+        selector: VersionSelector,
         metrics: GatewayMetrics,
         store_health: StoreHealth | None = None,
     ):
-        self.settings, self.backend, self.store, self.router, self.metrics = settings, backend, store, router, metrics
+        self.settings, self.backend, self.store, self.metrics = settings, backend, store, metrics
+        self.selector = selector
         self.store_health = store_health or StoreHealth()
 
     def check_texts(self, texts: Sequence[Any]) -> list[str]:
@@ -87,7 +96,7 @@ class ClassificationService:
     def classify(self, texts: Sequence[Any], version: Optional[int] = None, label: Optional[str] = None) -> Classified:
         """Raises InvalidInput, UnknownVersion (404), BackendError or StoreUnavailable (503). Blocks the thread."""
         texts = self.check_texts(texts)
-        route = self.router.choose(version, label)
+        route = self.selector.choose(version, label)
         try:
             prediction = self.backend.predict(texts, route.version)
         except (BackendError, UnknownVersion) as exc:
@@ -99,24 +108,11 @@ class ClassificationService:
             except Exception:
                 log.warning("shadow scoring with version %s failed", shadow_version, exc_info=True)
                 shadow_version = None
-        scores = [dict(zip(prediction.classes, row, strict=True)) for row in prediction.scores]
+        scored = _scored(prediction, route, shadow_version, shadow_labels)
         # Committed before the caller answers: a prediction id a client holds is always stored.
-        try:
-            ids = self.store.log_predictions(
-                self.settings.model_name,
-                prediction.version,
-                route.name,
-                texts,
-                prediction.labels,
-                scores,
-                shadow_version,
-                shadow_labels,
-            )
-        except Exception as exc:
-            if not is_unavailable(exc):
-                raise
-            raise self.store_unavailable(exc) from None
-        return self.counted(Classified(prediction, route, scores, ids))
+        with self._logging():
+            ids = self.store.log_predictions(**self._log_arguments(texts, scored))
+        return self.counted(scored.with_ids(ids))
 
     async def classify_async(
         self,
@@ -129,24 +125,11 @@ class ClassificationService:
         and the group commit writes (the TF Serving backends wait for their server in a worker thread).
         `authenticated`: the caller presented the API key (recorded; the review queue may keep to those)."""
         scored = await self.score_async(texts, version, label)
-        prediction = scored.prediction
         # Committed (fsync'd) before the caller answers: a prediction id a client holds is always stored.
-        try:
+        with self._logging():
             ids = await self.store.log_predictions_async(
-                self.settings.model_name,
-                prediction.version,
-                scored.route.name,
-                list(texts),
-                prediction.labels,
-                scored.scores,
-                scored.shadow_version,
-                scored.shadow_labels,
-                authenticated,
+                **self._log_arguments(list(texts), scored), authenticated=authenticated
             )
-        except Exception as exc:
-            if not is_unavailable(exc):
-                raise
-            raise self.store_unavailable(exc) from None
         return self.counted(scored.with_ids(ids))
 
     async def score_async(
@@ -155,7 +138,7 @@ class ClassificationService:
         """Validate, route and score (shadow included), logging nothing: for callers that store the
         predictions themselves, all at once (a reviewed document), and count them with `counted`."""
         texts = self.check_texts(texts)
-        route = self.router.choose(version, label)
+        route = self.selector.choose(version, label)
         try:
             prediction = await self.backend.predict_async(texts, route.version)
         except (BackendError, UnknownVersion) as exc:
@@ -167,8 +150,31 @@ class ClassificationService:
             except Exception:
                 log.warning("shadow scoring with version %s failed", shadow_version, exc_info=True)
                 shadow_version = None
-        scores = [dict(zip(prediction.classes, row, strict=True)) for row in prediction.scores]
-        return Scored(prediction, route, scores, shadow_version, shadow_labels)
+        return _scored(prediction, route, shadow_version, shadow_labels)
+
+    def _log_arguments(self, texts: list[str], scored: Scored) -> dict[str, Any]:
+        """`FeedbackStore.log_predictions[_async]`'s arguments for scored texts (the same for both)."""
+        prediction = scored.prediction
+        return {
+            "model_name": self.settings.model_name,
+            "version": prediction.version,
+            "route": scored.route.name,
+            "texts": texts,
+            "labels": prediction.labels,
+            "scores": scored.scores,
+            "shadow_version": scored.shadow_version,
+            "shadow_labels": scored.shadow_labels,
+        }
+
+    @contextmanager
+    def _logging(self) -> Iterator[None]:
+        """An unreachable store while logging: StoreUnavailable (503), and the store marked down."""
+        try:
+            yield
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            raise self.store_unavailable(exc) from None
 
     def _failed(self, route: Route, exc: Exception) -> Exception:
         """A version the client named is its problem (404); one routing chose is ours (503)."""
@@ -185,7 +191,7 @@ class ClassificationService:
         return StoreUnavailable("feedback store unavailable; nothing was logged, retry later")
 
     def _shadow_version(self, prediction: Prediction) -> Optional[int]:
-        shadow = self.router.table.shadow
+        shadow = self.selector.table.shadow
         return shadow if shadow is not None and shadow != prediction.version else None
 
     def counted(self, result: Classified) -> Classified:

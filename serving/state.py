@@ -9,16 +9,16 @@ from typing import TYPE_CHECKING, Optional
 
 from feedback import FeedbackStore, is_unavailable
 from serving.backends import ModelBackend, build_backend
-from serving.collector import GatewayCollector
-from serving.metrics import GatewayMetrics
-from serving.routing import Router
-from serving.routing_sync import RoutingSync
+from serving.observability.collector import GatewayCollector
+from serving.observability.metrics import GatewayMetrics
+from serving.routing.selector import VersionSelector
+from serving.routing.sync import RoutingSync
 from serving.service import ClassificationService
 from serving.settings import ServingSettings
 from serving.store_health import StoreHealth, describe
 
 if TYPE_CHECKING:
-    from serving.grpc_server import GrpcServer
+    from serving.grpc_api.server import GrpcServer
 
 log = logging.getLogger("lexflow.gateway")
 
@@ -29,7 +29,7 @@ class Gateway:
     metrics: GatewayMetrics
     backend: ModelBackend
     store: FeedbackStore
-    router: Router
+    selector: VersionSelector
     service: ClassificationService
     store_health: StoreHealth
     sync: RoutingSync
@@ -52,17 +52,17 @@ class Gateway:
         backend = backend or build_backend(settings)
         health = StoreHealth()
         # The state routing had when this replica starts is in effect at once: a restart keeps a rollback pin.
-        router = Router(backend, store.routing(settings.model_name, settings.canary_share))
-        service = ClassificationService(settings, backend, store, router, metrics, health)
-        sync = RoutingSync(settings, store, router, backend, health)
-        collector = GatewayCollector(store, router, backend, health, settings.metrics_cache_seconds)
-        gateway = cls(settings, metrics, backend, store, router, service, health, sync, collector, owns_backend)
+        selector = VersionSelector(backend, store.routing(settings.model_name, settings.canary_share))
+        service = ClassificationService(settings, backend, store, selector, metrics, health)
+        sync = RoutingSync(settings, store, selector, backend, health)
+        collector = GatewayCollector(store, selector, backend, health, settings.metrics_cache_seconds)
+        gateway = cls(settings, metrics, backend, store, selector, service, health, sync, collector, owns_backend)
         metrics.attach(collector)
         backend.start()
-        sync.publish(router.table)
+        sync.publish(selector.table)
         sync.start()
         if settings.grpc_port is not None:
-            from serving.grpc_server import start_grpc_server
+            from serving.grpc_api.server import start_grpc_server
 
             gateway.grpc = start_grpc_server(service, settings.grpc_port, settings.grpc_host)
         return gateway
@@ -79,7 +79,7 @@ class Gateway:
         """Ready: the store answers, a version is loaded and every version routing names is loaded."""
         if not self.store_health.up:
             return False, "feedback store unavailable"
-        return self.router.ready()
+        return self.selector.ready()
 
 
 def open_store(settings: ServingSettings) -> FeedbackStore:

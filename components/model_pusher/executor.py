@@ -31,11 +31,9 @@ from tfx.utils import io_utils, proto_utils
 
 from components import gfile
 from components.artifacts import custom_value, int_custom_value
-from components.production_baseline.production import describe_change, versions
+from components.production_baseline.production import describe_change
+from core.model_dir import PUSH_RECORD, SAVED_MODEL, versions
 
-# Written inside each version (assets.extra is the folder TF Serving reserves for extras).
-PUSH_RECORD = "assets.extra/lexflow_push.json"
-SAVED_MODEL = "saved_model.pb"
 ALLOW_LABEL_CHANGE = "allow_label_change"  # Pusher custom_config key: publish a changed label set
 
 
@@ -96,7 +94,7 @@ def _claim(base: str, version: int, pusher: str) -> bool:
 
 
 def _write_record(directory: str, record: dict[str, Any]) -> None:
-    fileio.makedirs(f"{directory}/assets.extra")
+    fileio.makedirs(os.path.dirname(f"{directory}/{PUSH_RECORD}"))
     with fileio.open(f"{directory}/{PUSH_RECORD}", "w") as handle:
         handle.write(json.dumps(record, indent=2, sort_keys=True))
 

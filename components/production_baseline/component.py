@@ -1,4 +1,4 @@
-"""ProductionBaseline component: `ProductionBaseline(model=trainer.outputs["model"], model_base_dir=...)`."""
+"""ProductionBaseline component: `ProductionBaseline(model=trainer.outputs["model"], model_dir=...)`."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ class ProductionBaseline(base_component.BaseComponent):
     SPEC_CLASS = ProductionBaselineSpec
     EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(Executor)
 
-    def __init__(self, model: types.BaseChannel, model_base_dir: str):
+    def __init__(self, model: types.BaseChannel, model_dir: str):
         super().__init__(
             spec=ProductionBaselineSpec(
                 model=model,
-                model_base_dir=model_base_dir,
+                model_dir=model_dir,
                 baseline_model=types.Channel(type=standard_artifacts.Model),
             )
         )

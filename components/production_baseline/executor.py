@@ -14,17 +14,16 @@ from tfx.utils import io_utils, path_utils
 
 from components import gfile
 from components.production_baseline import production as prod
-from components.production_baseline.spec import BASELINE_KEY, MODEL_BASE_DIR_KEY, MODEL_KEY
+from components.production_baseline.spec import BASELINE_KEY, MODEL_DIR_KEY, MODEL_KEY
+from core import model_dir
 from trainer import features as F
 
 
 def _complete_versions(base: str) -> list[int]:
     if not fileio.exists(base):
         return []
-    names = gfile.listdir(base)
-    found = prod.versions(names)
-    # A version is complete once its saved_model.pb is there (the Pusher writes it last or renames the whole dir).
-    return [v for v in found if fileio.exists(f"{base}/{v}/saved_model.pb")]
+    found = model_dir.versions(gfile.listdir(base))
+    return [v for v in found if fileio.exists(model_dir.saved_model_path(f"{base}/{v}"))]
 
 
 class Executor(base_executor.BaseExecutor):
@@ -34,7 +33,7 @@ class Executor(base_executor.BaseExecutor):
         output_dict: dict[str, list[types.Artifact]],
         exec_properties: dict[str, Any],
     ) -> None:
-        base = str(exec_properties[MODEL_BASE_DIR_KEY]).rstrip("/")
+        base = str(exec_properties[MODEL_DIR_KEY]).rstrip("/")
         candidate = artifact_utils.get_single_instance(input_dict[MODEL_KEY])
         baseline = artifact_utils.get_single_instance(output_dict[BASELINE_KEY])
         routing_path = f"{base}/{prod.ROUTING_FILE}"

@@ -7,25 +7,17 @@ Listing and reading go through the functions passed in, so a local folder and a 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Optional
 
 from core.routing_file import FILE_NAME as ROUTING_FILE  # noqa: F401  (re-exported: written by the gateways)
-
-MAX_VERSION = 2**63 - 1
 
 
 @dataclass(frozen=True)
 class Production:
     version: int
     how: str  # "routing: production" or "newest pushed version"
-
-
-def versions(names: Iterable[str]) -> list[int]:
-    """Version numbers among directory names: ASCII digits within int64 (TF Serving's rule)."""
-    cleaned = (name.rstrip("/") for name in names)
-    return sorted(int(n) for n in cleaned if n.isascii() and n.isdigit() and int(n) <= MAX_VERSION)
 
 
 def production_version(complete: list[int], routing_json: Optional[str]) -> Optional[Production]:

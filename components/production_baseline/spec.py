@@ -5,10 +5,10 @@ from tfx.types.component_spec import ChannelParameter, ComponentSpec, ExecutionP
 
 MODEL_KEY = "model"
 BASELINE_KEY = "baseline_model"
-MODEL_BASE_DIR_KEY = "model_base_dir"
+MODEL_DIR_KEY = "model_dir"
 
 
 class ProductionBaselineSpec(ComponentSpec):
-    PARAMETERS = {MODEL_BASE_DIR_KEY: ExecutionParameter(type=str)}  # <serving_dir>/<model_name>
+    PARAMETERS = {MODEL_DIR_KEY: ExecutionParameter(type=str)}  # <model_base_dir>/<model_name>
     INPUTS = {MODEL_KEY: ChannelParameter(type=standard_artifacts.Model)}  # the candidate
     OUTPUTS = {BASELINE_KEY: ChannelParameter(type=standard_artifacts.Model)}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from typing import Any
 
 import apache_beam as beam
@@ -78,19 +79,25 @@ class FirstPlaces(beam.CombineFn):
     def create_accumulator(self) -> dict[str, tuple[user_splits.Where, str]]:
         return {}
 
-    def add_input(self, places, item):
+    def add_input(
+        self, places: dict[str, tuple[user_splits.Where, str]], item: tuple[str, tuple[user_splits.Where, str]]
+    ) -> dict[str, tuple[user_splits.Where, str]]:
         given, place = item
         places[given] = min(places.get(given, place), place)
         return places
 
-    def merge_accumulators(self, accumulators):
+    def merge_accumulators(
+        self, accumulators: Iterable[dict[str, tuple[user_splits.Where, str]]]
+    ) -> dict[str, tuple[user_splits.Where, str]]:
         merged: dict[str, tuple[user_splits.Where, str]] = {}
         for places in accumulators:
             for given, place in places.items():
                 merged[given] = min(merged.get(given, place), place)
         return merged
 
-    def extract_output(self, places):
+    def extract_output(
+        self, places: dict[str, tuple[user_splits.Where, str]]
+    ) -> dict[str, tuple[user_splits.Where, str]]:
         return places
 
 
@@ -109,10 +116,9 @@ def _check_eval_only(item: tuple[str, user_splits.Where], floors: dict[str, int]
         raise user_splits.eval_only(label, place)
 
 
-def _split(rows, in_window: set[str], eval_percent: int, validation_percent: int, keep: int):
-    """(split, row) for every (unit hash, row): window.plan_splits as a Beam graph."""
-    windowed = rows | "InWindow" >> beam.Filter(lambda hashed: hashed[1][SPAN_FIELD] in in_window)
-    documents = beam.pvalue.AsDict(
+def _given_document_splits(rows: beam.PCollection) -> beam.PCollection:
+    """(document hash, split) for every document whose rows were given a split."""
+    return (
         rows
         | "Given" >> beam.Filter(lambda hashed: _documented(hashed) and w.given_split(hashed[1]) is not None)
         | "DocumentPlace"
@@ -125,6 +131,14 @@ def _split(rows, in_window: set[str], eval_percent: int, validation_percent: int
         | "FirstPlaces" >> beam.CombinePerKey(FirstPlaces())
         | "DocumentSplit" >> beam.Map(_document_split)
     )
+
+
+def _split(
+    rows: beam.PCollection, in_window: set[str], eval_percent: int, validation_percent: int, keep: int
+) -> beam.PCollection:
+    """(split, row) for every (unit hash, row): window.plan_splits as a Beam graph."""
+    windowed = rows | "InWindow" >> beam.Filter(lambda hashed: hashed[1][SPAN_FIELD] in in_window)
+    documents = beam.pvalue.AsDict(_given_document_splits(rows))
     training_side = windowed | "TrainingSide" >> beam.Filter(
         lambda hashed, documents: w.effective_split(hashed[1], documents) != w.EVAL, documents=documents
     )
@@ -163,7 +177,9 @@ def _split(rows, in_window: set[str], eval_percent: int, validation_percent: int
         | "AsKeys" >> beam.Map(lambda unit: (unit, True))
     )
 
-    def assign(hashed, documents, floors, forced):
+    def assign(
+        hashed: tuple[int, dict[str, str]], documents: dict[int, str], floors: dict[str, int], forced: dict[int, bool]
+    ) -> tuple[str, dict[str, str]]:
         unit, row = hashed
         if _documented(hashed):
             at_floor = unit in forced

@@ -8,7 +8,7 @@ configuration differs. TFX's KubeflowV2DagRunner turns it into a KFP v2 pipeline
 
 Every component runs in `--image` (built from ./Dockerfile, the project at `--image-project-root`) through
 `python -m lexflow.runs.kubeflow.entrypoint`, reads data from `--data-root`, writes artifacts under the
-run's pipeline root and pushes blessed models to `--serving-dir`; Beam runs in the component's pod
+run's pipeline root and pushes blessed models to `--model-base-dir`; Beam runs in the component's pod
 (DirectRunner) unless `--beam-arg`s name another runner. This is the command line only; the work is in
 lexflow/runs/kubeflow/. See docs/kubeflow.md.
 """
@@ -16,7 +16,7 @@ lexflow/runs/kubeflow/. See docs/kubeflow.md.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -27,50 +27,75 @@ from lexflow.runs.kubeflow.compile import IMAGE_PROJECT_ROOT
 
 DEFAULT_OUTPUT = Path("lexflow_pipeline.yaml")
 
+if TYPE_CHECKING:
+    from lexflow.runs.kubeflow.compile import Compiled
+    from pipeline.config import PipelineConfig
 
-def compile_for_kubeflow(
-    image: Optional[str] = typer.Option(
-        None,
+
+# Places as the pods see them, kept verbatim (PipelineConfig checks them for a Kubeflow target).
+Image = Annotated[
+    Optional[str],
+    typer.Option(
         help="Image every component runs in, built from ./Dockerfile (e.g. gcr.io/PROJECT/lexflow:0.1.0). Required.",
     ),
-    # Places as the pods see them, kept verbatim (PipelineConfig checks them for a Kubeflow target).
-    pipeline_root: Optional[str] = typer.Option(
-        None,
+]
+PodPipelineRoot = Annotated[
+    Optional[str],
+    typer.Option(
         help="Bucket URI for TFX artifacts: gs://..., s3://..., minio://... (KFP takes the run's; Vertex AI this one). "
         "Required (here or in --config).",
     ),
-    data_root: Optional[str] = typer.Option(
-        None,
+]
+PodDataRoot = Annotated[
+    Optional[str],
+    typer.Option(
         help="Spans (span-<N>/*.csv) as the pods see them: an absolute path on a volume of kubeflow.volumes "
         "(--config) such as /data/demo, or gs://... Required (here or in --config).",
     ),
-    serving_dir: Optional[str] = typer.Option(
-        None,
+]
+PodModelBaseDir = Annotated[
+    Optional[str],
+    typer.Option(
+        "--model-base-dir",
+        "--serving-dir",
         help="Model base dir for pushes (<dir>/<model-name>/<version>/) as the pods see them: an absolute path on "
         "a volume of kubeflow.volumes (--config) that TF Serving mounts too, such as /models, or gs://... "
-        "Required (here or in --config).",
+        "Required (here or in --config). (--serving-dir: old name.)",
     ),
-    schema: Optional[Path] = typer.Option(
-        None,
+]
+Schema = Annotated[
+    Optional[Path],
+    typer.Option(
         help="Curated schema, a file of this project (the image has it too). Default: schema/<dataset>/schema.pbtxt.",
     ),
+]
+NoCache = Annotated[bool, typer.Option("--no-cache", help="Compile with KFP caching off for every component.")]
+Output = Annotated[
+    Path,
+    typer.Option("--output", "-o", help="Pipeline file: .yaml (KFP PipelineSpec) or .json (PipelineJob, Vertex AI)."),
+]
+ImageProjectRoot = Annotated[
+    str, typer.Option(help="Where the image holds this project (./Dockerfile copies it there).")
+]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show TFX logs.")]
+
+
+def compile_for_kubeflow(
+    image: Image = None,
+    pipeline_root: PodPipelineRoot = None,
+    data_root: PodDataRoot = None,
+    model_base_dir: PodModelBaseDir = None,
+    schema: Schema = None,
     input_pattern: opt.InputPattern = None,
     model_name: opt.ModelName = None,
     train_steps: opt.TrainSteps = None,
     search: opt.Search = None,
     beam_arg: opt.BeamArgs = None,
-    no_cache: bool = typer.Option(False, "--no-cache", help="Compile with KFP caching off for every component."),
-    output: Path = typer.Option(
-        DEFAULT_OUTPUT,
-        "--output",
-        "-o",
-        help="Pipeline file: .yaml (KFP PipelineSpec) or .json (PipelineJob, Vertex AI).",
-    ),
-    image_project_root: str = typer.Option(
-        IMAGE_PROJECT_ROOT, help="Where the image holds this project (./Dockerfile copies it there)."
-    ),
+    no_cache: NoCache = False,
+    output: Output = DEFAULT_OUTPUT,
+    image_project_root: ImageProjectRoot = IMAGE_PROJECT_ROOT,
     config_file: opt.ConfigFile = None,
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show TFX logs."),
+    verbose: Verbose = False,
 ) -> None:
     """Compile the lexflow pipeline for Kubeflow Pipelines (KFP v2 pipeline spec, TFX KubeflowV2DagRunner)."""
     from lexflow.runs.kubeflow.compile import compile_pipeline
@@ -82,7 +107,7 @@ def compile_for_kubeflow(
         "kubeflow",
         pipeline_root=pipeline_root,
         data_root=data_root,
-        serving_dir=serving_dir,
+        model_base_dir=model_base_dir,
         schema_path=schema,
         input_pattern=input_pattern,
         model_name=model_name,
@@ -101,6 +126,10 @@ def compile_for_kubeflow(
         compiled = compile_pipeline(config, image, output, image_project_root)
     except UserError as exc:
         raise fail(str(exc)) from None
+    _report(compiled, config, image, output)
+
+
+def _report(compiled: Compiled, config: PipelineConfig, image: str, output: Path) -> None:
     for warning in compiled.warnings:
         err_console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
     for note in compiled.notes:

@@ -48,19 +48,16 @@ MetadataPath = Annotated[
         "--metadata-path", help="MLMD SQLite file. Default: artifacts/<model>/metadata.sqlite.", callback=_path
     ),
 ]
-ServingDir = Annotated[
-    Optional[Path],
-    typer.Option(
-        "--serving-dir",
-        help="Model base dir; pushes go to <dir>/<model>/<version>/. Default: artifacts/serving.",
-        callback=_path,
-    ),
-]
+# The model base directory (holds <model>/<version>/), one name everywhere: `--model-base-dir`, the
+# config's `model_base_dir`, LEXFLOW_MODEL_BASE_DIR. `--serving-dir` and `serving_dir` are its old names.
 ModelBaseDir = Annotated[
     Optional[Path],
     typer.Option(
         "--model-base-dir",
-        help="Holds <model>/<version>/. Default: LEXFLOW_MODEL_BASE_DIR, else artifacts/serving.",
+        "--serving-dir",
+        help="The model base directory: holds <model>/<version>/, where pushes go. Default: the config's "
+        "model_base_dir (run, retrain) or LEXFLOW_MODEL_BASE_DIR (the gateway's commands), else artifacts/serving. "
+        "(--serving-dir: old name.)",
         callback=_path,
     ),
 ]

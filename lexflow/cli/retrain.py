@@ -12,14 +12,16 @@ from lexflow.cli.common import check_inputs, console, err_console, fail, load_co
 from lexflow.cli.model import announce, require_known, trained_model
 
 if TYPE_CHECKING:
+    from feedback import FeedbackStore
     from lexflow.runs.retrain import RetrainReport
+    from pipeline.config import PipelineConfig
 
 
 def retrain(
     data_root: opt.DataRoot = None,
     model_name: opt.ModelName = None,
     pipeline_root: opt.PipelineRoot = None,
-    serving_dir: opt.ServingDir = None,
+    model_base_dir: opt.ModelBaseDir = None,
     metadata_path: opt.MetadataPath = None,
     database_url: opt.DatabaseUrl = None,
     force: bool = typer.Option(False, "--force", help="Export and retrain even if no trigger fires."),
@@ -38,7 +40,7 @@ def retrain(
         data_root=data_root,
         model_name=model_name,
         pipeline_root=pipeline_root,
-        serving_dir=serving_dir,
+        model_base_dir=model_base_dir,
         metadata_path=metadata_path,
         **{"retrain.watch_interval_seconds": interval},
     )
@@ -50,10 +52,24 @@ def retrain(
     check_inputs(config, outputs=False)
     store = open_feedback_store(model.store_url)
 
-    from lexflow.runs import retrain as rt
     from lexflow.runs.local_run import quiet_logs
 
     quiet_logs(verbose)
+    if not _check_policy(config, store, watch_mode, force, dry_run, max_cycles):
+        raise typer.Exit(1)
+
+
+def _check_policy(
+    config: PipelineConfig,
+    store: FeedbackStore,
+    watch_mode: bool,
+    force: bool,
+    dry_run: bool,
+    max_cycles: Optional[int],
+) -> bool:
+    """Once, or every watch interval: whether every retrain that ran went well."""
+    from lexflow.runs import retrain as rt
+
     failed = False
 
     def show(report: RetrainReport) -> None:
@@ -75,8 +91,7 @@ def retrain(
         raise fail(str(exc)) from None
     except KeyboardInterrupt:
         console.print("stopped")
-    if failed:
-        raise typer.Exit(1)
+    return not failed
 
 
 def render_decision(report: RetrainReport) -> None:

@@ -2,7 +2,7 @@
 
 The routing state lives in the feedback store, shared by every gateway replica (each applies a
 change within LEXFLOW_ROUTING_REFRESH_SECONDS, once the versions it names are loaded there); these
-commands change it through the same code as `PUT /v1/routing` (serving/promotion.py), with an
+commands change it through the same code as `PUT /v1/routing` (serving/routing/promotion.py), with an
 audit record naming this user and host, and rewrite `<model_base_dir>/<model>/routing.json`.
 Settings as the gateway reads them (LEXFLOW_DATABASE_URL, LEXFLOW_MODEL_BASE_DIR,
 LEXFLOW_MODEL_NAME), overridable here; the model as every command names it (lexflow/cli/model.py).
@@ -41,8 +41,8 @@ def promote(
     database_url: opt.DatabaseUrl = None,
 ) -> None:
     """Point staging or production at VERSION (for every gateway replica), like a registry alias."""
-    from serving.promotion import promotion, versions_on_disk
-    from serving.versions import parse_version
+    from core.model_dir import parse_version
+    from serving.routing.promotion import promotion, versions_on_disk
 
     if to not in ("staging", "production"):
         raise fail(f"--to: must be staging or production, not '{to}'")
@@ -77,8 +77,8 @@ def rollback(
     database_url: opt.DatabaseUrl = None,
 ) -> None:
     """Pin production back to the version that served before the current one (from the audit trail)."""
-    from serving.promotion import rollback_target, versions_on_disk
-    from serving.versions import parse_version
+    from core.model_dir import parse_version
+    from serving.routing.promotion import rollback_target, versions_on_disk
 
     settings = _model(data_root, model_name, model_base_dir, database_url).settings
     on_disk = versions_on_disk(settings.model_base_dir, settings.model_name)
@@ -137,7 +137,7 @@ def _apply(
     action: str,
 ) -> None:
     from feedback import is_unavailable
-    from serving.promotion import change_routing
+    from serving.routing.promotion import change_routing
 
     client = f"cli {getpass.getuser()}@{socket.gethostname()}"
     # routing.json only where the model volume is: the gateways rewrite it from the store anyway.

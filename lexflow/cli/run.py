@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 
@@ -11,36 +11,49 @@ from core.errors import UserError
 from lexflow.cli import options as opt
 from lexflow.cli.common import check_inputs, console, fail, load_config
 from lexflow.cli.model import announce, trained_model
+from pipeline.config import PipelineConfig
+
+SearchBudget = Annotated[
+    Optional[float],
+    typer.Option(
+        help="Seconds for the model search's trials (tuning.time_budget_seconds): later trials start only while "
+        "their estimated cost fits; start-up and the first trial always run.",
+    ),
+]
+Encoder = Annotated[
+    Optional[Path],
+    typer.Option(
+        help="A local BERT checkpoint directory (config.json, vocab.txt, model.safetensors) to fine-tune "
+        "instead of the TF-IDF model; settings under `encoder:` in --config.",
+    ),
+]
+
+AllowLabelChange = Annotated[
+    bool,
+    typer.Option(
+        "--allow-label-change", help="Push a blessed model whose label set differs from the one in production."
+    ),
+]
 
 
 def run(
     data_root: opt.DataRoot = None,
     pipeline_root: opt.PipelineRoot = None,
-    serving_dir: opt.ServingDir = None,
+    model_base_dir: opt.ModelBaseDir = None,
     metadata_path: opt.MetadataPath = None,
     schema: opt.Schema = None,
     input_pattern: opt.InputPattern = None,
     model_name: opt.ModelName = None,
     train_steps: opt.TrainSteps = None,
     search: opt.Search = None,
-    search_budget: Optional[float] = typer.Option(
-        None,
-        help="Seconds for the model search's trials (tuning.time_budget_seconds): later trials start only while "
-        "their estimated cost fits; start-up and the first trial always run.",
-    ),
+    search_budget: SearchBudget = None,
     eval_steps: Optional[int] = typer.Option(None, help="Validation steps during training."),
-    encoder: Optional[Path] = typer.Option(
-        None,
-        help="A local BERT checkpoint directory (config.json, vocab.txt, model.safetensors) to fine-tune "
-        "instead of the TF-IDF model; settings under `encoder:` in --config.",
-    ),
+    encoder: Encoder = None,
     min_accuracy: Optional[float] = typer.Option(None, help="Blessing: absolute accuracy threshold."),
     min_macro_f1: Optional[float] = typer.Option(None, help="Blessing: absolute macro-F1 threshold."),
     beam_arg: opt.BeamArgs = None,
     no_cache: opt.NoCache = False,
-    allow_label_change: bool = typer.Option(
-        False, "--allow-label-change", help="Push a blessed model whose label set differs from the one in production."
-    ),
+    allow_label_change: AllowLabelChange = False,
     config_file: opt.ConfigFile = None,
     verbose: opt.Verbose = False,
 ) -> None:
@@ -49,7 +62,7 @@ def run(
         config_file,
         data_root=data_root,
         pipeline_root=pipeline_root,
-        serving_dir=serving_dir,
+        model_base_dir=model_base_dir,
         metadata_path=metadata_path,
         schema_path=schema,
         input_pattern=input_pattern,
@@ -70,6 +83,10 @@ def run(
     announce(trained_model(config, model_name), store=False)
     check_inputs(config)  # before TensorFlow loads: a bad input is an error line within a second or two
 
+    _run_and_render(config, verbose)
+
+
+def _run_and_render(config: PipelineConfig, verbose: bool) -> None:
     from lexflow.reports.run_summary import render
     from lexflow.runs.local_run import PipelineFailed, quiet_logs, run_local
 

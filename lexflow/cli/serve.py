@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from pydantic import ValidationError
 
+from lexflow.cli import options as opt
 from lexflow.cli.common import fail, validation_message
 
 
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to bind (0.0.0.0 in a container)."),
     port: int = typer.Option(8080, help="HTTP port."),
-    model_base_dir: Optional[Path] = typer.Option(
-        None, help="Overrides LEXFLOW_MODEL_BASE_DIR (default artifacts/serving)."
-    ),
-    database_url: Optional[str] = typer.Option(None, help="Overrides LEXFLOW_DATABASE_URL."),
+    model_base_dir: opt.ModelBaseDir = None,
+    database_url: opt.DatabaseUrl = None,
 ) -> None:
     """Start the FastAPI gateway (settings from LEXFLOW_* environment variables)."""
     import uvicorn

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Optional
 
 import ml_metadata as mlmd
+from ml_metadata.proto import metadata_store_pb2
 
 from components.drift_check.report import HTML_FILE
 from components.drift_check.spec import DriftReport
@@ -27,13 +28,13 @@ class DriftReportRef:
         return str(Path(self.uri) / HTML_FILE)
 
 
-def html_report(artifact) -> Optional[str]:
+def html_report(artifact: metadata_store_pb2.Artifact) -> Optional[str]:
     """Path of a DriftReport artifact's HTML report, or None when it has none (older runs)."""
     path = Path(artifact.uri) / HTML_FILE
     return str(path) if path.is_file() else None
 
 
-def drift_report(store: mlmd.MetadataStore, artifact) -> DriftReportRef:
+def drift_report(store: mlmd.MetadataStore, artifact: metadata_store_pb2.Artifact) -> DriftReportRef:
     baseline = md.custom_property(artifact, "baseline_span")
     return DriftReportRef(
         artifact_id=artifact.id,

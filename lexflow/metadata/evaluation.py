@@ -21,6 +21,7 @@ from typing import Any, Optional
 
 import ml_metadata as mlmd
 import pandas as pd
+from ml_metadata.proto import metadata_store_pb2
 
 from core.errors import UserError
 from lexflow.metadata import store as md
@@ -68,7 +69,7 @@ def label_vocabulary(transform_graph_uri: str) -> list[str]:
     return [n.decode("utf-8") if isinstance(n, bytes) else str(n) for n in names]
 
 
-def model_ref(store: mlmd.MetadataStore, model) -> ModelRef:
+def model_ref(store: mlmd.MetadataStore, model: metadata_store_pb2.Artifact) -> ModelRef:
     trainer = md.producer_execution(store, model.id)
     graphs = md.input_artifacts(store, trainer.id, "transform_graph") if trainer is not None else []
     if graphs:
@@ -86,7 +87,7 @@ def saved_model_labels(model_dir: str) -> list[str]:
     return [line for line in path.read_text(encoding="utf-8").splitlines() if line] if path.is_file() else []
 
 
-def evaluator_run(store: mlmd.MetadataStore, execution) -> EvaluatorRun:
+def evaluator_run(store: mlmd.MetadataStore, execution: metadata_store_pb2.Execution) -> EvaluatorRun:
     evaluation = md.output_artifacts(store, execution.id, "evaluation")
     if md.state_name(execution) == "CACHED" and evaluation:
         # A cached execution records its (reused) outputs but not its inputs: read the execution
@@ -111,7 +112,7 @@ def evaluator_run(store: mlmd.MetadataStore, execution) -> EvaluatorRun:
     )
 
 
-def latest_evaluator_execution(store: mlmd.MetadataStore, pipeline_name: str):
+def latest_evaluator_execution(store: mlmd.MetadataStore, pipeline_name: str) -> Optional[metadata_store_pb2.Execution]:
     """The newest Evaluator execution that finished (a cached one re-uses its predecessor's outputs)."""
     done = [
         e
@@ -123,7 +124,7 @@ def latest_evaluator_execution(store: mlmd.MetadataStore, pipeline_name: str):
     return done[-1]
 
 
-def evaluator_execution_for_version(store: mlmd.MetadataStore, version: str):
+def evaluator_execution_for_version(store: mlmd.MetadataStore, version: str) -> Optional[metadata_store_pb2.Execution]:
     """The Evaluator execution whose blessing let `version` be pushed."""
     from lexflow.metadata.lineage import version_lineage
 
@@ -135,7 +136,9 @@ def evaluator_execution_for_version(store: mlmd.MetadataStore, version: str):
     return evaluator
 
 
-def evaluator_execution_of_run(store: mlmd.MetadataStore, pipeline_name: str, run_id: str):
+def evaluator_execution_of_run(
+    store: mlmd.MetadataStore, pipeline_name: str, run_id: str
+) -> Optional[metadata_store_pb2.Execution]:
     """The Evaluator execution of one pipeline run (`run_id`: the run context's name, as the run summary prints it)."""
     run = store.get_context_by_type_and_name(md.PIPELINE_RUN, run_id)
     if run is None:
@@ -176,7 +179,7 @@ def find_evaluator_run(
     return dataclasses.replace(evaluator_run(store, execution), selection=selection)
 
 
-def slice_of(slice_key) -> tuple[str, str]:
+def slice_of(slice_key: Any) -> tuple[str, str]:
     """(feature, value) of a single-feature slice; ("overall", "") for the whole eval set."""
     if not slice_key.single_slice_keys:
         return OVERALL, ""

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 import ml_metadata as mlmd
+from ml_metadata.proto import metadata_store_pb2
 
 from core.errors import UserError
 from lexflow.metadata import store as md
@@ -30,7 +31,7 @@ class VersionLineage:
     extra: dict = field(default_factory=dict)
 
 
-def _type_name(store: mlmd.MetadataStore, artifact) -> str:
+def _type_name(store: mlmd.MetadataStore, artifact: metadata_store_pb2.Artifact) -> str:
     return store.get_artifact_types_by_id([artifact.type_id])[0].name
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import ml_metadata as mlmd
 from ml_metadata.proto import metadata_store_pb2
@@ -133,7 +133,7 @@ def producer_of(store: mlmd.MetadataStore, artifact_id: int) -> metadata_store_p
     return execution
 
 
-def custom_property(artifact: metadata_store_pb2.Artifact, name: str):
+def custom_property(artifact: metadata_store_pb2.Artifact, name: str) -> Any:
     # The components' reader: also the JSON structs and "custom:" keys of Kubeflow's ML Metadata.
     return custom_value(artifact, name)
 
@@ -161,7 +161,7 @@ def input_artifacts_by_key(
 
     The key is the only place MLMD says in which role an artifact was consumed: the
     Evaluator's candidate and baseline are both `Model`s. One artifact in two roles (a cached
-    Trainer's model that is also the latest blessed one) is one event whose path names both keys.
+    Trainer's model that is also the baseline) is one event whose path names both keys.
     """
     wanted = (metadata_store_pb2.Event.INPUT, metadata_store_pb2.Event.DECLARED_INPUT)
     ids_by_key: dict[str, list[int]] = {}

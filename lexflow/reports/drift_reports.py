@@ -14,11 +14,12 @@ import csv
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from components.drift_check.drift import DriftResult, Sample, Thresholds, measure_drift
 from components.drift_check.report import render_report
 from core import reports
+from core.atomic_file import write_text_atomically
 from core.errors import UserError
 from core.spans import csv_files, resolve_input_pattern, span_files
 from feedback import FeedbackStore
@@ -26,6 +27,9 @@ from lexflow.metadata import drift as drift_md
 from lexflow.metadata import lineage as lin
 from lexflow.metadata import store as md
 from pipeline.config import PipelineConfig
+
+if TYPE_CHECKING:
+    import ml_metadata as mlmd
 
 KEEP_LIVE_REPORTS = 50  # older live reports are deleted: a scheduled `lexflow drift --live` must not fill the disk
 
@@ -157,13 +161,15 @@ def live_report(
 def _write(directory: Path, name: str, text: str) -> Path:
     path = Path(directory) / name
     try:
-        reports.write_text_atomically(path, text)
+        write_text_atomically(path, text)
     except OSError as exc:
         raise UserError(f"reports directory {directory}: cannot write {name} ({exc.strerror or exc})") from None
     return path
 
 
-def publish_run_report(store, reports_dir: Path, span: Optional[int] = None) -> tuple[drift_md.DriftReportRef, Path]:
+def publish_run_report(
+    store: mlmd.MetadataStore, reports_dir: Path, span: Optional[int] = None
+) -> tuple[drift_md.DriftReportRef, Path]:
     """Copy a run's DriftCheck report (default: the newest; else the newest for `span`) to the reports directory."""
     found = [r for r in drift_md.drift_reports(store) if span is None or r.span == span]
     if not found:

@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import ml_metadata as mlmd
 import pandas as pd
@@ -147,7 +147,7 @@ def confusion_matrix(plots_for_slices: Iterable, label_names: list[str], model: 
 # --- the blessing decision ----------------------------------------------------------------
 
 
-def _threshold_text(threshold) -> str:
+def _threshold_text(threshold: Any) -> str:
     parts = []
     value = threshold.value_threshold
     if value.HasField("lower_bound"):
@@ -162,7 +162,7 @@ def _threshold_text(threshold) -> str:
     return ", ".join(parts)
 
 
-def validation_failures(validation_result) -> pd.DataFrame:
+def validation_failures(validation_result: Any) -> pd.DataFrame:
     """Why a model was not blessed: one row per failed threshold (empty when it passed)."""
     from pipeline.eval_config import MACRO_F1_KEY_MATCH
 
@@ -187,7 +187,7 @@ def validation_failures(validation_result) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["slice", "metric", "compared", "metric_value", "threshold", "message"])
 
 
-def thresholds(eval_config) -> pd.DataFrame:
+def thresholds(eval_config: Any) -> pd.DataFrame:
     """The blessing thresholds as the Evaluator applied them (from the evaluation's own config).
 
     On the first run the Evaluator removes change thresholds: there is nothing to compare to.
@@ -207,7 +207,7 @@ def thresholds(eval_config) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["metric", "slices", "threshold"])
 
 
-def slice_of_spec(spec) -> str:
+def slice_of_spec(spec: Any) -> str:
     keys = list(spec.feature_keys) + [f"{k}={v}" for k, v in spec.feature_values.items()]
     return ", ".join(keys) or OVERALL
 

@@ -15,6 +15,7 @@ from typing import Optional
 
 import ml_metadata as mlmd
 import pandas as pd
+from ml_metadata.proto import metadata_store_pb2
 
 from lexflow.metadata import lineage as lin
 from lexflow.metadata import store as md
@@ -64,7 +65,9 @@ class LineageGraph:
 # --- nodes ---------------------------------------------------------------------------------
 
 
-def artifact_detail(type_name: str, artifact, store: Optional[mlmd.MetadataStore] = None) -> str:
+def artifact_detail(
+    type_name: str, artifact: metadata_store_pb2.Artifact, store: Optional[mlmd.MetadataStore] = None
+) -> str:
     if type_name == "PushedModel":
         if not md.custom_property(artifact, "pushed"):
             return "not pushed"
@@ -83,7 +86,7 @@ def artifact_detail(type_name: str, artifact, store: Optional[mlmd.MetadataStore
     return "" if span is None else f"span {span}"
 
 
-def _artifact_node(store, artifact, pipeline_name: str) -> Node:
+def _artifact_node(store: mlmd.MetadataStore, artifact: metadata_store_pb2.Artifact, pipeline_name: str) -> Node:
     type_name = md.artifact_type_name(store, artifact)
     producer = md.producer_execution(store, artifact.id)
     made_by = f"{md.node_id_of(store, producer.id, pipeline_name)} #{producer.id}" if producer else ""
@@ -99,7 +102,7 @@ def _artifact_node(store, artifact, pipeline_name: str) -> Node:
     )
 
 
-def _execution_node(store, execution, pipeline_name: str) -> Node:
+def _execution_node(store: mlmd.MetadataStore, execution: metadata_store_pb2.Execution, pipeline_name: str) -> Node:
     return Node(
         f"e{execution.id}",
         "execution",
@@ -112,7 +115,9 @@ def _execution_node(store, execution, pipeline_name: str) -> Node:
 # --- walking -------------------------------------------------------------------------------
 
 
-def _walk_upstream(store, graph: LineageGraph, start, pipeline_name: str) -> None:
+def _walk_upstream(
+    store: mlmd.MetadataStore, graph: LineageGraph, start: metadata_store_pb2.Artifact, pipeline_name: str
+) -> None:
     """Artifact <- producing execution <- its inputs <- ..., until artifacts nothing produced."""
     pending = [start]
     while pending:
@@ -142,7 +147,9 @@ def _walk_upstream(store, graph: LineageGraph, start, pipeline_name: str) -> Non
                     pending.append(source)
 
 
-def _add_execution(store, graph: LineageGraph, execution, pipeline_name: str) -> None:
+def _add_execution(
+    store: mlmd.MetadataStore, graph: LineageGraph, execution: metadata_store_pb2.Execution, pipeline_name: str
+) -> None:
     """One execution with its direct inputs and outputs (no further walking)."""
     key = f"e{execution.id}"
     graph.nodes.setdefault(key, _execution_node(store, execution, pipeline_name))
@@ -155,7 +162,9 @@ def _add_execution(store, graph: LineageGraph, execution, pipeline_name: str) ->
         graph.add_edge(key, f"a{artifact.id}", "output")
 
 
-def _add_data_validation(store, graph: LineageGraph, transform_execution_id: int, pipeline_name: str) -> None:
+def _add_data_validation(
+    store: mlmd.MetadataStore, graph: LineageGraph, transform_execution_id: int, pipeline_name: str
+) -> None:
     run = md.execution_run(store, transform_execution_id)
     if run is None:
         return
@@ -164,7 +173,7 @@ def _add_data_validation(store, graph: LineageGraph, transform_execution_id: int
             _add_execution(store, graph, execution, pipeline_name)
 
 
-def pushed_model_artifact(store: mlmd.MetadataStore, info: lin.VersionLineage):
+def pushed_model_artifact(store: mlmd.MetadataStore, info: lin.VersionLineage) -> metadata_store_pb2.Artifact:
     return md.output_artifacts(store, info.pusher_execution, "pushed_model")[0]
 
 
@@ -330,7 +339,7 @@ def pushed_versions(store: mlmd.MetadataStore) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["version", "spans", "model", "compared with"])
 
 
-def _baseline_of_push(store, pusher_execution_id: int) -> Optional[str]:
+def _baseline_of_push(store: mlmd.MetadataStore, pusher_execution_id: int) -> Optional[str]:
     """The baseline of the Evaluator whose blessing the Pusher consumed (that exact evaluation)."""
     blessings = md.input_artifacts(store, pusher_execution_id, "model_blessing")
     evaluator = md.producer_execution(store, blessings[0].id) if blessings else None

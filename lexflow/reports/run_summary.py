@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
+
+import ml_metadata as mlmd
 
 from components.model_search import REPORT_PROPERTY
 from lexflow.metadata import evaluation as ev
@@ -13,6 +16,10 @@ from lexflow.metadata import store as md
 from lexflow.metadata.drift import html_report
 from lexflow.metadata.validation import ValidationScores, rows_per_split, validation_scores
 from pipeline.config import PipelineConfig
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
 
 
 @dataclass
@@ -253,14 +260,26 @@ def _read_push(store: Any, pusher: Optional[md.ExecutionInfo], summary: RunSumma
             summary.already_served = bool(md.custom_property(pushed, "already_served"))
 
 
-def _label_names(store, by_component) -> list[str]:
+def _label_names(store: mlmd.MetadataStore, by_component: dict[str, Any]) -> list[str]:
     """Class names in class-id order: the label vocabulary of this run's transform graph."""
     transform = by_component.get("Transform")
     graphs = md.output_artifacts(store, transform.execution.id, "transform_graph") if transform is not None else []
     return ev.label_vocabulary(graphs[0].uri) if graphs else []
 
 
-def render(summary: RunSummary, console) -> None:
+def render(summary: RunSummary, console: Console) -> None:
+    _render_components(summary, console)
+    _render_data(summary, console)
+    _render_scores(summary, console)
+    _render_release(summary, console)
+    _render_places(summary, console)
+
+
+def _fmt(x: Optional[float]) -> str:
+    return "-" if x is None else f"{x:.3f}"
+
+
+def _render_components(summary: RunSummary, console: Console) -> None:
     from rich.table import Table
 
     table = Table(title=f"lexflow run {summary.run_id}", title_justify="left")
@@ -274,6 +293,8 @@ def render(summary: RunSummary, console) -> None:
         )
     console.print(table)
 
+
+def _render_data(summary: RunSummary, console: Console) -> None:
     if summary.spans:
         console.print(
             f"data: spans {', '.join(map(str, summary.spans))}"
@@ -288,9 +309,9 @@ def render(summary: RunSummary, console) -> None:
     if summary.model_search is not None:
         _render_search(summary.model_search, console)
 
-    def fmt(x):
-        return "-" if x is None else f"{x:.3f}"
 
+def _render_scores(summary: RunSummary, console: Console) -> None:
+    fmt = _fmt
     if summary.validation is not None or summary.metrics is not None:
         console.print(_scores_table(summary, fmt))
     m = summary.metrics
@@ -313,6 +334,9 @@ def render(summary: RunSummary, console) -> None:
     if summary.single_row_labels:
         single = ", ".join(summary.single_row_labels)
         console.print(f"[yellow]labels with a single row (trained on, never evaluated): {single}[/]", soft_wrap=True)
+
+
+def _render_release(summary: RunSummary, console: Console) -> None:
     for check in summary.gate:
         console.print(check.describe(), soft_wrap=True)
     if summary.blessed is not None:
@@ -328,6 +352,9 @@ def render(summary: RunSummary, console) -> None:
         console.print(f"model unchanged: already served as version {summary.pushed_version} at {summary.pushed_path}")
     elif summary.pushed_version:
         console.print(f"pushed model: version {summary.pushed_version} at {summary.pushed_path}")
+
+
+def _render_places(summary: RunSummary, console: Console) -> None:
     if summary.schema_drafted:
         console.print(
             f"[yellow]schema: no curated schema for this dataset; used a TFDV draft at {summary.schema_path}[/]"
@@ -338,7 +365,7 @@ def render(summary: RunSummary, console) -> None:
     console.print(f"pipeline root: {summary.pipeline_root}")
 
 
-def _scores_table(summary: RunSummary, fmt):
+def _scores_table(summary: RunSummary, fmt: Callable[[Optional[float]], str]) -> Table:
     """Validation and eval scores side by side: what the choices were made on, and what blesses."""
     from rich.table import Table
 
@@ -367,7 +394,7 @@ def _scores_table(summary: RunSummary, fmt):
     return table
 
 
-def _render_search(report: dict[str, Any], console) -> None:
+def _render_search(report: dict[str, Any], console: Console) -> None:
     """The search's one-line verdict, then every trial with its validation scores and seconds."""
     console.print(report["summary"], soft_wrap=True)
     chosen = report.get("chosen")

@@ -138,13 +138,13 @@ def csv_rows(path: Path) -> list[Row]:
 def load_model(model_base_dir: Path, model_name: str, version: Optional[int] = None) -> LoadedModel:
     """`version`, else the production version, loaded with the gateway's in-process code.
 
-    Production is what the gateway answers unpinned requests with (serving/routing.py): the version
+    Production is what the gateway answers unpinned requests with (serving/routing/selector.py): the version
     `routing.json` next to the versions names (`lexflow promote`), else the newest complete one.
     Bulk runs ignore the canary share: every row is scored by the same version.
     """
     from core import routing_file
     from serving.backends.inprocess import LoadedModel
-    from serving.versions import VersionDirectory
+    from serving.backends.versions import VersionDirectory
 
     model_dir = Path(model_base_dir) / model_name
     available = VersionDirectory(model_dir).scan()

@@ -7,7 +7,7 @@ import core.tf_env  # noqa: F401
 import contextlib
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Optional
 
 from components.data_gate import DataValidationError
@@ -89,7 +89,9 @@ def trained_spans(config: PipelineConfig) -> set[int]:
     return {span for a in md.input_artifacts(store, executions[-1].id, "examples") for span in md.spans_of(a)}
 
 
-def run_local(config: PipelineConfig, on_status=None, preflight: bool = True) -> RunSummary:
+def run_local(
+    config: PipelineConfig, on_status: Optional[Callable[[str], None]] = None, preflight: bool = True
+) -> RunSummary:
     """Preflight, resolve the schema, run the pipeline, return the run summary.
 
     Raises UserError for bad inputs and PipelineFailed when a component fails

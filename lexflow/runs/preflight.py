@@ -153,7 +153,7 @@ def check_run_inputs(config: PipelineConfig, outputs: bool = True) -> list[str]:
     """Validate the data root (every file the run reads, in full) and, with `outputs`, the output
     locations; return warnings worth printing (labels that look like typos)."""
     root = config.local_path("data_root")
-    pipeline_root, serving_dir = config.local_path("pipeline_root"), config.local_path("serving_dir")
+    pipeline_root, model_base_dir = config.local_path("pipeline_root"), config.local_path("model_base_dir")
     if not root.exists():
         raise UserError(f"data root {root} does not exist")
     if not root.is_dir():
@@ -168,5 +168,5 @@ def check_run_inputs(config: PipelineConfig, outputs: bool = True) -> list[str]:
     check_writable_dir(pipeline_root, "pipeline root")
     check_writable_dir(config.metadata_path.parent, "metadata directory")
     check_metadata_store(config.metadata_path)
-    check_writable_dir(serving_dir, "serving dir")
+    check_writable_dir(model_base_dir, "model base dir")
     return typo_warnings(facts)

@@ -16,13 +16,16 @@ import csv
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from components.drift_check.drift import DriftResult, Sample, Thresholds, measure_drift
 from core.errors import UserError
 from core.spans import resolve_input_pattern, span_files
 from lexflow.reports.run_summary import RunSummary
 from pipeline.config import PipelineConfig
+
+if TYPE_CHECKING:
+    from feedback import FeedbackStore
 
 
 @dataclass
@@ -62,7 +65,7 @@ def newest_span_sample(config: PipelineConfig) -> tuple[Optional[int], Sample]:
     return newest, Sample.from_rows(rows)
 
 
-def evaluate_policy(config: PipelineConfig, store) -> Decision:
+def evaluate_policy(config: PipelineConfig, store: FeedbackStore) -> Decision:
     from feedback.export import pending_feedback
 
     policy = config.retrain
@@ -128,7 +131,7 @@ def untrained_spans(config: PipelineConfig) -> list[int]:
 
 def retrain(
     config: PipelineConfig,
-    store,
+    store: FeedbackStore,
     force: bool = False,
     dry_run: bool = False,
     on_status: Optional[Callable[[str], None]] = None,
@@ -174,7 +177,7 @@ def retrain(
 
 def watch(
     config: PipelineConfig,
-    store,
+    store: FeedbackStore,
     on_report: Callable[[RetrainReport], None],
     max_cycles: Optional[int] = None,
     sleep: Callable[[float], None] = time.sleep,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from core.errors import UserError
 from core.spans import resolve_input_pattern, span_files
@@ -49,7 +50,7 @@ def dataset_files(data_root: Path, input_pattern: str | None = None) -> list[Pat
     return [path for paths in span_files(data_root, pattern).values() for path in paths]
 
 
-def draft_schema(csv_paths: list[Path], facts: list[CsvFacts] | None = None):
+def draft_schema(csv_paths: list[Path], facts: list[CsvFacts] | None = None) -> Any:
     """A schema for CSVs (every row of every file) under the raw-example contract."""
     from tensorflow_metadata.proto.v0 import schema_pb2
 
@@ -83,7 +84,7 @@ def draft_schema(csv_paths: list[Path], facts: list[CsvFacts] | None = None):
     return schema
 
 
-def write_schema(schema, path: Path, comment: str = "") -> None:
+def write_schema(schema: Any, path: Path, comment: str = "") -> None:
     from google.protobuf import text_format
 
     path.parent.mkdir(parents=True, exist_ok=True)

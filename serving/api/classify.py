@@ -17,11 +17,11 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.types import Scope
 
+from serving.access.auth import key_from_asgi_headers, key_matches
+from serving.api.fast_path import is_json
 from serving.api.schemas import CLASSIFY_RESPONSE, ClassifyQuery, ClassifyRequest, ClassifyResponse
-from serving.auth import key_from_asgi_headers, key_matches
 from serving.deps import AuthenticatedDep, ServiceDep, SettingsDep
 from serving.errors import ApiError, as_api_error, error_response
-from serving.fast_path import is_json
 from serving.service import ClassificationService, Classified
 
 PATH = "/v1/classify"

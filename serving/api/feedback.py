@@ -3,18 +3,17 @@ export as a span (exactly once, whichever replica and however many callers at a 
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from starlette.concurrency import run_in_threadpool
 
-from feedback import FeedbackStore, export_feedback
+from feedback import export_feedback
 from feedback.tables import FeedbackRow
 from serving.api.schemas import CorrectionHistory, ExportOut, FeedbackItem, FeedbackList, FeedbackRequest
+from serving.corrections import record_feedback
 from serving.deps import ApiKey, MetricsDep, ServiceDep, SettingsDep, StoreDep, TextListing, WriteAccess
 from serving.errors import ApiError
-from serving.metrics import GatewayMetrics
-from serving.service import ClassificationService
 
 router = APIRouter(tags=["feedback"])
 PredictionId = Annotated[str, Path(max_length=64, pattern=r"^[0-9A-Za-z-]+$")]
@@ -27,26 +26,6 @@ async def add_feedback(
     """The correct label for a prediction id (or for a text that was never classified). A later
     correction of the same prediction replaces this one in live accuracy and exports."""
     return feedback_item(await record_feedback(service, store, metrics, body.label, body.prediction_id, body.text))
-
-
-async def record_feedback(
-    service: ClassificationService,
-    store: FeedbackStore,
-    metrics: GatewayMetrics,
-    label: str,
-    prediction_id: Optional[str] = None,
-    text: Optional[str] = None,
-) -> FeedbackRow:
-    """Check and store one correction, and count it: the one way the API and the console record feedback."""
-    known = service.known_labels()
-    if label not in known:
-        raise ApiError(422, f"label: unknown label '{label}' (known: {', '.join(sorted(known))})")
-    if text is not None:
-        service.check_texts([text])
-    row = await run_in_threadpool(store.add_feedback, label, prediction_id, text)
-    if row.model_version is not None:
-        metrics.feedback.labels(str(row.model_version), str(row.label == row.predicted_label).lower()).inc()
-    return row
 
 
 @router.get("/v1/feedback", response_model=FeedbackList, dependencies=[ApiKey, TextListing])

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from feedback import ShadowAgreement
 from serving.api.schemas import HealthResponse, ShadowAgreementOut, ShadowResponse, VersionHealthOut
-from serving.deps import BackendDep, GatewayDep, MetricsDep, RouterDep, SettingsDep, StoreDep
+from serving.deps import BackendDep, GatewayDep, MetricsDep, SelectorDep, SettingsDep, StoreDep
 from serving.errors import ApiError
 
 router = APIRouter(tags=["health"])
@@ -43,7 +43,7 @@ async def health(store: StoreDep, backend: BackendDep, metrics: MetricsDep, sett
 
 
 @router.get("/v1/shadow", response_model=ShadowResponse)
-async def shadow(store: StoreDep, routing: RouterDep, settings: SettingsDep) -> ShadowResponse:
+async def shadow(store: StoreDep, routing: SelectorDep, settings: SettingsDep) -> ShadowResponse:
     """How often each shadow version agreed with the version that answered."""
     pairs = await run_in_threadpool(store.shadow_agreement)
     return ShadowResponse(

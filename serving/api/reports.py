@@ -2,7 +2,7 @@
 
 The gateway renders nothing: it serves the self-contained HTML files that `lexflow drift` writes
 to LEXFLOW_REPORTS_DIR (core/reports.py defines the names), and exports the live verdict as the
-gauge `lexflow_drift_detected` (serving/drift_metrics.py, registered for the app's lifetime).
+gauge `lexflow_drift_detected` (serving/observability/drift_metrics.py, registered for the app's lifetime).
 Reports quote live traffic (its most frequent tokens), so they need the API key like feedback.
 """
 
@@ -20,8 +20,8 @@ from starlette.concurrency import run_in_threadpool
 
 from core.reports import REPORT_NAME, list_reports, read_verdict, report_path
 from serving.deps import ApiKey, SettingsDep
-from serving.drift_metrics import DriftCollector
 from serving.errors import ApiError
+from serving.observability.drift_metrics import DriftCollector
 
 # A report is an image-only page: it may load nothing, run nothing and not be framed.
 _HEADERS = {

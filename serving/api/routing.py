@@ -10,15 +10,15 @@ from starlette.concurrency import run_in_threadpool
 
 from feedback import RoutingChange, RoutingState
 from serving.api.schemas import RoutingChangeOut, RoutingHistory, RoutingOut, RoutingUpdate
-from serving.deps import ApiKey, BackendDep, ClientDep, RouterDep, SettingsDep, StoreDep, WriteAccess
+from serving.deps import ApiKey, BackendDep, ClientDep, SelectorDep, SettingsDep, StoreDep, WriteAccess
 from serving.errors import ApiError
-from serving.promotion import change_routing, versions_on_disk
-from serving.routing import Router
+from serving.routing.promotion import change_routing, versions_on_disk
+from serving.routing.selector import VersionSelector
 
 router = APIRouter(tags=["routing"])
 
 
-def routing_out(routing: Router) -> RoutingOut:
+def routing_out(routing: VersionSelector) -> RoutingOut:
     """The state this replica routes by, and whether a newer one is still waiting for its versions."""
     state, desired = routing.table, routing.desired
     shown = desired if desired.revision > state.revision else state
@@ -36,14 +36,14 @@ def routing_out(routing: Router) -> RoutingOut:
 
 
 @router.get("/v1/routing", response_model=RoutingOut)
-async def get_routing(routing: RouterDep) -> RoutingOut:
+async def get_routing(routing: SelectorDep) -> RoutingOut:
     return routing_out(routing)
 
 
 @router.put("/v1/routing", response_model=RoutingOut, dependencies=[WriteAccess])
 async def put_routing(
     body: RoutingUpdate,
-    routing: RouterDep,
+    routing: SelectorDep,
     store: StoreDep,
     backend: BackendDep,
     settings: SettingsDep,

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Optional, Union
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictStr, TypeAdapter, field_validator
 from typing_extensions import TypedDict
 
-from serving.versions import MAX_VERSION
+from core.model_dir import MAX_VERSION
 
 
 def _version_digits(value: Any) -> Any:

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from serving.api.schemas import Version
 from serving.api.tfserving_json import texts_from_request
 from serving.backends import ModelBackend
-from serving.deps import AuthenticatedDep, BackendDep, RouterDep, ServedModel, ServiceDep
+from serving.deps import AuthenticatedDep, BackendDep, SelectorDep, ServedModel, ServiceDep
 from serving.errors import ApiError
 from serving.service import ClassificationService
 
@@ -133,7 +133,7 @@ async def _metadata(backend: ModelBackend, model_name: str, version: int) -> dic
 
 
 @router.get("/v1/models/{name}/metadata")
-async def metadata(name: ServedModel, backend: BackendDep, routing: RouterDep) -> dict[str, Any]:
+async def metadata(name: ServedModel, backend: BackendDep, routing: SelectorDep) -> dict[str, Any]:
     """The metadata of the version unpinned requests go to (production)."""
     return await _metadata(backend, name, routing.resolve_label("production"))
 
@@ -144,5 +144,5 @@ async def metadata_version(name: ServedModel, version: Version, backend: Backend
 
 
 @router.get("/v1/models/{name}/labels/{label}/metadata")
-async def metadata_label(name: ServedModel, label: str, backend: BackendDep, routing: RouterDep) -> dict[str, Any]:
+async def metadata_label(name: ServedModel, label: str, backend: BackendDep, routing: SelectorDep) -> dict[str, Any]:
     return await _metadata(backend, name, routing.resolve_label(label))

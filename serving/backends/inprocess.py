@@ -1,6 +1,6 @@
 """In-process backend: loads SavedModels from the model base dir and hot-swaps new versions.
 
-A poller thread looks for new `<base>/<model>/<version>/` directories (serving/versions.py says
+A poller thread looks for new `<base>/<model>/<version>/` directories (serving/backends/versions.py says
 which names are versions). A new version is
 loaded and must answer a warm-up request before it is published; until then (and if it
 never does: partial or corrupt directory) the previous versions keep serving. Publishing is
@@ -23,7 +23,7 @@ from typing import Any, Optional
 
 from serving.backends.base import BackendError, ModelBackend, Prediction, UnknownVersion
 from serving.backends.signature_call import direct_call
-from serving.versions import VersionDirectory
+from serving.backends.versions import VersionDirectory
 
 log = logging.getLogger(__name__)
 WARMUP_TEXT = "This Agreement shall be governed by the laws of the State of New York."
@@ -60,7 +60,7 @@ class LoadedModel:
     def signature_defs(self) -> dict[str, Any]:
         """Every signature of the SavedModel, as TF Serving reports them (read from saved_model.pb)."""
         if self._signatures is None:
-            from serving.signatures import saved_model_signatures
+            from serving.backends.signatures import saved_model_signatures
 
             self._signatures = saved_model_signatures(self.path)
         return self._signatures

@@ -89,7 +89,7 @@ class TFServingGrpcBackend(ModelBackend):
         return self._classes[served]
 
     def signature_defs(self, version: int) -> dict[str, Any]:
-        from serving.signatures import signature_map_json
+        from serving.backends.signatures import signature_map_json
 
         request = get_model_metadata_pb2.GetModelMetadataRequest(metadata_field=["signature_def"])
         request.model_spec.name = self.model_name

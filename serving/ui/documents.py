@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from documents import Interrupted
 from feedback import is_unavailable, review
 from feedback.store import prediction_rows
-from serving.api.feedback import record_feedback
+from serving.corrections import record_feedback
 from serving.deps import ApiKey, AuthenticatedDep, MetricsDep, ServiceDep, StoreDep, TextListing
 from serving.errors import ApiError, json_response
 from serving.service import ClassificationService, Classified

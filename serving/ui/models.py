@@ -23,16 +23,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from core.model_dir import PUSH_RECORD
 from core.reports import read_lineage, read_verdict
 from feedback import FeedbackStore, review
-from serving.collector import StoreSnapshot
 from serving.deps import GatewayDep
+from serving.observability.collector import StoreSnapshot
 from serving.settings import ServingSettings
 from serving.ui.charts import HEIGHT, WIDTH, Series
 from serving.ui.templating import render
 
 router = APIRouter(tags=["console"])
-PUSH_RECORD = "assets.extra/lexflow_push.json"
 ACCURACY_DAYS = 30
 
 
@@ -55,7 +55,7 @@ async def models(request: Request, gateway: GatewayDep) -> Response:
     """Every version: routing label, live accuracy per day, feedback volume, shadow agreement, lineage."""
     settings, loaded = gateway.settings, gateway.backend.versions()
     snapshot = await run_in_threadpool(gateway.collector.snapshot)
-    labels = _labels(gateway.router.table, loaded)
+    labels = _labels(gateway.selector.table, loaded)
     views = await run_in_threadpool(_views, gateway.store, settings, snapshot, loaded, labels)
     verdict = await run_in_threadpool(read_verdict, settings.reports_dir)
     return render(

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from feedback import review
-from serving.api.feedback import record_feedback
+from serving.corrections import record_feedback
 from serving.deps import MetricsDep, ServiceDep, SettingsDep, StoreDep, TextListing
 from serving.errors import ApiError, json_response
 from serving.ui.guard import console_write

@@ -11,10 +11,6 @@ from components.production_baseline.executor import Executor
 LABELS = ["governing_law", "termination", "confidentiality"]
 
 
-def test_versions_are_int64_digit_directories():
-    assert prod.versions(["3", "10", "routing.json", ".staging-1", "²", "99999999999999999999", "0012/"]) == [3, 10, 12]
-
-
 def test_production_is_the_routed_version_else_the_newest():
     assert prod.production_version([], None) is None
     assert prod.production_version([3, 7], None) == prod.Production(7, "newest pushed version")
@@ -45,7 +41,7 @@ def _run(tmp_path: Path, base: Path, candidate_labels: list[str]):
     _saved_model(tmp_path / "candidate" / "Format-Serving", candidate_labels)
     baseline = standard_artifacts.Model()
     baseline.uri = str(tmp_path / "baseline")
-    Executor().Do({"model": [candidate]}, {"baseline_model": [baseline]}, {"model_base_dir": str(base)})
+    Executor().Do({"model": [candidate]}, {"baseline_model": [baseline]}, {"model_dir": str(base)})
     return baseline
 
 

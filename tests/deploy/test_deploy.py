@@ -145,10 +145,24 @@ def _gateway_imports() -> tuple[set[str], set[str]]:
     return third, ours
 
 
+def _import_providers() -> dict[str, list[str]]:
+    """Top-level import name -> distributions. Python 3.10's packages_distributions reads only
+    top_level.txt, which wheels built without setuptools (opentelemetry-api) lack: their RECORD says it."""
+    declared = importlib.metadata.packages_distributions()
+    providers = {name: list(dists) for name, dists in declared.items()}
+    for dist in importlib.metadata.distributions():
+        tops = {Path(str(f)).parts[0].removesuffix(".py") for f in dist.files or [] if str(f).endswith(".py")}
+        for top in sorted(tops - set(declared) - {"..", "bin"}):  # only names top_level.txt leaves out
+            names = providers.setdefault(top, [])
+            if dist.metadata["Name"] not in names:
+                names.append(dist.metadata["Name"])
+    return providers
+
+
 def test_gateway_image_has_what_serving_imports():
     third, ours = _gateway_imports()
     requirements = _requirement_names(DEPLOY / "gateway-requirements.txt")
-    providers = importlib.metadata.packages_distributions()
+    providers = _import_providers()
     missing = {m for m in third if not {d.lower().replace("_", "-") for d in providers.get(m, [m])} & requirements}
     assert not missing, (
         f"serving/ imports {sorted(missing)}: add their distributions to deploy/gateway-requirements.txt"
@@ -168,7 +182,7 @@ def test_gateway_image_carries_its_packages_and_their_libraries():
     copied = {args.split()[0] for args in _args(REPO / "serving.Dockerfile", "COPY")}
     assert copied >= GATEWAY_PACKAGES
     requirements = _requirement_names(DEPLOY / "gateway-requirements.txt")
-    providers = importlib.metadata.packages_distributions()
+    providers = _import_providers()
     for package in sorted(GATEWAY_PACKAGES):
         third, ours = _third_party_imports(REPO / package)
         assert ours <= GATEWAY_PACKAGES, f"{package}/ imports {sorted(ours - GATEWAY_PACKAGES)}"
@@ -294,7 +308,7 @@ def test_the_config_the_gateway_keeps_is_the_shipped_one_with_explicit_versions(
     from google.protobuf import text_format
     from tensorflow_serving.config import model_server_config_pb2
 
-    from serving.tfserving_config import render
+    from serving.routing.tfserving_config import render
 
     (shipped,) = model_config.model_config_list.config
     kept = text_format.Parse(
@@ -415,7 +429,7 @@ def test_compose_retraining_shares_the_store_data_root_and_model_dir_with_the_ga
     command = retrain["command"][0]
     assert "lexflow retrain" in command
     (data_root,) = _flag_values(command, "--data-root")
-    (serving_dir,) = _flag_values(command, "--serving-dir")
+    (serving_dir,) = _flag_values(command, "--model-base-dir")
     for gateway in _gateways(compose).values():
         env = gateway["environment"]
         assert env["LEXFLOW_DATABASE_URL"] == retrain["environment"]["LEXFLOW_DATABASE_URL"]
@@ -601,7 +615,7 @@ def test_gateway_replicas_keep_the_config_tf_serving_reads_and_export_where_retr
     command = job["args"][0]
     assert "lexflow retrain" in command
     (data_root,) = _flag_values(command, "--data-root")
-    (serving_dir,) = _flag_values(command, "--serving-dir")
+    (serving_dir,) = _flag_values(command, "--model-base-dir")
     assert _k8s_on_volume(job_pod, job, data_root) == _k8s_on_volume(
         gateway_pod, gateway_container, env["LEXFLOW_EXPORT_DATA_ROOT"]
     )

@@ -35,9 +35,9 @@ def private_copy(pipeline_run, tmp_path):
     """The session's run with a copy of its metadata store; pushes made on it are removed afterwards."""
     config = pipeline_run.config
     shutil.copy(config.metadata_path, tmp_path / "metadata.sqlite")
-    served = set(config.model_base_dir.iterdir())
+    served = set(config.model_dir.iterdir())
     yield config.model_copy(update={"metadata_path": tmp_path / "metadata.sqlite"})
-    for pushed in set(config.model_base_dir.iterdir()) - served:
+    for pushed in set(config.model_dir.iterdir()) - served:
         shutil.rmtree(pushed)
 
 

@@ -33,7 +33,7 @@ def test_first_run_blesses_on_absolute_thresholds_and_pushes(first_run):
     assert summary.metrics.accuracy >= 0.5 and summary.metrics.macro_f1 >= 0.4
     assert set(summary.metrics.per_class_f1) == set(label_domain(load_schema(SCHEMA)))
     assert any(name.startswith("length_bucket=") for name in summary.metrics.slices)
-    version_dir = config.model_base_dir / summary.pushed_version
+    version_dir = config.model_dir / summary.pushed_version
     assert (version_dir / "saved_model.pb").is_file() and (version_dir / "variables").is_dir()
 
 
@@ -119,7 +119,7 @@ out = model.signatures["serving_default"](text=tf.constant([
 print(json.dumps({k: v.numpy().tolist() for k, v in out.items()}, default=lambda b: b.decode()))
 """
     result = subprocess.run(
-        [sys.executable, "-c", script, str(config.model_base_dir / summary.pushed_version)],
+        [sys.executable, "-c", script, str(config.model_dir / summary.pushed_version)],
         capture_output=True,
         text=True,
         timeout=300,
@@ -168,7 +168,7 @@ def test_corrupted_input_stops_at_the_data_gate_with_nothing_pushed(tmp_path, co
     states = {c.component: c.state for c in raised.value.summary.components}
     assert states["ExampleValidator"] == "COMPLETE" and states["DataGate"] == "FAILED"
     assert "Transform" not in states and "Trainer" not in states
-    assert not config.model_base_dir.exists() or not any(config.model_base_dir.iterdir())
+    assert not config.model_dir.exists() or not any(config.model_dir.iterdir())
 
 
 def test_lineage_command_traces_the_served_version(first_run):

@@ -113,7 +113,7 @@ def test_pipeline_tasks_gateways_and_tf_serving_share_one_place_for_data_and_mod
     # write routing.json into (ProductionBaseline's), the one TF Serving serves.
     model_base = json.loads(_param(spec, "Pusher", "push_destination"))["filesystem"]["base_directory"]
     assert model_base == f"{env['LEXFLOW_MODEL_BASE_DIR']}/{env['LEXFLOW_MODEL_NAME']}"
-    assert model_base == env["LEXFLOW_TFSERVING_BASE_PATH"] == _param(spec, "ProductionBaseline", "model_base_dir")
+    assert model_base == env["LEXFLOW_TFSERVING_BASE_PATH"] == _param(spec, "ProductionBaseline", "model_dir")
     tfserving_pod = _pod(_one(rendered, "Deployment", "tfserving"))
     (tfserving,) = tfserving_pod["containers"]
     assert _claim_at(tfserving_pod, tfserving, model_base) == _claim_at(gateway_pod, gateway_container, model_base)

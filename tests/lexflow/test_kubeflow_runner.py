@@ -603,7 +603,7 @@ def _drop(args, option):
         ),
         (
             lambda a: _replace(a, "--serving-dir", "/models"),
-            "--serving-dir /models is a path inside the pods but on no",
+            "--model-base-dir /models is a path inside the pods but on no",
         ),
         (
             lambda a: [*a, "--beam-arg=--runner=FlinkRunner"],

@@ -16,7 +16,7 @@ def test_defaults_point_at_demo_data_in_the_workspace(tmp_path, monkeypatch):
     assert config.model_name == config.pipeline_name == "lexflow"  # the embedded demo's model
     assert config.pipeline_root == tmp_path / "artifacts" / "lexflow" / "pipeline"
     assert config.metadata_path == tmp_path / "artifacts" / "lexflow" / "metadata.sqlite"
-    assert config.model_base_dir == tmp_path / "artifacts" / "serving" / "lexflow"
+    assert config.model_dir == tmp_path / "artifacts" / "serving" / "lexflow"
 
 
 def test_another_dataset_is_isolated_by_default(tmp_path, monkeypatch):
@@ -27,8 +27,8 @@ def test_another_dataset_is_isolated_by_default(tmp_path, monkeypatch):
     assert own.dataset_name == "contracts v2" and own.model_name == own.pipeline_name == "contracts_v2"
     assert own.pipeline_root == tmp_path / "artifacts" / "contracts_v2" / "pipeline"
     assert own.metadata_path == tmp_path / "artifacts" / "contracts_v2" / "metadata.sqlite"
-    assert own.model_base_dir == tmp_path / "artifacts" / "serving" / "contracts_v2"
-    for field in ("pipeline_root", "metadata_path", "model_base_dir"):
+    assert own.model_dir == tmp_path / "artifacts" / "serving" / "contracts_v2"
+    for field in ("pipeline_root", "metadata_path", "model_dir"):
         assert getattr(own, field) != getattr(demo, field)
     # Explicit choices win.
     named = PipelineConfig(data_root=tmp_path / "cuad", model_name="clauses", metadata_path=tmp_path / "m.sqlite")
@@ -115,14 +115,14 @@ def test_one_path_rule_for_pipeline_serving_and_notebook_settings(tmp_path, monk
     home = tmp_path / "home"
     monkeypatch.setenv(workspace.HOME_ENV, str(home))
     monkeypatch.chdir(tmp_path)
-    pipeline = PipelineConfig(metadata_path=Path("meta.sqlite"), serving_dir=Path("models"))
+    pipeline = PipelineConfig(metadata_path=Path("meta.sqlite"), model_base_dir=Path("models"))
     serving = ServingSettings(model_base_dir=Path("models"), database_url="sqlite:///fb.sqlite")
     notebook = NotebookSettings.from_env({"LEXFLOW_METADATA_PATH": "meta.sqlite"})
     assert pipeline.metadata_path == notebook.metadata_path == home / "meta.sqlite"
-    assert pipeline.serving_dir == serving.model_base_dir == home / "models"
+    assert pipeline.model_base_dir == serving.model_base_dir == home / "models"
     assert serving.database_url == f"sqlite:///{home}/fb.sqlite"
     # Shared defaults: the gateway serves what the pipeline pushes, under the same model name.
-    assert ServingSettings().model_base_dir == PipelineConfig().serving_dir
+    assert ServingSettings().model_base_dir == PipelineConfig().model_base_dir
     assert ServingSettings().model_name == PipelineConfig().model_name
     assert ServingSettings().database_url == f"sqlite:///{home}/artifacts/lexflow/feedback.sqlite"
     assert ServingSettings(model_name="cuad").database_url == f"sqlite:///{home}/artifacts/cuad/feedback.sqlite"
@@ -149,9 +149,23 @@ def test_kubeflow_options_name_places_as_the_pods_see_them(tmp_path):
     places = {"pipeline_root": "gs://b/root", "data_root": "gs://b/data/demo", "serving_dir": "/mnt/models"}
     config = PipelineConfig.from_options(None, "kubeflow", **places)
     assert str(config.data_root) == "gs://b/data/demo" and config.serving_dir == Path("/mnt/models")
-    with pytest.raises(ValidationError, match="--serving-dir is required"):
+    with pytest.raises(ValidationError, match="--model-base-dir is required"):
         PipelineConfig.from_options(None, "kubeflow", **{**places, "serving_dir": None})
     with pytest.raises(ValidationError, match="--data-root data/demo: a relative path means nothing"):
         PipelineConfig.from_options(None, "kubeflow", **{**places, "data_root": "data/demo"})
     # Locally a relative path is the workspace's.
     assert PipelineConfig.from_options(None, **{**places, "data_root": "data/demo"}).data_root.is_absolute()
+
+
+def test_the_model_base_dir_has_one_name_and_keeps_its_old_one(tmp_path):
+    """`model_base_dir` holds <model>/<version>/ in the config as in the gateway's settings; `serving_dir`
+    (config files, overrides, attribute) still reads as it, and the new name wins when both are given."""
+    config = PipelineConfig(model_base_dir=tmp_path / "m", model_name="clauses")
+    assert config.model_dir == tmp_path / "m" / "clauses" and config.serving_dir == tmp_path / "m"
+    assert PipelineConfig(serving_dir=tmp_path / "old").model_base_dir == tmp_path / "old"
+    path = tmp_path / "config.yaml"
+    path.write_text(f"serving_dir: {tmp_path / 'file'}\n")
+    assert PipelineConfig.load(path).model_base_dir == tmp_path / "file"
+    assert PipelineConfig.load(path, model_base_dir=tmp_path / "cli").model_base_dir == tmp_path / "cli"
+    path.write_text(f"model_base_dir: {tmp_path / 'file'}\n")
+    assert PipelineConfig.load(path, serving_dir=tmp_path / "cli").model_base_dir == tmp_path / "cli"

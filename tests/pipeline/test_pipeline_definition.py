@@ -74,13 +74,13 @@ def test_the_window_trains_evaluates_and_is_validated_and_drift_compares_newest_
     assert example_gen.exec_properties["input_pattern"] == "span-{SPAN}/*.csv"
 
 
-def test_the_baseline_is_the_model_in_production_of_this_model_base_dir(pipeline):
+def test_the_baseline_is_the_model_in_production_of_this_model_dir(pipeline):
     nodes = _by_id(pipeline)
     baseline = nodes["ProductionBaseline"]
     assert baseline.inputs["model"] is nodes["Trainer"].outputs["model"]
     assert nodes["Evaluator"].inputs["baseline_model"] is baseline.outputs["baseline_model"]
     pushed_to = json.loads(nodes["Pusher"].exec_properties["push_destination"])["filesystem"]["base_directory"]
-    assert baseline.exec_properties["model_base_dir"] == pushed_to
+    assert baseline.exec_properties["model_dir"] == pushed_to
 
 
 def test_transform_and_trainer_carry_only_their_settings_and_the_code_fingerprint(pipeline):

@@ -180,7 +180,7 @@ def test_schema_driven_fuzzing_finds_no_5xx_and_only_json_errors(gateway):
     # The fuzzer may have changed the shared routing: back to the defaults for the other tests here.
     gateway = app.state.gateway
     defaults = {"production": None, "staging": None, "canary_share": 0.0, "shadow": None}
-    gateway.router.apply(gateway.store.change_routing(gateway.settings.model_name, defaults, "test cleanup"))
+    gateway.selector.apply(gateway.store.change_routing(gateway.settings.model_name, defaults, "test cleanup"))
 
 
 def _fuzz_operation(operation, mode, seen: dict[str, set], problems: list[str]) -> None:

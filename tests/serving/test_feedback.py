@@ -146,3 +146,17 @@ def test_concurrent_exports_write_each_row_once_and_busy_callers_get_409(tmp_pat
         assert len(spans) == 1 and spans[0]["rows"] == 40
         written = Path(spans[0]["path"]).read_text().splitlines()[1:]
         assert sorted(written) == sorted(f"{GOVERNING} {i},termination,feedback" for i in range(40))
+
+
+def test_recording_feedback_raises_domain_errors_not_http_ones(open_client):
+    """The service layer (serving/corrections.py) that the API and the console share knows nothing
+    of HTTP: an unknown label is UnknownLabel, which serving/errors.py answers as 422."""
+    import asyncio
+
+    from serving.corrections import UnknownLabel, record_feedback
+    from serving.errors import as_api_error
+
+    gateway = open_client.app.state.gateway
+    with pytest.raises(UnknownLabel, match="unknown label 'no_such_label'") as raised:
+        asyncio.run(record_feedback(gateway.service, gateway.store, gateway.metrics, "no_such_label", text="A text."))
+    assert as_api_error(raised.value).status == 422

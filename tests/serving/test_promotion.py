@@ -1,11 +1,11 @@
-"""Routing changes as `PUT /v1/routing` and `lexflow promote`/`rollback` make them (serving/promotion.py):
+"""Routing changes as `PUT /v1/routing` and `lexflow promote`/`rollback` make them (serving/routing/promotion.py):
 the audit keeps the version an unpinned production served, so a promotion made from "newest" rolls back."""
 
 import pytest
 from typer.testing import CliRunner
 
 from feedback import FeedbackStore
-from serving.promotion import rollback_target
+from serving.routing.promotion import rollback_target
 from tests.serving.conftest import gateway
 from tests.serving.stand_in import GOVERNING, StandInBackend
 

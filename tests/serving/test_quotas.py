@@ -2,8 +2,8 @@
 
 import pytest
 
-from serving import quotas
-from serving.quotas import TokenBucket
+from serving.access import quotas
+from serving.access.quotas import TokenBucket
 from tests.serving.conftest import gateway
 from tests.serving.stand_in import GOVERNING
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from serving.backends.tfserving_rest import TFServingRestBackend
-from serving.tfserving_config import render, versions_to_serve, write, written_revision
+from serving.routing.tfserving_config import render, versions_to_serve, write, written_revision
 from tests.serving.conftest import gateway
 from tests.serving.stand_in import GOVERNING, LABELS, score, signature_defs
 

@@ -1,34 +1,8 @@
-"""Version numbers and version directories: odd names are ignored with one warning, not one per poll."""
+"""Version directories: odd names are ignored with one warning, not one per poll."""
 
 import logging
 
-import pytest
-
-from serving.versions import MAX_VERSION, VersionDirectory, parse_version
-
-
-@pytest.mark.parametrize(
-    "text, version",
-    [
-        ("0", 0),
-        ("7", 7),
-        ("1763856000", 1763856000),
-        (str(MAX_VERSION), MAX_VERSION),
-        (str(MAX_VERSION + 1), None),
-        ("99999999999999999999", None),
-        ("1" * 4301, None),
-        ("007", None),
-        ("²", None),
-        ("٣", None),
-        ("-3", None),
-        ("+3", None),
-        (" 5", None),
-        ("1_0", None),
-        ("", None),
-    ],
-)
-def test_parse_version(text, version):
-    assert parse_version(text) == version
+from serving.backends.versions import VersionDirectory
 
 
 def test_odd_entries_are_skipped_and_reported_once(tmp_path, caplog):

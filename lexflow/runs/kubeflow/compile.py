@@ -132,6 +132,21 @@ def check_config(config: PipelineConfig, image: str, output: Path, image_project
     check_beam_args(config.beam.extra_args)
 
 
+def _require_curated_schema(config: PipelineConfig) -> None:
+    from lexflow.runs.schemas import curated_schema_path
+
+    if config.schema_path is None and not curated_schema_path(config.dataset_name).is_file():
+        # The data root is read by the pods, not here: the local draft-a-schema path cannot look at it,
+        # and a draft would not be in the image anyway.
+        where = "is remote" if is_uri(str(config.data_root)) else "is a path inside the pipeline's pods"
+        raise UserError(
+            f"no curated schema for dataset '{config.dataset_name}' ({curated_schema_path(config.dataset_name)}) "
+            f"and no --schema; the data root {config.data_root} {where}, so none can be drafted here: "
+            "run `lexflow schema draft` on a local copy of the data, review and check in the schema, rebuild the "
+            "image (or name the data root after a dataset in schema/, e.g. .../demo)"
+        )
+
+
 def compile_pipeline(
     config: PipelineConfig, image: str, output: Path, image_project_root: str = IMAGE_PROJECT_ROOT
 ) -> Compiled:
@@ -143,19 +158,10 @@ def compile_pipeline(
     """
     from core.spans import SPAN_PATTERN
     from lexflow.runs.kubeflow.caching import ENABLE_CACHING_NOTE, mutable_image_warning
-    from lexflow.runs.schemas import curated_schema_path, resolve_schema
+    from lexflow.runs.schemas import resolve_schema
 
     check_config(config, image, output, image_project_root)
-    if config.schema_path is None and not curated_schema_path(config.dataset_name).is_file():
-        # The data root is read by the pods, not here: the local draft-a-schema path cannot look at it,
-        # and a draft would not be in the image anyway.
-        where = "is remote" if is_uri(str(config.data_root)) else "is a path inside the pipeline's pods"
-        raise UserError(
-            f"no curated schema for dataset '{config.dataset_name}' ({curated_schema_path(config.dataset_name)}) "
-            f"and no --schema; the data root {config.data_root} {where}, so none can be drafted here: "
-            "run `lexflow schema draft` on a local copy of the data, review and check in the schema, rebuild the "
-            "image (or name the data root after a dataset in schema/, e.g. .../demo)"
-        )
+    _require_curated_schema(config)
     resolved = resolve_schema(config)  # as local_run does; never drafts here (checked above)
     schema_in_image = schema_path_in_image(resolved.path, image_project_root)
     name = kubeflow_pipeline_name(config.pipeline_name)

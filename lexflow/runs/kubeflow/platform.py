@@ -23,7 +23,7 @@ from pipeline.config import KubeflowParams, PipelineConfig
 # KFP launcher: TF 2.16 opens gs:// and local paths. S3 and MinIO are reached through a volume instead
 # (the image carries no tensorflow-io, and the gateways, TF Serving and `lexflow promote` use paths).
 READABLE_SCHEMES = ("gs://",)
-LOCATIONS = (("data_root", "--data-root"), ("serving_dir", "--serving-dir"))
+LOCATIONS = (("data_root", "--data-root"), ("model_base_dir", "--model-base-dir"))
 
 
 def check_locations(config: PipelineConfig, image_project_root: str, vertex: bool) -> None:

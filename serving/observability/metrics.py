@@ -2,7 +2,7 @@
 
 Counted as requests happen: lexflow_requests_total{route,status}, lexflow_request_seconds{route},
 lexflow_predictions_total{version,label}, lexflow_feedback_total{version,correct},
-lexflow_model_errors_total{version}. Computed on every scrape (serving/collector.py, registered
+lexflow_model_errors_total{version}. Computed on every scrape (serving/observability/collector.py, registered
 by the gateway at start; the store-backed ones cached for `metrics_cache_seconds`):
 lexflow_live_accuracy{version}, lexflow_model_ready, lexflow_model_versions_loaded,
 lexflow_feedback_pending, lexflow_shadow_agreement{version,shadow_version}, lexflow_store_up.

@@ -17,7 +17,7 @@ from core import routing_file
 from feedback import FeedbackStore, RoutingState
 from feedback.routing import SERVED
 from serving.backends.base import UnknownVersion
-from serving.versions import VersionDirectory
+from serving.backends.versions import VersionDirectory
 
 log = logging.getLogger("lexflow.gateway")
 VERSION_FIELDS = ("production", "staging", "shadow")

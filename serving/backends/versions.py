@@ -1,35 +1,21 @@
-"""Version numbers: what a version is, and which complete versions a model directory holds.
+"""Which complete versions a model directory holds, for the gateway (the rules: core/model_dir.py).
 
-A version is a whole number from 0 to 2^63 - 1 (64-bit everywhere: the Pusher names versions by
-UNIX time). A version directory's name is that number in plain ASCII digits without leading
-zeros, as the Pusher writes it. Anything else in the model directory is skipped: hidden entries
-(the Pusher's staging folders) and files (`routing.json`) silently, other directories
-(`99999999999999999999`, `²`, `007`, `backup`) with one warning per name, not one per poll.
-TF Serving skips overflowing and non-numeric names silently and reads `007` as 7; the gateway
-names versions only in the canonical form, so such a directory is never routed to.
+Anything in the model directory that is not a version is skipped: hidden entries (the Pusher's
+staging folders) and files (`routing.json`) silently, other directories (`99999999999999999999`,
+`²`, `007`, `backup`) with one warning per name, not one per poll.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from pathlib import Path
-from typing import Optional
+
+from core.model_dir import SAVED_MODEL, parse_version
 
 log = logging.getLogger("lexflow.gateway")
-MAX_VERSION = 2**63 - 1
-_DIGITS = re.compile(r"[0-9]{1,19}", re.ASCII)
 _warned: set[Path] = set()  # odd names already reported (once per process, whoever scans)
 _warned_lock = threading.Lock()
-
-
-def parse_version(text: str) -> Optional[int]:
-    """The version a directory name (or a request parameter) spells canonically, else None."""
-    if not _DIGITS.fullmatch(text) or (len(text) > 1 and text[0] == "0"):
-        return None
-    value = int(text)
-    return value if value <= MAX_VERSION else None
 
 
 class VersionDirectory:
@@ -51,7 +37,7 @@ class VersionDirectory:
             version = parse_version(path.name)
             if version is None:
                 self._warn(path)
-            elif (path / "saved_model.pb").is_file():
+            elif (path / SAVED_MODEL).is_file():
                 found[version] = path
         return found
 

@@ -19,7 +19,7 @@ from prometheus_client.registry import Collector
 
 from feedback import FeedbackStore, ShadowAgreement, VersionHealth, is_unavailable
 from serving.backends.base import ModelBackend
-from serving.routing import Router
+from serving.routing.selector import VersionSelector
 from serving.store_health import StoreHealth
 
 
@@ -34,12 +34,12 @@ class GatewayCollector(Collector):
     def __init__(
         self,
         store: FeedbackStore,
-        router: Router,
+        selector: VersionSelector,
         backend: ModelBackend,
         health: StoreHealth,
         cache_seconds: float = 5.0,
     ):
-        self.store, self.router, self.backend, self.health = store, router, backend, health
+        self.store, self.selector, self.backend, self.health = store, selector, backend, health
         self.cache_seconds = cache_seconds
         self._snapshot = StoreSnapshot()
         self._taken_at = float("-inf")
@@ -66,7 +66,7 @@ class GatewayCollector(Collector):
     def collect(self) -> Iterable[Metric]:
         snapshot = self.snapshot()
         families = {family.name: family for family in _families()}
-        ready, _ = self.router.ready()
+        ready, _ = self.selector.ready()
         families["lexflow_model_ready"].add_metric([], 1.0 if ready else 0.0)
         families["lexflow_model_versions_loaded"].add_metric([], float(len(self.backend.versions())))
         families["lexflow_store_up"].add_metric([], 1.0 if self.health.up else 0.0)

@@ -15,12 +15,12 @@ replica that has not seen that revision yet does not overwrite it with an older 
 
 from __future__ import annotations
 
-import os
 import re
-import uuid
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Optional
+
+from core.atomic_file import write_text_atomically
 
 _REVISION = re.compile(r"^# routing revision (\d+)$", re.MULTILINE)
 
@@ -42,7 +42,7 @@ def render(model_name: str, base_path: str, versions: list[int], revision: int) 
         policy = "      latest {\n        num_versions: 1\n      }\n"
     return (
         "# Written by the lexflow gateway; every replica rewrites it, do not edit.\n"
-        "# The versions routing names plus the newest on disk (see serving/tfserving_config.py).\n"
+        "# The versions routing names plus the newest on disk (see serving/routing/tfserving_config.py).\n"
         f"# routing revision {revision}\n"
         "model_config_list {\n"
         "  config {\n"
@@ -72,14 +72,5 @@ def write(path: Path, text: str, revision: int) -> bool:
         return False
     if current is not None and (written_revision(current) or 0) > revision:
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with tmp.open("w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_text_atomically(path, text)
     return True

@@ -21,7 +21,7 @@ from typing import Optional
 from pydantic import SecretStr
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from serving.auth import key_from_asgi_headers, key_matches
+from serving.access.auth import key_from_asgi_headers, key_matches
 
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 

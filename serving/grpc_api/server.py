@@ -163,7 +163,7 @@ class _Servicer(prediction_service_pb2_grpc.PredictionServiceServicer, model_ser
             if field != "signature_def":
                 context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"Metadata field {field} is not supported")
         try:
-            chosen = version if version is not None else self.service.router.resolve_label(label or "production")
+            chosen = version if version is not None else self.service.selector.resolve_label(label or "production")
             if chosen not in self.service.backend.versions():
                 raise UnknownVersion(f"Servable not found for request: Specific({request.model_spec.name}, {chosen})")
             signatures = self.service.backend.signature_defs(chosen)
@@ -171,7 +171,7 @@ class _Servicer(prediction_service_pb2_grpc.PredictionServiceServicer, model_ser
             context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
         except BackendError as exc:
             context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
-        from serving.signatures import signature_map_message
+        from serving.backends.signatures import signature_map_message
 
         response = get_model_metadata_pb2.GetModelMetadataResponse()
         response.model_spec.name = self.service.settings.model_name

@@ -1,11 +1,11 @@
 """Which model version answers a request: pinned, production (stable), staging (canary), shadow.
 
 The routing state lives in the store (`feedback/routing.py`), shared by every replica;
-`RoutingSync` (routing_sync.py) reads it every `routing_refresh_seconds` and hands it to
-`Router.apply`. A change takes effect here once every version it names is loaded (until then
+`RoutingSync` (routing/sync.py) reads it every `routing_refresh_seconds` and hands it to
+`VersionSelector.apply`. A change takes effect here once every version it names is loaded (until then
 the previous state keeps routing, so a promotion to a version still loading causes no errors);
 the state a replica starts with is in effect at once: a restart never drops a rollback pin. The
-router always resolves a request to an explicit version ("production" without a pin means the
+selector always resolves a request to an explicit version ("production" without a pin means the
 newest loaded version), so every backend is called for, and logs, exactly that version.
 """
 
@@ -32,7 +32,7 @@ class Route:
     name: str  # production / staging / pinned
 
 
-class Router:
+class VersionSelector:
     def __init__(self, backend: ModelBackend, state: RoutingState, seed: Optional[int] = None):
         self._backend = backend
         self._state = self._desired = state  # in effect / wanted (newest revision seen)

@@ -13,6 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from core.model_dir import SAVED_MODEL
+
 
 def _to_json(message: Any) -> dict[str, Any]:
     from google.protobuf import json_format
@@ -27,7 +29,7 @@ def saved_model_signatures(model_dir: Path) -> dict[str, Any]:
     from tensorflow.core.protobuf import saved_model_pb2
 
     saved_model = saved_model_pb2.SavedModel()
-    saved_model.ParseFromString((Path(model_dir) / "saved_model.pb").read_bytes())
+    saved_model.ParseFromString((Path(model_dir) / SAVED_MODEL).read_bytes())
     signatures = saved_model.meta_graphs[0].signature_def
     return {"signature_def": {name: _to_json(signatures[name]) for name in sorted(signatures)}}
 

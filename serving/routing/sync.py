@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Optional
 
 from feedback import FeedbackStore, RoutingState, is_unavailable
-from serving import tfserving_config
 from serving.backends.base import ModelBackend
-from serving.promotion import publish
-from serving.routing import Router
+from serving.backends.versions import VersionDirectory
+from serving.routing import tfserving_config
+from serving.routing.promotion import publish
+from serving.routing.selector import VersionSelector
 from serving.settings import ServingSettings
 from serving.store_health import StoreHealth
-from serving.versions import VersionDirectory
 
 log = logging.getLogger("lexflow.gateway")
 
@@ -31,11 +31,11 @@ class RoutingSync:
         self,
         settings: ServingSettings,
         store: FeedbackStore,
-        router: Router,
+        selector: VersionSelector,
         backend: ModelBackend,
         health: StoreHealth,
     ):
-        self.settings, self.store, self.router, self.backend, self.health = settings, store, router, backend, health
+        self.settings, self.store, self.selector, self.backend, self.health = settings, store, selector, backend, health
         self._disk = VersionDirectory(settings.model_base_dir / settings.model_name)
         self._answering: Optional[int] = None
         self._file_problems: set[str] = set()
@@ -68,7 +68,7 @@ class RoutingSync:
             self.health.failed(exc)
             return
         self.health.ok()
-        self.router.apply(desired)
+        self.selector.apply(desired)
         self.publish(desired)
         self._log_hot_swap()
 
@@ -83,7 +83,7 @@ class RoutingSync:
     def _write_tfserving_config(self, path: Path, desired: RoutingState) -> bool:
         settings = self.settings
         versions = tfserving_config.versions_to_serve(
-            desired.named() | self.router.table.named(), self._disk.scan(), settings.tfserving_keep_versions
+            desired.named() | self.selector.table.named(), self._disk.scan(), settings.tfserving_keep_versions
         )
         base_path = settings.tfserving_base_path or str(settings.model_base_dir / settings.model_name)
         text = tfserving_config.render(settings.model_name, base_path, versions, desired.revision)
@@ -104,7 +104,7 @@ class RoutingSync:
                 log.warning("cannot write %s: %s", what, exc)
 
     def _log_hot_swap(self) -> None:
-        state = self.router.table
+        state = self.selector.table
         versions = self.backend.versions()
         answering = state.production if state.production is not None else max(versions, default=None)
         if answering != self._answering:

@@ -1,0 +1,1 @@
+"""TF Serving's gRPC API (PredictionService + ModelService), served from the gateway process."""

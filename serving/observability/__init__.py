@@ -1,0 +1,2 @@
+"""What the gateway reports about itself: Prometheus metrics, the scrape-time collector and the
+drift gauge."""
