@@ -421,7 +421,7 @@ def _render_search(report: dict[str, Any], console: Console) -> None:
         console.print(f"  not tried (budget): {skipped['model']} ({cost})", soft_wrap=True)
 
 
-def _render_member_rule(rule: dict[str, Any], console) -> None:
+def _render_member_rule(rule: dict[str, Any], console: Console) -> None:
     """Whether the ensemble's members were put to the vote on validation, and how each sub-average scored."""
     if not rule.get("applied"):
         why = {
