@@ -35,6 +35,9 @@ from scipy.special import log_softmax
 from trainer import features as F
 from trainer.search_space import accuracy, macro_f1
 
+# The search's chosen trial's temperature(s) and validation scores, in its best_hyperparameters' values
+# (trainer/tuning.py writes them, trainer/task.py reads them).
+CALIBRATION_KEY = "calibration"
 RECORD_FILE = "calibration.json"  # in the Trainer's ModelRun artifact, beside its TensorBoard logs
 SERVED = "served model (trained on train)"  # an encoder: it is not refitted (trainer/encoder/task.py)
 

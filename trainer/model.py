@@ -24,10 +24,13 @@ from typing import Optional, Union
 
 import numpy as np
 import tensorflow as tf
+import tensorflow_transform as tft
 from tensorflow.python.autograph.core import config as autograph_config
+from tfx import v1 as tfx
 
+from trainer import data
 from trainer import features as F
-from trainer.params import TrainParams
+from trainer.params import TrainParams, TransformParams
 
 
 def leave_keras_unconverted() -> None:
@@ -322,3 +325,25 @@ def class_weights(counts: dict[str, int], labels: list[str], mode: Union[str, fl
         raw.append((total / (len(labels) * n)) ** power)
     mean = sum(raw[i] * counts.get(label, 0) for i, label in enumerate(labels)) / max(total, 1)
     return [w / mean for w in raw]
+
+
+def new_model(
+    fn_args: tfx.components.FnArgs,
+    tf_transform_output: tft.TFTransformOutput,
+    params: TrainParams,
+    labels: list[str],
+    counts: dict[str, int],
+    files: data.Files,
+) -> tf.keras.Model:
+    """The compiled, untrained model of `params` for rows of `files` with label `counts`: one model, or
+    the ensemble of params.heads (NB-SVM's log-count ratios counted on `files`, the rows it fits)."""
+    transform = TransformParams.model_validate((fn_args.custom_config or {}).get("transform", {}))
+    vocab_size = data.term_id_space(tf_transform_output, transform)
+    if not params.heads:
+        return build_model(vocab_size, len(labels), params, class_weights(counts, labels, params.class_weighting))
+    ratios = None
+    if any(head.kind == "nbsvm" for head in params.heads):
+        one_pass = data.batches(fn_args, files, tf_transform_output, 1024, params.seed, num_epochs=1)
+        ratios = nb_ratios(one_pass, data.word_id_space(tf_transform_output), len(labels))
+    weights = [class_weights(counts, labels, head.class_weighting) for head in params.heads]
+    return build_ensemble(vocab_size, len(labels), params, weights, ratios)

@@ -33,10 +33,17 @@ from tfx_bsl.public import tfxio
 
 from trainer import features as F
 from trainer import search_space as S
-from trainer.calibration import Calibration, fit_ensemble, fit_temperature, head_probabilities, logits_of
-from trainer.model import class_weights
+from trainer.calibration import (
+    CALIBRATION_KEY,
+    Calibration,
+    fit_ensemble,
+    fit_temperature,
+    head_probabilities,
+    logits_of,
+)
+from trainer.data import cached_train_batches, read_label_counts, train_dataset
+from trainer.model import class_weights, new_model, uses_sample_weights
 from trainer.params import TrainParams, TuningParams
-from trainer.task import CALIBRATION_KEY, cached_train_batches, new_model, read_label_counts, train_dataset
 
 OBJECTIVE = "macro_f1"
 PROBE_STEPS = 20  # timed steps of a probe, after a warm-up call that traces the graph
@@ -111,7 +118,14 @@ class SearchState:
             self.cache[key] = cached_train_batches(
                 self.fn_args, self.tft_output, params.batch_size, params.seed, self.rows
             )
-        data = train_dataset(self.fn_args, self.tft_output, params, weights, self.rows, cached=self.cache[key])
+        data = train_dataset(
+            self.fn_args,
+            self.tft_output,
+            params,
+            weights if uses_sample_weights(params) else None,
+            self.rows,
+            cached=self.cache[key],
+        )
         return model, data
 
     def validation_logits(self, model) -> np.ndarray:

@@ -28,7 +28,7 @@ from trainer.encoder.model import PAD_VALUE, build_classifier, load_encoder_weig
 from trainer.encoder.params import EncoderParams, from_custom_config
 from trainer.model import class_weights
 from trainer.signatures import make_signatures
-from trainer.task import read_label_counts
+from trainer.data import read_label_counts
 
 # Steps between progress log lines (and validation); several "epochs" do not change the step budget.
 LOG_EVERY_STEPS = 50
