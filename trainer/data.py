@@ -9,8 +9,7 @@ from __future__ import annotations
 import core.tf_env  # noqa: F401
 
 import math
-from collections.abc import Sequence
-from typing import Optional, Union
+from typing import Optional
 
 import tensorflow as tf
 import tensorflow_transform as tft
@@ -20,7 +19,8 @@ from tfx_bsl.public import tfxio
 from trainer import features as F
 from trainer.params import TrainParams, TransformParams
 
-Files = Union[str, Sequence[str]]
+# A split's file patterns, as FnArgs holds them and the DataAccessor takes them.
+Files = list[str]
 
 
 def read_label_counts(tf_transform_output: tft.TFTransformOutput) -> dict[str, int]:
@@ -115,8 +115,8 @@ def cached_train_batches(
         per_row = int(tf.size(inputs[F.TERM_IDS].values)) / max(int(tf.size(label)), 1) * _BYTES_PER_TERM
         if per_row * rows > CACHE_LIMIT_BYTES:
             return None
-    batches = max(1, math.ceil(rows / batch_size))
-    return one_pass.cache().shuffle(batches, seed=seed, reshuffle_each_iteration=True).repeat()
+    batches_per_pass = max(1, math.ceil(rows / batch_size))
+    return one_pass.cache().shuffle(batches_per_pass, seed=seed, reshuffle_each_iteration=True).repeat()
 
 
 def train_dataset(
