@@ -272,8 +272,7 @@ def test_the_final_fit_keeps_the_trials_epochs_and_c_over_train_plus_validation(
 
 
 def test_the_trainer_takes_the_searchs_temperature():
-    from trainer.calibration import Calibration
-    from trainer.calibration import CALIBRATION_KEY
+    from trainer.calibration import CALIBRATION_KEY, Calibration
     from trainer.task import searched_calibration
 
     assert searched_calibration(None) is None and searched_calibration({"values": {"c": 1.0}}) is None
