@@ -35,6 +35,9 @@ from scipy.special import log_softmax
 from trainer import features as F
 from trainer.search_space import accuracy, macro_f1
 
+# The search's chosen trial's temperature(s) and validation scores, in its best_hyperparameters' values
+# (trainer/tuning.py writes them, trainer/task.py reads them).
+CALIBRATION_KEY = "calibration"
 RECORD_FILE = "calibration.json"  # in the Trainer's ModelRun artifact, beside its TensorBoard logs
 SERVED = "served model (trained on train)"  # an encoder: it is not refitted (trainer/encoder/task.py)
 
@@ -152,14 +155,14 @@ def logits_of(model: tf.keras.Model) -> tf.keras.Model:
 class TemperatureSoftmax(tf.keras.layers.Layer):
     """softmax(logits / temperature)."""
 
-    def __init__(self, temperature: float, **kwargs):
+    def __init__(self, temperature: float, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.temperature = float(temperature)
 
-    def call(self, logits):
+    def call(self, logits: tf.Tensor) -> tf.Tensor:
         return tf.nn.softmax(logits / self.temperature, axis=-1)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "temperature": self.temperature}
 
 
@@ -167,17 +170,17 @@ class TemperatureSoftmax(tf.keras.layers.Layer):
 class HeadAverage(tf.keras.layers.Layer):
     """The mean over heads of softmax(z_m / T_m), z_m the m-th [batch, classes] block of the logits."""
 
-    def __init__(self, temperatures: Sequence[float], **kwargs):
+    def __init__(self, temperatures: Sequence[float], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.temperatures = [float(t) for t in temperatures]
 
-    def call(self, logits):
+    def call(self, logits: tf.Tensor) -> tf.Tensor:
         blocks = tf.split(logits, len(self.temperatures), axis=-1)
         return tf.add_n([tf.nn.softmax(z / t, axis=-1) for z, t in zip(blocks, self.temperatures, strict=True)]) / len(
             blocks
         )
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "temperatures": self.temperatures}
 
 

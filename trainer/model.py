@@ -20,14 +20,17 @@ from __future__ import annotations
 import core.tf_env  # noqa: F401
 
 from collections.abc import Sequence
-from typing import Optional, Union
+from typing import Any, Optional, Union
 
 import numpy as np
 import tensorflow as tf
+import tensorflow_transform as tft
 from tensorflow.python.autograph.core import config as autograph_config
+from tfx import v1 as tfx
 
+from trainer import data
 from trainer import features as F
-from trainer.params import TrainParams
+from trainer.params import TrainParams, TransformParams
 
 
 def leave_keras_unconverted() -> None:
@@ -50,20 +53,20 @@ leave_keras_unconverted()  # every process that builds or traces one of our mode
 class SparseTfidfProjection(tf.keras.layers.Layer):
     """(ids, weights) SparseTensors of a bag of terms -> dense [batch, units] (a sparse matmul)."""
 
-    def __init__(self, vocab_size: int, units: int, input_dropout: float = 0.0, **kwargs):
+    def __init__(self, vocab_size: int, units: int, input_dropout: float = 0.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.vocab_size = vocab_size
         self.units = units
         self.input_dropout = input_dropout
 
-    def build(self, input_shape):
+    def build(self, input_shape: Any) -> None:
         self.kernel = self.add_weight(
             name="kernel", shape=(self.vocab_size, self.units), initializer="glorot_uniform", trainable=True
         )
         self.bias = self.add_weight(name="bias", shape=(self.units,), initializer="zeros", trainable=True)
         super().build(input_shape)
 
-    def call(self, inputs, training=None):
+    def call(self, inputs: Sequence[tf.SparseTensor], training: Optional[bool] = None) -> tf.Tensor:
         ids, weights = inputs
         values = weights.values
         if training and self.input_dropout > 0:
@@ -79,7 +82,7 @@ class SparseTfidfProjection(tf.keras.layers.Layer):
         )
         return tf.sparse.sparse_dense_matmul(matrix, self.kernel) + self.bias
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
             "vocab_size": self.vocab_size,
@@ -147,12 +150,12 @@ class NbsvmProjection(tf.keras.layers.Layer):
     one per class, as the recipe study fitted it. Character ids (>= word_ids) are left out.
     """
 
-    def __init__(self, ratios: np.ndarray, **kwargs):
+    def __init__(self, ratios: np.ndarray, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.word_ids, self.classes = (int(n) for n in ratios.shape)
         self._initial_ratios = np.asarray(ratios, np.float32)
 
-    def build(self, input_shape):
+    def build(self, input_shape: Any) -> None:
         shape = (self.word_ids, self.classes)
         self.ratios = self.add_weight(
             name="ratios",
@@ -164,7 +167,7 @@ class NbsvmProjection(tf.keras.layers.Layer):
         self.bias = self.add_weight(name="bias", shape=(self.classes,), initializer="zeros", trainable=True)
         super().build(input_shape)
 
-    def call(self, inputs):
+    def call(self, inputs: Sequence[tf.SparseTensor]) -> tf.Tensor:
         ids, weights = inputs
         words = ids.values < self.word_ids
         matrix = tf.SparseTensor(
@@ -204,13 +207,13 @@ class EnsembleLoss(tf.keras.losses.Loss):
         kinds: Sequence[str],
         class_weights: Sequence[Sequence[float]],
         name: str = "ensemble_loss",
-        **kwargs,
-    ):
+        **kwargs: Any,
+    ) -> None:
         super().__init__(name=name, **kwargs)
         self.kinds = list(kinds)
         self.class_weights = [[float(w) for w in weights] for weights in class_weights]
 
-    def call(self, y_true, y_pred):
+    def call(self, y_true: tf.Tensor, y_pred: tf.Tensor) -> tf.Tensor:
         label = tf.cast(tf.reshape(y_true, [-1]), tf.int32)
         total = 0.0
         for kind, z, weights in zip(
@@ -226,7 +229,7 @@ class EnsembleLoss(tf.keras.losses.Loss):
             total += loss
         return total
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "kinds": self.kinds, "class_weights": self.class_weights}
 
 
@@ -286,12 +289,15 @@ class OneVsRestSquaredHinge(tf.keras.losses.Loss):
     """
 
     def __init__(
-        self, class_weights: Optional[Sequence[float]] = None, name: str = "one_vs_rest_squared_hinge", **kwargs
-    ):
+        self,
+        class_weights: Optional[Sequence[float]] = None,
+        name: str = "one_vs_rest_squared_hinge",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(name=name, **kwargs)
         self.class_weights = None if class_weights is None else [float(w) for w in class_weights]
 
-    def call(self, y_true, y_pred):
+    def call(self, y_true: tf.Tensor, y_pred: tf.Tensor) -> tf.Tensor:
         p = tf.clip_by_value(y_pred, 1e-7, 1.0 - 1e-7)
         margins = tf.math.log(p) - tf.math.log1p(-p)
         positives = tf.one_hot(tf.cast(tf.reshape(y_true, [-1]), tf.int32), tf.shape(y_pred)[-1], dtype=y_pred.dtype)
@@ -301,7 +307,7 @@ class OneVsRestSquaredHinge(tf.keras.losses.Loss):
             losses *= 1.0 + positives * (weights - 1.0)  # c_k on the positive term, 1 elsewhere
         return tf.reduce_sum(losses, axis=-1)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "class_weights": self.class_weights}
 
 
@@ -322,3 +328,25 @@ def class_weights(counts: dict[str, int], labels: list[str], mode: Union[str, fl
         raw.append((total / (len(labels) * n)) ** power)
     mean = sum(raw[i] * counts.get(label, 0) for i, label in enumerate(labels)) / max(total, 1)
     return [w / mean for w in raw]
+
+
+def new_model(
+    fn_args: tfx.components.FnArgs,
+    tf_transform_output: tft.TFTransformOutput,
+    params: TrainParams,
+    labels: list[str],
+    counts: dict[str, int],
+    files: data.Files,
+) -> tf.keras.Model:
+    """The compiled, untrained model of `params` for rows of `files` with label `counts`: one model, or
+    the ensemble of params.heads (NB-SVM's log-count ratios counted on `files`, the rows it fits)."""
+    transform = TransformParams.model_validate((fn_args.custom_config or {}).get("transform", {}))
+    vocab_size = data.term_id_space(tf_transform_output, transform)
+    if not params.heads:
+        return build_model(vocab_size, len(labels), params, class_weights(counts, labels, params.class_weighting))
+    ratios = None
+    if any(head.kind == "nbsvm" for head in params.heads):
+        one_pass = data.batches(fn_args, files, tf_transform_output, 1024, params.seed, num_epochs=1)
+        ratios = nb_ratios(one_pass, data.word_id_space(tf_transform_output), len(labels))
+    weights = [class_weights(counts, labels, head.class_weighting) for head in params.heads]
+    return build_ensemble(vocab_size, len(labels), params, weights, ratios)

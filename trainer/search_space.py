@@ -253,12 +253,21 @@ def paired_gain(
     return _paired(y, a, b, lambda t, p: macro_f1(t, p, num_classes), rounds, seed)
 
 
-def paired_accuracy_gain(y: np.ndarray, a: np.ndarray, b: np.ndarray, rounds: int = 200, seed: int = 0):
+def paired_accuracy_gain(
+    y: np.ndarray, a: np.ndarray, b: np.ndarray, rounds: int = 200, seed: int = 0
+) -> tuple[float, float]:
     """Accuracy of b minus a, and the standard error of that difference (paired bootstrap)."""
     return _paired(y, a, b, accuracy, rounds, seed)
 
 
-def _paired(y, a, b, metric: Callable[[np.ndarray, np.ndarray], float], rounds: int, seed: int) -> tuple[float, float]:
+def _paired(
+    y: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    metric: Callable[[np.ndarray, np.ndarray], float],
+    rounds: int,
+    seed: int,
+) -> tuple[float, float]:
     y, a, b = np.asarray(y), np.asarray(a), np.asarray(b)
     gain = metric(y, b) - metric(y, a)
     if len(y) < 2 or np.array_equal(a, b):

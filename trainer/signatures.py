@@ -16,6 +16,7 @@ from __future__ import annotations
 import core.tf_env  # noqa: F401
 
 import functools
+from typing import Any, Union
 
 import tensorflow as tf
 import tensorflow_transform as tft
@@ -23,7 +24,9 @@ import tensorflow_transform as tft
 from trainer import features as F
 
 
-def _raw_feature_from_strings(spec, text: tf.Tensor):
+def _raw_feature_from_strings(
+    spec: Union[tf.io.FixedLenFeature, tf.io.VarLenFeature], text: tf.Tensor
+) -> Union[tf.Tensor, tf.SparseTensor]:
     """Shape a [batch] string tensor like the raw feature spec says `text` is parsed."""
     if isinstance(spec, tf.io.FixedLenFeature):
         return tf.reshape(text, [-1, *spec.shape])
@@ -31,7 +34,7 @@ def _raw_feature_from_strings(spec, text: tf.Tensor):
     return tf.RaggedTensor.from_tensor(tf.reshape(text, [-1, 1])).to_sparse()
 
 
-def _outputs(model: tf.keras.Model, transformed: dict, labels: tf.Tensor) -> dict[str, tf.Tensor]:
+def _outputs(model: tf.keras.Model, transformed: dict[str, Any], labels: tf.Tensor) -> dict[str, tf.Tensor]:
     # The transformed features the model takes: the TF-IDF bags, or the wordpiece ids of an encoder.
     # By input name: `model.input` is a dict or a list (the calibrated model is built on `inputs`).
     scores = model({name: transformed[name] for name in model.input_names})
@@ -43,7 +46,9 @@ def _outputs(model: tf.keras.Model, transformed: dict, labels: tf.Tensor) -> dic
     }
 
 
-def make_signatures(model: tf.keras.Model, tf_transform_output: tft.TFTransformOutput) -> dict:
+def make_signatures(
+    model: tf.keras.Model, tf_transform_output: tft.TFTransformOutput
+) -> dict[str, tf.types.experimental.ConcreteFunction]:
     # Tracked on the model so the table/asset resources are saved with it.
     model.tft_layer = tf_transform_output.transform_features_layer()
     label_names = tf.constant(tf_transform_output.vocabulary_by_name(F.LABEL_VOCAB))
@@ -54,18 +59,18 @@ def make_signatures(model: tf.keras.Model, tf_transform_output: tft.TFTransformO
     signature = functools.partial(tf.function, autograph=False)
 
     @signature(input_signature=[tf.TensorSpec([None], tf.string, name=F.TEXT)])
-    def serve_text(text):
+    def serve_text(text: tf.Tensor) -> dict[str, tf.Tensor]:
         transformed = model.tft_layer({F.TEXT: _raw_feature_from_strings(raw_spec[F.TEXT], text)})
         return _outputs(model, transformed, label_names)
 
     @signature(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
-    def serve_examples(examples):
+    def serve_examples(examples: tf.Tensor) -> dict[str, tf.Tensor]:
         parsed = tf.io.parse_example(examples, serving_spec)
         transformed = model.tft_layer(parsed)
         return _outputs(model, transformed, label_names)
 
     @signature(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
-    def tfma_eval(examples):
+    def tfma_eval(examples: tf.Tensor) -> dict[str, tf.Tensor]:
         scores = _outputs(model, model.tft_layer(tf.io.parse_example(examples, serving_spec)), label_names)[
             F.OUT_SCORES
         ]
@@ -75,7 +80,7 @@ def make_signatures(model: tf.keras.Model, tf_transform_output: tft.TFTransformO
         }
 
     @signature(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
-    def transform_features(examples):
+    def transform_features(examples: tf.Tensor) -> dict[str, tf.Tensor]:
         parsed = tf.io.parse_example(examples, raw_spec)
         transformed = model.tft_layer(parsed)
         # Signatures return dense tensors only; the sparse term features are the model's business.

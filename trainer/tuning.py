@@ -19,6 +19,7 @@ import core.tf_env  # noqa: F401
 
 import math
 import time
+from collections.abc import Sequence
 from typing import Any, Optional
 
 import absl.logging
@@ -33,10 +34,17 @@ from tfx_bsl.public import tfxio
 
 from trainer import features as F
 from trainer import search_space as S
-from trainer.calibration import Calibration, fit_ensemble, fit_temperature, head_probabilities, logits_of
-from trainer.model import class_weights
+from trainer.calibration import (
+    CALIBRATION_KEY,
+    Calibration,
+    fit_ensemble,
+    fit_temperature,
+    head_probabilities,
+    logits_of,
+)
+from trainer.data import cached_train_batches, read_label_counts, train_dataset
+from trainer.model import class_weights, new_model, uses_sample_weights
 from trainer.params import TrainParams, TuningParams
-from trainer.task import CALIBRATION_KEY, cached_train_batches, new_model, read_label_counts, train_dataset
 
 OBJECTIVE = "macro_f1"
 PROBE_STEPS = 20  # timed steps of a probe, after a warm-up call that traces the graph
@@ -52,7 +60,7 @@ def _label_names(tf_transform_output: tft.TFTransformOutput) -> list[str]:
 class SearchState:
     """Data, budget, cost estimates and results of one search (shared by the oracle and the tuner)."""
 
-    def __init__(self, fn_args, tuning: TuningParams, base: TrainParams):
+    def __init__(self, fn_args: tfx.components.FnArgs, tuning: TuningParams, base: TrainParams) -> None:
         self.started = time.monotonic()
         self.fn_args = fn_args
         self.tuning = tuning
@@ -82,7 +90,7 @@ class SearchState:
         self.member_scores: list[dict[str, Any]] = []  # the member rule's sub-ensembles, scored on validation
 
     # -- data ----------------------------------------------------------------------------------
-    def _load_validation(self):
+    def _load_validation(self) -> tuple[list[dict[str, tf.SparseTensor]], np.ndarray, bool]:
         """The whole validation split in memory (it is scored after every trial), and whether every row of
         it belongs to a document (Transform's `document_given`: then validation is unseen documents)."""
         dataset = self.fn_args.data_accessor.tf_dataset_factory(
@@ -103,7 +111,7 @@ class SearchState:
         overrides = S.train_overrides(candidate, self.rows, steps)
         return TrainParams.model_validate({**self.base.model_dump(), **overrides})
 
-    def build(self, params: TrainParams):
+    def build(self, params: TrainParams) -> tuple[tf.keras.Model, tf.data.Dataset]:
         weights = class_weights(self.counts, self.labels, params.class_weighting)
         model = new_model(self.fn_args, self.tft_output, params, self.labels, self.counts, self.fn_args.train_files)
         key = (params.batch_size, params.seed)
@@ -111,10 +119,17 @@ class SearchState:
             self.cache[key] = cached_train_batches(
                 self.fn_args, self.tft_output, params.batch_size, params.seed, self.rows
             )
-        data = train_dataset(self.fn_args, self.tft_output, params, weights, self.rows, cached=self.cache[key])
+        data = train_dataset(
+            self.fn_args,
+            self.tft_output,
+            params,
+            weights if uses_sample_weights(params) else None,
+            self.rows,
+            cached=self.cache[key],
+        )
         return model, data
 
-    def validation_logits(self, model) -> np.ndarray:
+    def validation_logits(self, model: tf.keras.Model) -> np.ndarray:
         to_logits = logits_of(model)
         out = [to_logits(batch, training=False).numpy() for batch in self.validation_batches]
         return np.concatenate(out) if out else np.zeros((0, len(self.labels)), np.float32)
@@ -301,7 +316,7 @@ class BudgetOracle(kt.Oracle):
     of KerasTuner's plain argmax of the objective, so the Tuner component writes the chosen trial.
     """
 
-    def __init__(self, state: SearchState, **kwargs):
+    def __init__(self, state: SearchState, **kwargs: Any) -> None:
         super().__init__(
             objective=kt.Objective(OBJECTIVE, "max"),
             max_trials=state.tuning.max_trials,
@@ -310,7 +325,7 @@ class BudgetOracle(kt.Oracle):
         )
         self.state = state
 
-    def populate_space(self, trial_id):
+    def populate_space(self, trial_id: str) -> dict[str, Any]:
         s = self.state
         chosen = s.chosen()
         candidate = S.next_candidate(
@@ -325,7 +340,7 @@ class BudgetOracle(kt.Oracle):
             "values": {**candidate.values(), **S.train_overrides(candidate, s.rows, steps)},
         }
 
-    def get_best_trials(self, num_trials=1):
+    def get_best_trials(self, num_trials: int = 1) -> list[trial_module.Trial]:
         completed = [t for t in self.trials.values() if t.status == trial_module.TrialStatus.COMPLETED]
         index = self.state.chosen_index()
         ids = list(self.state.results)
@@ -334,7 +349,7 @@ class BudgetOracle(kt.Oracle):
         return ordered[:num_trials]
 
 
-def _space(families) -> kt.HyperParameters:
+def _space(families: Sequence[str]) -> kt.HyperParameters:
     """The searched axes, declared for KerasTuner's summaries (values come from the walk)."""
     hp = kt.HyperParameters()
     hp.Choice("family", list(families))
@@ -356,11 +371,11 @@ def _space(families) -> kt.HyperParameters:
 class ModelSearch(base_tuner.BaseTuner):
     """Runs one trial: train the candidate, score the validation split, keep its logits for the choice."""
 
-    def __init__(self, state: SearchState, **kwargs):
+    def __init__(self, state: SearchState, **kwargs: Any) -> None:
         super().__init__(oracle=BudgetOracle(state), **kwargs)
         self.state = state
 
-    def run_trial(self, trial, *args, **kwargs):
+    def run_trial(self, trial: trial_module.Trial, *args: Any, **kwargs: Any) -> dict[str, float]:
         s = self.state
         values = trial.hyperparameters.values
         candidate = S.Candidate.from_values(values)
@@ -403,10 +418,10 @@ class ModelSearch(base_tuner.BaseTuner):
         return best
 
     # KerasTuner prints these tables to stdout; the run summary has the one line that matters.
-    def search_space_summary(self, extended=False):
+    def search_space_summary(self, extended: bool = False) -> None:
         absl.logging.info("model search space: %s", self.oracle.get_space().get_config())
 
-    def results_summary(self, num_trials=10):
+    def results_summary(self, num_trials: int = 10) -> None:
         absl.logging.info("model search: %s", self.state.report()["summary"])
 
 

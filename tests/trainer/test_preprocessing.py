@@ -162,8 +162,8 @@ def transformed_with_chars():
 
 
 def test_char_ngram_ids_follow_word_ids_in_one_id_space(transformed_with_chars):
+    from trainer.data import term_id_space
     from trainer.params import TransformParams
-    from trainer.task import term_id_space
 
     rows, output = transformed_with_chars
     words = output.vocabulary_size_by_name(F.TERMS_VOCAB)

@@ -272,8 +272,8 @@ def test_the_final_fit_keeps_the_trials_epochs_and_c_over_train_plus_validation(
 
 
 def test_the_trainer_takes_the_searchs_temperature():
-    from trainer.calibration import Calibration
-    from trainer.task import CALIBRATION_KEY, searched_calibration
+    from trainer.calibration import CALIBRATION_KEY, Calibration
+    from trainer.task import searched_calibration
 
     assert searched_calibration(None) is None and searched_calibration({"values": {"c": 1.0}}) is None
     fitted = Calibration(0.3, 480, 1.2, 0.4, 0.9, 0.88, "the model search's chosen trial (trained on train)")

@@ -13,7 +13,8 @@ from __future__ import annotations
 import core.tf_env  # noqa: F401
 
 import math
-from typing import Optional
+from collections.abc import Callable
+from typing import Any, Optional, Union
 
 import numpy as np
 import tensorflow as tf
@@ -29,7 +30,7 @@ PAD_VALUE = -1  # densified padding; real ids are >= 0
 _plain_graph = tf.autograph.experimental.do_not_convert
 
 
-def _activation(name: str):
+def _activation(name: str) -> Callable[[tf.Tensor], tf.Tensor]:
     if name == "relu":
         return tf.nn.relu
     # HF "gelu" is the exact erf form; gelu_new / gelu_pytorch_tanh the tanh approximation.
@@ -38,13 +39,13 @@ def _activation(name: str):
 
 
 class BertEmbeddings(tf.keras.layers.Layer):
-    def __init__(self, config: BertConfig, **kwargs):
+    def __init__(self, config: BertConfig, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.config = config
         self.norm = tf.keras.layers.LayerNormalization(epsilon=config.layer_norm_eps, name="LayerNorm")
         self.dropout = tf.keras.layers.Dropout(config.hidden_dropout_prob)
 
-    def build(self, input_shape):
+    def build(self, input_shape: Any) -> None:
         c = self.config
         self.word_embeddings = self.add_weight(name="word_embeddings", shape=(c.vocab_size, c.hidden_size))
         self.position_embeddings = self.add_weight(
@@ -56,7 +57,7 @@ class BertEmbeddings(tf.keras.layers.Layer):
         super().build(input_shape)
 
     @_plain_graph
-    def call(self, ids, training=None):
+    def call(self, ids: tf.Tensor, training: Optional[bool] = None) -> tf.Tensor:
         length = tf.shape(ids)[1]
         # One segment (token type 0): single-text classification.
         x = tf.gather(self.word_embeddings, ids) + self.position_embeddings[tf.newaxis, :length]
@@ -67,7 +68,7 @@ class BertEmbeddings(tf.keras.layers.Layer):
 class BertLayer(tf.keras.layers.Layer):
     """One post-LayerNorm transformer block: self-attention, add & norm, feed-forward, add & norm."""
 
-    def __init__(self, config: BertConfig, **kwargs):
+    def __init__(self, config: BertConfig, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         h = config.hidden_size
         self.heads = config.num_attention_heads
@@ -82,12 +83,12 @@ class BertLayer(tf.keras.layers.Layer):
         self.attention_dropout = tf.keras.layers.Dropout(config.attention_probs_dropout_prob)
         self.hidden_dropout = tf.keras.layers.Dropout(config.hidden_dropout_prob)
 
-    def _split_heads(self, x):
+    def _split_heads(self, x: tf.Tensor) -> tf.Tensor:
         batch, length = tf.shape(x)[0], tf.shape(x)[1]
         return tf.transpose(tf.reshape(x, [batch, length, self.heads, self.head_size]), [0, 2, 1, 3])
 
     @_plain_graph
-    def call(self, inputs, training=None):
+    def call(self, inputs: tuple[tf.Tensor, tf.Tensor], training: Optional[bool] = None) -> tf.Tensor:
         x, bias = inputs  # bias: [batch, 1, 1, length], 0 on tokens, -10000 on padding
         q, k, v = (self._split_heads(layer(x)) for layer in (self.query, self.key, self.value))
         scores = tf.matmul(q, k, transpose_b=True) * (1.0 / math.sqrt(self.head_size)) + bias
@@ -103,14 +104,14 @@ class BertLayer(tf.keras.layers.Layer):
 class BertEncoder(tf.keras.layers.Layer):
     """token ids [batch, (tokens)] (sparse) -> mean of the last layer's token vectors [batch, hidden]."""
 
-    def __init__(self, config: BertConfig, **kwargs):
+    def __init__(self, config: BertConfig, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.config = config
         self.embeddings = BertEmbeddings(config, name="embeddings")
         self.blocks = [BertLayer(config, name=f"layer_{n}") for n in range(config.num_hidden_layers)]
 
     @_plain_graph
-    def call(self, token_ids, training=None):
+    def call(self, token_ids: Union[tf.Tensor, tf.SparseTensor], training: Optional[bool] = None) -> tf.Tensor:
         if isinstance(token_ids, tf.SparseTensor):
             token_ids = tf.sparse.to_dense(token_ids, default_value=PAD_VALUE)
         mask = tf.cast(token_ids != PAD_VALUE, tf.float32)

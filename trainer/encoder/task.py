@@ -14,6 +14,7 @@ import core.tf_env  # noqa: F401
 
 import math
 import time
+from typing import Any
 
 import absl.logging
 import tensorflow as tf
@@ -23,12 +24,12 @@ from tfx_bsl.public import tfxio
 
 from trainer import features as F
 from trainer.calibration import Calibration, calibrated, fit_and_record
+from trainer.data import Files, read_label_counts
 from trainer.encoder.checkpoint import inspect_checkpoint, read_weights
 from trainer.encoder.model import PAD_VALUE, build_classifier, load_encoder_weights
 from trainer.encoder.params import EncoderParams, from_custom_config
 from trainer.model import class_weights
 from trainer.signatures import make_signatures
-from trainer.task import read_label_counts
 
 # Steps between progress log lines (and validation); several "epochs" do not change the step budget.
 LOG_EVERY_STEPS = 50
@@ -37,29 +38,29 @@ LOG_EVERY_STEPS = 50
 class WarmupLinearDecay(tf.keras.optimizers.schedules.LearningRateSchedule):
     """0 -> peak over `warmup` steps, then linearly to 0 at `total` steps (BERT's schedule)."""
 
-    def __init__(self, peak: float, total: int, warmup: int):
+    def __init__(self, peak: float, total: int, warmup: int) -> None:
         self.peak, self.total, self.warmup = float(peak), int(total), int(warmup)
 
-    def __call__(self, step):
+    def __call__(self, step: tf.Tensor) -> tf.Tensor:
         step = tf.cast(step, tf.float32)
         warm = step / max(self.warmup, 1)
         decay = (self.total - step) / max(self.total - self.warmup, 1)
         return self.peak * tf.maximum(0.0, tf.minimum(warm, decay))
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"peak": self.peak, "total": self.total, "warmup": self.warmup}
 
 
 class TimeBudget(tf.keras.callbacks.Callback):
     """Stop training once `seconds` have passed (checked after each batch)."""
 
-    def __init__(self, seconds: float):
+    def __init__(self, seconds: float) -> None:
         super().__init__()
         self.seconds = seconds
         self.start = time.monotonic()
         self.stopped_at_step: int | None = None
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         if time.monotonic() - self.start > self.seconds and not self.model.stop_training:
             self.stopped_at_step = int(self.model.optimizer.iterations.numpy())
             self.model.stop_training = True
@@ -75,15 +76,17 @@ def bucketed_dataset(examples: tf.data.Dataset, params: EncoderParams, weights: 
     """(features, label) batches -> ({token_ids: sparse}, label[, weight]) batches of similar length."""
     bounds = length_buckets(params.max_tokens)
 
-    def row(ids, label):
+    def row(ids: tf.SparseTensor, label: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         # One unbatched VarLen row is a 1-D SparseTensor whose values are the ids in order
         # (unbatching a RaggedTensor would give ragged elements, which bucketing cannot pad).
         return ids.values, label
 
-    def split(features, label):
+    def split(features: dict[str, tf.SparseTensor], label: tf.Tensor) -> tuple[tf.SparseTensor, tf.Tensor]:
         return features[F.TOKEN_IDS], tf.cast(tf.reshape(label, [-1]), tf.int64)
 
-    def to_model(ids, label):
+    def to_model(
+        ids: tf.Tensor, label: tf.Tensor
+    ) -> tuple[dict[str, tf.SparseTensor], tf.Tensor] | tuple[dict[str, tf.SparseTensor], tf.Tensor, tf.Tensor]:
         inputs = {F.TOKEN_IDS: tf.RaggedTensor.from_tensor(ids, padding=PAD_VALUE).to_sparse()}
         if weights is None:
             return inputs, label
@@ -104,7 +107,13 @@ def bucketed_dataset(examples: tf.data.Dataset, params: EncoderParams, weights: 
     )
 
 
-def _examples(fn_args, files, tf_transform_output, params: EncoderParams, num_epochs=None) -> tf.data.Dataset:
+def _examples(
+    fn_args: tfx.components.FnArgs,
+    files: Files,
+    tf_transform_output: tft.TFTransformOutput,
+    params: EncoderParams,
+    num_epochs: int | None = None,
+) -> tf.data.Dataset:
     return fn_args.data_accessor.tf_dataset_factory(
         files,
         tfxio.TensorFlowDatasetOptions(
