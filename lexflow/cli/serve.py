@@ -23,6 +23,7 @@ def serve(
     import uvicorn
 
     from serving.app import create_app
+    from serving.http_protocol import OneWriteHttpToolsProtocol
     from serving.settings import ServingSettings
 
     overrides: dict[str, Any] = {"model_base_dir": model_base_dir, "database_url": database_url}
@@ -33,4 +34,12 @@ def serve(
     # uvicorn's proxy headers would let any client behind (or posing as) a local proxy set its own
     # address with X-Forwarded-For: the quota identity and the audit trail. The gateway reads the
     # client's address from LEXFLOW_CLIENT_IP_HEADER alone, and only when it is configured.
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=False)
+    # One socket write per response (serving/http_protocol.py).
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=False,
+        http=OneWriteHttpToolsProtocol,
+    )
