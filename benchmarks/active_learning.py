@@ -353,7 +353,8 @@ class Workbench:
 
     # -- Trainer -----------------------------------------------------------------------------
     def train(self, run_dir: Path, split: dict[str, list[int]], labels: Sequence[str]) -> Path:
-        """Train on split["train"] (calibrated on split["validation"]) with the TFX Trainer executor; the SavedModel's dir."""
+        """Train on split["train"] (calibrated on split["validation"]) with the TFX Trainer executor; the
+        SavedModel's dir."""
         import tensorflow as tf
         from tfx.components.trainer import executor as trainer_executor
         from tfx.types import artifact_utils, standard_artifacts
