@@ -20,6 +20,7 @@ def serve(
     """Start the FastAPI gateway (settings from LEXFLOW_* environment variables)."""
     import uvicorn
 
+    from serving.api.http_protocol import OneWriteHttpToolsProtocol
     from serving.app import create_app
     from serving.settings import ServingSettings
 
@@ -31,4 +32,12 @@ def serve(
     # uvicorn's proxy headers would let any client behind (or posing as) a local proxy set its own
     # address with X-Forwarded-For: the quota identity and the audit trail. The gateway reads the
     # client's address from LEXFLOW_CLIENT_IP_HEADER alone, and only when it is configured.
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=False)
+    # One socket write per response (serving/http_protocol.py).
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=False,
+        http=OneWriteHttpToolsProtocol,
+    )

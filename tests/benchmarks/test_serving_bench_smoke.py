@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from benchmarks.serving_bench import _percentile, run_load
 
 
@@ -20,15 +22,11 @@ def test_load_loop_counts_requests_errors_and_percentiles():
     assert _percentile([1, 2, 3, 4], 0.5) == 3 and _percentile([5], 0.99) == 5
 
 
-def test_cli_help_and_missing_model_error(tmp_path):
-    assert (
-        subprocess.run(
-            [sys.executable, "-m", "benchmarks.serving_bench", "--help"], capture_output=True, timeout=120
-        ).returncode
-        == 0
-    )
+@pytest.mark.parametrize("module", ["benchmarks.serving_bench", "benchmarks.serving_stages"])
+def test_cli_help_and_missing_model_error(tmp_path, module):
+    assert subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, timeout=120).returncode == 0
     result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.serving_bench", "--model-base-dir", str(tmp_path)],
+        [sys.executable, "-m", module, "--model-base-dir", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=300,
@@ -129,3 +127,19 @@ def test_profile_summary_splits_cpu_by_thread_and_ranks_self_and_inclusive_time(
     main = text.split("== MainThread: self time by package")[1]
     assert main.index("uvicorn") < main.index("serving")  # 30 samples before 10
     assert "80.0 %    400.0 us/request  run (uvicorn/server.py)" in text  # inclusive: both stacks
+
+
+def test_stage_summary_counts_the_calls_that_began_in_the_window():
+    from benchmarks.serving_stages import stage_summary
+
+    # (began, ended, size, cpu seconds): one call before the window, two inside (the last runs past its end).
+    records = [[0.5, 1.5, 4, 0.1], [1.0, 2.0, 10, 0.2], [2.5, 3.5, 20, 0.4], [4.0, 5.0, 99, 1.0]]
+    summary = stage_summary(records, start=1.0, end=3.0)
+    assert summary == {
+        "calls": 2,
+        "mean_size": 15.0,
+        "wall_ms_per_call": 1000.0,
+        "cpu_ms_per_call": 300.0,
+        "busy_share": 0.75,  # 1.0 s + the 0.5 s before the end, of 2 s
+    }
+    assert stage_summary(records, start=6.0, end=7.0) == {"calls": 0}

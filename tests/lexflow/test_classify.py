@@ -295,3 +295,23 @@ def test_json_writer_writes_valid_json_even_when_empty():
     writer = bulk.Writer(out, "json")
     writer.close()
     assert json.loads(out.getvalue()) == []
+
+
+def test_csv_writer_writes_exactly_what_the_csv_module_writes():
+    texts = ["plain", "a, b", 'say "no"', '"quoted", and, commas', "two\nlines", "cr\rinside", "", " lead ", "tab\t"]
+    results = [
+        bulk.Result(bulk.Row(f"dir/{text}.txt", i, text, number, heading, start, None), text or "x", 0.5 + i, -1e-7)
+        for i, text in enumerate(texts)
+        for number, heading, start in [(None, None, None), ("1.2(a)", text, 7)]
+    ]
+    out = io.StringIO()
+    writer = bulk.Writer(out, "csv")
+    writer.write(results[:5])
+    writer.write(results[5:])
+    writer.close()
+    expected = io.StringIO()
+    reference = csv.writer(expected, lineterminator="\n")
+    reference.writerow(bulk.COLUMNS)
+    reference.writerows(r.values() for r in results)
+    assert out.getvalue() == expected.getvalue()
+    assert writer.count == len(results)
