@@ -44,6 +44,7 @@ import copy
 import csv
 import datetime as dt
 import json
+import math
 import os
 import platform
 import shutil
@@ -789,8 +790,11 @@ def _model_search_lines(report: dict[str, Any]) -> list[str]:
     chosen = report.get("chosen") or {}
     for trial in sorted(report.get("trials", []), key=lambda t: t != chosen):
         mark = " (chosen)" if trial == chosen else ""
+        # Records written before the validation split scored trials on the eval split.
+        accuracy = trial.get("validation_accuracy", trial.get("eval_accuracy", math.nan))
+        macro_f1 = trial.get("validation_macro_f1", trial.get("eval_macro_f1", math.nan))
         lines.append(
-            f"| {trial['model']}{mark} | {trial['validation_accuracy']:.3f} | {trial['validation_macro_f1']:.3f} | "
+            f"| {trial['model']}{mark} | {accuracy:.3f} | {macro_f1:.3f} | "
             f"{trial['train_steps']} | {trial['seconds']:.0f} |"
         )
     for skipped in report.get("skipped", []):
