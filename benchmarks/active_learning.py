@@ -68,6 +68,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
+import numpy as np
 import typer
 
 from benchmarks.quality import DEFAULT_DATASETS_DIR, classification_metrics, machine_info, read_split, versions
@@ -325,29 +326,21 @@ class Workbench:
         import tensorflow_text  # noqa: F401  (registers the TF Text ops the Transform graph uses)
         import tensorflow_transform as tft
 
-        from trainer import features as F
 
-        layer = tft.TFTransformOutput(str(self.graph_dir)).transform_features_layer()
+        output = tft.TFTransformOutput(str(self.graph_dir))
+        layer = output.transform_features_layer()
         out: list[bytes] = []
         for start in range(0, len(texts), SCORE_BATCH):
             chunk = slice(start, start + SCORE_BATCH)
-            features = layer(
-                {
-                    F.TEXT: tf.constant([[t] for t in texts[chunk]]),
-                    F.LABEL: tf.constant([[label] for label in labels[chunk]]),
-                }
-            )
-            ids = tf.RaggedTensor.from_sparse(features[F.TERM_IDS]).to_list()
-            weights = tf.RaggedTensor.from_sparse(features[F.TERM_WEIGHTS]).to_list()
-            label_ids = features[F.LABEL_ID].numpy().reshape(-1)
-            buckets = features[F.LENGTH_BUCKET].numpy().reshape(-1)
-            for j in range(len(ids)):
-                feature = {
-                    F.TERM_IDS: tf.train.Feature(int64_list=tf.train.Int64List(value=ids[j])),
-                    F.TERM_WEIGHTS: tf.train.Feature(float_list=tf.train.FloatList(value=weights[j])),
-                    F.LABEL_ID: tf.train.Feature(int64_list=tf.train.Int64List(value=[int(label_ids[j])])),
-                    F.LENGTH_BUCKET: tf.train.Feature(bytes_list=tf.train.BytesList(value=[buckets[j]])),
-                }
+            # Parsed with the raw spec, as Transform reads rows: optional columns (document,
+            # source) arrive empty, and their outputs (document_given) are still computed.
+            raw = [_raw_example(t, label) for t, label in zip(texts[chunk], labels[chunk], strict=True)]
+            features = layer(tf.io.parse_example(tf.constant(raw), output.raw_feature_spec()))
+            # Every output of the graph, whatever the preprocessing adds (e.g. `document_given`
+            # when the schema declares a `document` column): the Trainer parses them all.
+            columns = {name: _per_row(value) for name, value in features.items()}
+            for j in range(len(texts[chunk])):
+                feature = {name: _feature(rows[j]) for name, rows in columns.items()}
                 out.append(tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString())
         return out
 
@@ -431,6 +424,26 @@ class Workbench:
 
 
 MIN_TRAIN_ROWS_PER_LABEL = 2  # SpanExampleGen's default (components/span_example_gen/component.py)
+
+
+def _per_row(value: Any) -> list[list[Any]]:
+    """A transformed feature (dense or sparse, batch first) -> its values, row by row."""
+    import tensorflow as tf
+
+    if isinstance(value, tf.SparseTensor):
+        return tf.RaggedTensor.from_sparse(value).to_list()
+    array = value.numpy()
+    return [list(row.reshape(-1)) for row in array.reshape(array.shape[0], -1)]
+
+
+def _feature(values: list[Any]) -> Any:
+    import tensorflow as tf
+
+    if values and isinstance(values[0], bytes):
+        return tf.train.Feature(bytes_list=tf.train.BytesList(value=values))
+    if values and isinstance(values[0], (float, np.floating)):
+        return tf.train.Feature(float_list=tf.train.FloatList(value=[float(v) for v in values]))
+    return tf.train.Feature(int64_list=tf.train.Int64List(value=[int(v) for v in values]))
 
 
 def _raw_example(text: str, label: str) -> bytes:

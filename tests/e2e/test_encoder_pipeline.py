@@ -58,7 +58,7 @@ def test_encoder_run_trains_blesses_and_pushes(encoder_run):
     config, summary, checkpoint = encoder_run
     assert summary.succeeded, [(c.component, c.state) for c in summary.components]
     assert summary.blessed is True and summary.pushed_version
-    version_dir = config.model_base_dir / summary.pushed_version
+    version_dir = config.model_dir / summary.pushed_version
     assert (version_dir / "assets" / "vocab.txt").is_file()  # the tokenizer travels with the model
     # The checkpoint's content hash is in the Transform and Trainer cache keys.
     store = md.open_store(config.metadata_path)
@@ -73,7 +73,7 @@ def test_encoder_run_trains_blesses_and_pushes(encoder_run):
 def test_pushed_encoder_model_answers_raw_text_in_a_plain_process(encoder_run):
     config, summary, _ = encoder_run
     result = subprocess.run(
-        [sys.executable, "-c", SERVE, str(config.model_base_dir / summary.pushed_version)],
+        [sys.executable, "-c", SERVE, str(config.model_dir / summary.pushed_version)],
         capture_output=True,
         text=True,
         timeout=600,
