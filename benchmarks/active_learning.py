@@ -326,7 +326,6 @@ class Workbench:
         import tensorflow_text  # noqa: F401  (registers the TF Text ops the Transform graph uses)
         import tensorflow_transform as tft
 
-
         output = tft.TFTransformOutput(str(self.graph_dir))
         layer = output.transform_features_layer()
         out: list[bytes] = []
