@@ -135,3 +135,18 @@ def store_url(request, tmp_path):
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     engine.dispose()
     return url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture
+def routed_models(tmp_path, monkeypatch):
+    """Versions 100, 200 and 300 of the `lexflow` model on disk and an empty SQLite store, named in
+    the environment as `lexflow promote/rollback/routing` read them: (tmp_path, store)."""
+    from feedback import FeedbackStore
+
+    for version in (100, 200, 300):
+        (tmp_path / "models" / "lexflow" / str(version)).mkdir(parents=True)
+        (tmp_path / "models" / "lexflow" / str(version) / "saved_model.pb").write_bytes(b"x")
+    url = f"sqlite:///{tmp_path}/feedback.sqlite"
+    monkeypatch.setenv("LEXFLOW_DATABASE_URL", url)
+    monkeypatch.setenv("LEXFLOW_MODEL_BASE_DIR", str(tmp_path / "models"))
+    return tmp_path, FeedbackStore(url)

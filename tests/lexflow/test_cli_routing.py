@@ -11,14 +11,8 @@ from lexflow.cli import app
 
 
 @pytest.fixture
-def setup(tmp_path, monkeypatch):
-    for version in (100, 200, 300):
-        (tmp_path / "models" / "lexflow" / str(version)).mkdir(parents=True)
-        (tmp_path / "models" / "lexflow" / str(version) / "saved_model.pb").write_bytes(b"x")
-    url = f"sqlite:///{tmp_path}/feedback.sqlite"
-    monkeypatch.setenv("LEXFLOW_DATABASE_URL", url)
-    monkeypatch.setenv("LEXFLOW_MODEL_BASE_DIR", str(tmp_path / "models"))
-    return tmp_path, FeedbackStore(url)
+def setup(routed_models):
+    return routed_models
 
 
 def _run(*args):

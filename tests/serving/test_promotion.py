@@ -4,7 +4,6 @@ the audit keeps the version an unpinned production served, so a promotion made f
 import pytest
 from typer.testing import CliRunner
 
-from feedback import FeedbackStore
 from serving.routing.promotion import rollback_target
 from tests.serving.conftest import gateway
 from tests.serving.stand_in import GOVERNING, StandInBackend
@@ -26,14 +25,8 @@ def test_rollback_after_an_api_promotion_from_newest_returns_to_what_served(tmp_
 
 
 @pytest.fixture
-def on_disk(tmp_path, monkeypatch):
-    for version in (100, 200, 300):
-        (tmp_path / "models" / "lexflow" / str(version)).mkdir(parents=True)
-        (tmp_path / "models" / "lexflow" / str(version) / "saved_model.pb").write_bytes(b"x")
-    url = f"sqlite:///{tmp_path}/feedback.sqlite"
-    monkeypatch.setenv("LEXFLOW_DATABASE_URL", url)
-    monkeypatch.setenv("LEXFLOW_MODEL_BASE_DIR", str(tmp_path / "models"))
-    return FeedbackStore(url)
+def on_disk(routed_models):
+    return routed_models[1]
 
 
 @pytest.mark.parametrize("promoted", [200, 100])
