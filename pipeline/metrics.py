@@ -13,8 +13,9 @@ with F1 0 (a miss is an error).
 `ArgmaxAccuracy` and `PerClassMetrics` replace Keras' `SparseCategoricalAccuracy` and a second
 MetricsSpec that binarized the one-hot decision over every class id with `F1Score`, `Precision`
 and `Recall`: that was 3 x N-classes combiners per model and slice, each fed every row, so the
-Evaluator's cost grew with classes times rows (BENCHMARKS.md, "Pipeline cost"). They write the same metric names (`sparse_categorical_accuracy`,
-`f1_score`, `precision`, `recall` with a class-id sub key) that the reports read.
+Evaluator's cost grew with classes times rows (BENCHMARKS.md, "Pipeline cost"). They write the
+same metric names (`sparse_categorical_accuracy`, `f1_score`, `precision`, `recall` with a
+class-id sub key) that the reports read.
 
 All of them read the argmax decision from TFMA's multi-class confusion matrix at threshold 0
 (the same matrix the MultiClassConfusionMatrixPlot shows; TFMA computes it once), so they score
