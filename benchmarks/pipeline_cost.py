@@ -618,7 +618,8 @@ def render_plot(data: dict[str, Any], path: Path) -> bool:
     linear = [scaled[-1].wall_seconds * x / rows[-1] for x in rows]
     left.plot(rows, linear, ":", color="grey", label="linear (through the last wall)")
     left.set(xscale="log", yscale="log", xlabel="rows", ylabel="seconds", title="time per run and component")
-    left.legend(fontsize=7)
+    left.set_ylim(top=20 * max(r.wall_seconds for r in scaled))  # room for the legend above the lines
+    left.legend(fontsize=7, loc="upper left", ncol=2)
     right.plot(rows, [r.peak_tree_rss_mib / 1024 for r in scaled], "-o", label="peak RSS, process tree")
     right.axhline(RSS_TARGET_MIB / 1024, color="red", linestyle="--", label="target")
     right.set(xscale="log", xlabel="rows", ylabel="GiB", title="peak memory", ylim=(0, None))
