@@ -15,14 +15,24 @@ Extra runs:
 - `--compare-beam-at K`: scale K again with the other Beam direct running mode, because the
   config's default (in_memory) was chosen on demo-sized data.
 
+Derived per run: rows per split (ExampleGen's label counts in MLMD), the Evaluator's seconds per
+1,000 eval rows; over the scales: each component's growth exponent between consecutive scales
+(log of the time ratio / log of the rows ratio: 1 = linear, above 1 = superlinear), and checks of
+issue 25's targets (Evaluator <= 0.3 s per 1,000 eval rows from 16x, no component superlinear,
+peak RSS of the process tree < 4 GiB). Load averages before and after each run are recorded: the
+machine is shared.
+
 The child is a separate process so the memory of one run does not inherit the previous one's
-and a crash is contained. Results go to `<out>/pipeline_cost.json` and `.md`.
+and a crash is contained. Results go to `<out>/pipeline_cost.json`, `.md` and `.png` (wall and
+per-component seconds and peak RSS against rows, log-log).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -41,6 +51,15 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results"
 RESULTS_JSON = "pipeline_cost.json"
 RESULTS_MD = "pipeline_cost.md"
+RESULTS_PNG = "pipeline_cost.png"
+# Issue 25's targets, checked in the report (never asserted in tests).
+EVALUATOR_TARGET_S_PER_1K = 0.3
+EVALUATOR_TARGET_FROM_SCALE = 16
+RSS_TARGET_MIB = 4 * 1024
+# Above this exponent a component counts as superlinear: small jitter around 1 is load noise.
+SUPERLINEAR_EXPONENT = 1.1
+# Components timed for growth only when they take at least this long at the largest scale.
+MIN_GROWTH_SECONDS = 2.0
 DEMO_ROWS = 3000  # data/demo/span-0/corpus.csv (`make demo-data`)
 DEMO_SEED = 7
 BEAM_MODES = ("in_memory", "multi_processing")
@@ -54,6 +73,7 @@ COMPONENT_ORDER = (
     "DataGate",
     "DriftCheck",
     "Transform",
+    "ModelSearch",
     "Trainer",
     "ProductionBaseline",
     "Evaluator",
@@ -188,6 +208,9 @@ class RunResult:
     trainer_seconds: Optional[float] = None
     pipeline_to_trainer_ratio: Optional[float] = None
     error: Optional[str] = None
+    load_average_after: list[float] = field(default_factory=list)
+    split_rows: dict[str, int] = field(default_factory=dict)  # train / validation / eval rows
+    evaluator_seconds_per_1k_eval_rows: Optional[float] = None
 
 
 def generate_data(data_root: Path, rows: int, seed: int = DEMO_SEED) -> Path:
@@ -220,6 +243,20 @@ def run_config(
         "beam": {"direct_running_mode": beam_mode},
     }
     return deep_merge(overrides, forced)
+
+
+def split_rows(metadata_path: Path, pipeline_name: str) -> dict[str, int]:
+    """{split: rows} of the latest run's ExampleGen output (its label counts in MLMD)."""
+    from lexflow.metadata import store as md
+    from lexflow.metadata.validation import rows_per_split
+
+    store = md.open_store(metadata_path)
+    run = md.latest_run(store, pipeline_name)
+    for info in md.run_executions(store, run, pipeline_name) if run is not None else []:
+        if info.component == "ExampleGen":
+            for examples in md.output_artifacts(store, info.execution.id, "examples"):
+                return rows_per_split(examples)
+    return {}
 
 
 def component_times(metadata_path: Path, pipeline_name: str) -> dict[str, dict[str, Any]]:
@@ -269,10 +306,16 @@ def execute(
             if stats.output_tail.strip()
             else f"exit {stats.returncode}"
         )
+    result.load_average_after = [round(x, 2) for x in os.getloadavg()]
     try:
-        result.components = component_times(Path(config["metadata_path"]), config.get("pipeline_name", "lexflow"))
+        metadata, name = Path(config["metadata_path"]), config.get("pipeline_name", "lexflow")
+        result.components = component_times(metadata, name)
+        result.split_rows = split_rows(metadata, name)
     except Exception as exc:  # a failed run may leave no store; the error above says why
         result.error = result.error or f"no metadata: {exc}"
+    evaluator = result.components.get("Evaluator", {})
+    if evaluator.get("state") == "COMPLETE" and result.split_rows.get("eval"):
+        result.evaluator_seconds_per_1k_eval_rows = round(1000 * evaluator["seconds"] / result.split_rows["eval"], 3)
     if result.components:
         result.component_seconds_total = round(sum(c["seconds"] for c in result.components.values()), 1)
         trainer = result.components.get("Trainer", {})
@@ -311,11 +354,84 @@ def component_names(results: Sequence[RunResult]) -> list[str]:
     return [c for c in COMPONENT_ORDER if c in seen] + extra
 
 
-def analyse(results: Sequence[RunResult]) -> dict[str, Any]:
-    """Growth of wall time (and per component) with rows over the default-mode, uncached runs."""
-    scaled = sorted(
+def scaled_runs(results: Sequence[RunResult]) -> list[RunResult]:
+    """The default-mode, uncached, successful runs, by rows."""
+    return sorted(
         (r for r in results if not r.cached and r.returncode == 0 and r.name == f"{r.scale}x"), key=lambda r: r.rows
     )
+
+
+def growth_exponent(rows: tuple[float, float], seconds: tuple[float, float]) -> Optional[float]:
+    """log(t2/t1) / log(r2/r1): 1 = time grows as the rows, 0 = fixed cost, > 1 = superlinear."""
+    if rows[0] <= 0 or rows[1] <= rows[0] or seconds[0] <= 0 or seconds[1] <= 0:
+        return None
+    return math.log(seconds[1] / seconds[0]) / math.log(rows[1] / rows[0])
+
+
+def growth_exponents(scaled: Sequence[RunResult]) -> dict[str, dict[str, Optional[float]]]:
+    """{wall or component: {"1x->4x": exponent, ...}} between consecutive scales."""
+    out: dict[str, dict[str, Optional[float]]] = {}
+    pairs = list(itertools.pairwise(scaled))
+    if not pairs:
+        return out
+    names = ["wall", *component_names(scaled)]
+    for name in names:
+        steps: dict[str, Optional[float]] = {}
+        for a, b in pairs:
+            ta, tb = (a.wall_seconds, b.wall_seconds) if name == "wall" else (_seconds(a, name), _seconds(b, name))
+            if ta is None or tb is None or max(ta, tb) < MIN_GROWTH_SECONDS:
+                continue
+            exponent = growth_exponent((a.rows, b.rows), (ta, tb))
+            steps[f"{a.name}->{b.name}"] = None if exponent is None else round(exponent, 2)
+        if steps:
+            out[name] = steps
+    return out
+
+
+def _seconds(run: RunResult, component: str) -> Optional[float]:
+    comp = run.components.get(component)
+    return comp["seconds"] if comp and comp.get("state") == "COMPLETE" else None
+
+
+def target_checks(scaled: Sequence[RunResult], exponents: dict[str, dict[str, Optional[float]]]) -> list[str]:
+    """Issue 25.3's targets against the runs: one line each, saying met or not, with the numbers."""
+    lines = []
+    big = {
+        r.name: r.evaluator_seconds_per_1k_eval_rows
+        for r in scaled
+        if r.scale >= EVALUATOR_TARGET_FROM_SCALE and r.evaluator_seconds_per_1k_eval_rows is not None
+    }
+    if big:
+        values = ", ".join(f"{name} {value:.2f}" for name, value in big.items())
+        met = all(value <= EVALUATOR_TARGET_S_PER_1K for value in big.values())
+        lines.append(
+            f"Evaluator <= {EVALUATOR_TARGET_S_PER_1K} s per 1,000 eval rows from {EVALUATOR_TARGET_FROM_SCALE}x: "
+            f"{'met' if met else 'NOT met'} ({values})."
+        )
+    superlinear = [
+        f"{name} {step} {value:.2f}"
+        for name, steps in exponents.items()
+        for step, value in steps.items()
+        if value is not None and value > SUPERLINEAR_EXPONENT
+    ]
+    if exponents:
+        lines.append(
+            f"No component superlinear (growth exponent <= {SUPERLINEAR_EXPONENT}): "
+            + ("met." if not superlinear else f"NOT met: {'; '.join(superlinear)}.")
+        )
+    if scaled:
+        peak = max(scaled, key=lambda r: r.peak_tree_rss_mib)
+        lines.append(
+            f"Peak RSS of the process tree < {RSS_TARGET_MIB / 1024:.0f} GiB: "
+            f"{'met' if peak.peak_tree_rss_mib < RSS_TARGET_MIB else 'NOT met'} "
+            f"(largest {peak.peak_tree_rss_mib / 1024:.2f} GiB at {peak.name})."
+        )
+    return lines
+
+
+def analyse(results: Sequence[RunResult]) -> dict[str, Any]:
+    """Growth of wall time (and per component) with rows over the default-mode, uncached runs."""
+    scaled = scaled_runs(results)
     out: dict[str, Any] = {"wall": linear_fit([(r.rows, r.wall_seconds) for r in scaled]), "components": {}}
     for name in component_names(scaled):
         pts = [(r.rows, r.components[name]["seconds"]) for r in scaled if name in r.components]
@@ -332,6 +448,8 @@ def analyse(results: Sequence[RunResult]) -> dict[str, Any]:
             "from": first.name,
             "to": last.name,
         }
+    out["growth_exponents"] = growth_exponents(scaled)
+    out["targets"] = target_checks(scaled, out["growth_exponents"])
     return out
 
 
@@ -376,26 +494,46 @@ def render_markdown(data: dict[str, Any]) -> str:
         (
             f"Generated by `python -m benchmarks.pipeline_cost` on {data.get('date')} (see BENCHMARKS.md): "
             f"{m.get('nproc')} cores ({m.get('cpu_model')}), {m.get('memory_gib')} GiB RAM, shared with other jobs "
-            "(load average before each run in the table). Data: `datagen` demo corpus, 3000 rows = 1x."
+            "(load averages before and after each run in the table). Data: `datagen` demo corpus, 3000 rows = 1x."
         ),
         "",
+        *_runs_table(runs),
+        "",
+        *_components_table(runs),
+        *_analysis_lines(data.get("analysis") or {}),
+    ]
+    if data.get("notes"):
+        lines += ["", *[f"- {n}" for n in data["notes"]]]
+    return "\n".join(lines) + "\n"
+
+
+def _load(values: Sequence[float]) -> str:
+    return "/".join(f"{x:.1f}" for x in values) or "–"
+
+
+def _runs_table(runs: Sequence[RunResult]) -> list[str]:
+    lines = [
         (
-            "| run | rows | Beam mode | load before | wall | peak RSS (tree) | peak RSS (1 process) | Trainer "
-            "| wall / Trainer |"
+            "| run | rows | train / validation / eval rows | Beam mode | load before | load after | wall "
+            "| peak RSS (tree) | peak RSS (1 process) | Evaluator s per 1k eval rows |"
         ),
-        "| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |",
+        "| --- | ---: | ---: | --- | --- | --- | ---: | ---: | ---: | ---: |",
     ]
     for r in runs:
-        load = "/".join(f"{x:.1f}" for x in r.load_average_before)
+        splits = " / ".join(str(r.split_rows.get(k, "–")) for k in ("train", "validation", "eval"))
+        per_1k = r.evaluator_seconds_per_1k_eval_rows
         lines.append(
-            f"| {r.name}{' (ERROR)' if r.error else ''} | {r.rows} | {r.beam_mode} | {load} | {r.wall_seconds:.0f} s | "
-            f"{r.peak_tree_rss_mib:.0f} MiB | {r.peak_process_rss_mib:.0f} MiB | "
-            f"{'–' if r.trainer_seconds is None else f'{r.trainer_seconds:.0f} s'} | "
-            f"{'–' if r.pipeline_to_trainer_ratio is None else f'{r.pipeline_to_trainer_ratio:.1f}'} |"
+            f"| {r.name}{' (ERROR)' if r.error else ''} | {r.rows} | {splits if r.split_rows else '–'} | "
+            f"{r.beam_mode} | {_load(r.load_average_before)} | {_load(r.load_average_after)} | "
+            f"{r.wall_seconds:.0f} s | {r.peak_tree_rss_mib:.0f} MiB | {r.peak_process_rss_mib:.0f} MiB | "
+            f"{'–' if per_1k is None else f'{per_1k:.2f}'} |"
         )
+    return lines
+
+
+def _components_table(runs: Sequence[RunResult]) -> list[str]:
     names = component_names(runs)
-    lines += [
-        "",
+    lines = [
         (
             'Seconds per component (MLMD execution timestamps; "other" = wall minus their sum: process '
             "start-up, imports, orchestration):"
@@ -409,11 +547,15 @@ def render_markdown(data: dict[str, Any]) -> str:
         for c in names:
             comp = r.components.get(c)
             cells.append(
-                "–" if comp is None else f"{comp['seconds']:.0f}" + (" (cached)" if comp["state"] == "CACHED" else "")
+                "–" if comp is None else f"{comp['seconds']:.1f}" + (" (cached)" if comp["state"] == "CACHED" else "")
             )
         other = "–" if r.component_seconds_total is None else f"{r.wall_seconds - r.component_seconds_total:.0f}"
         lines.append(f"| {r.name} | " + " | ".join(cells) + f" | {other} |")
-    a = data.get("analysis") or {}
+    return lines
+
+
+def _analysis_lines(a: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
     if a.get("wall"):
         w = a["wall"]
         lines += [
@@ -429,19 +571,71 @@ def render_markdown(data: dict[str, Any]) -> str:
             lines.append(
                 f"{g['from']} -> {g['to']}: {g['rows_ratio']:.0f}x the rows, {g['wall_ratio']:.1f}x the wall time."
             )
-        if a.get("components"):
-            lines += ["", "| component | fixed s | s per 1000 rows |", "| --- | ---: | ---: |"]
-            for name, fit in a["components"].items():
-                lines.append(f"| {name} | {fit['fixed_seconds']:.0f} | {fit['seconds_per_1k_rows']:.2f} |")
-    if data.get("notes"):
-        lines += ["", *[f"- {n}" for n in data["notes"]]]
-    return "\n".join(lines) + "\n"
+    if a.get("components"):
+        lines += ["", "| component | fixed s | s per 1000 rows |", "| --- | ---: | ---: |"]
+        for name, fit in a["components"].items():
+            lines.append(f"| {name} | {fit['fixed_seconds']:.0f} | {fit['seconds_per_1k_rows']:.2f} |")
+    exponents = a.get("growth_exponents") or {}
+    steps = sorted({step for by_step in exponents.values() for step in by_step}, key=lambda k: int(k.split("x")[0]))
+    if steps:
+        lines += [
+            "",
+            (
+                "Growth exponents between scales (log time ratio / log rows ratio; 1 = linear, 0 = fixed cost, "
+                f"components under {MIN_GROWTH_SECONDS:.0f} s left out):"
+            ),
+            "",
+            "| | " + " | ".join(steps) + " |",
+            "| --- |" + " ---: |" * len(steps),
+        ]
+        for name, by_step in exponents.items():
+            cells = ["–" if by_step.get(k) is None else f"{by_step[k]:.2f}" for k in steps]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    if a.get("targets"):
+        lines += ["", "Issue 25.3's targets:", "", *[f"- {t}" for t in a["targets"]]]
+    return lines
+
+
+def render_plot(data: dict[str, Any], path: Path) -> bool:
+    """Wall, the components that take time, and peak RSS against rows (log-log), as a PNG; False if
+    there are fewer than two scaled runs."""
+    scaled = scaled_runs([RunResult(**r) for r in data["runs"]])
+    if len(scaled) < 2:
+        return False
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r.rows for r in scaled]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
+    left.plot(rows, [r.wall_seconds for r in scaled], "k-o", linewidth=2, label="wall")
+    for name in component_names(scaled):
+        timed = [_seconds(r, name) for r in scaled]
+        seconds = [x for x in timed if x is not None]
+        if len(seconds) == len(scaled) and max(seconds) >= MIN_GROWTH_SECONDS:
+            left.plot(rows, seconds, "-o", markersize=3, label=name)
+    linear = [scaled[-1].wall_seconds * x / rows[-1] for x in rows]
+    left.plot(rows, linear, ":", color="grey", label="linear (through the last wall)")
+    left.set(xscale="log", yscale="log", xlabel="rows", ylabel="seconds", title="time per run and component")
+    left.set_ylim(top=20 * max(r.wall_seconds for r in scaled))  # room for the legend above the lines
+    left.legend(fontsize=7, loc="upper left", ncol=2)
+    right.plot(rows, [r.peak_tree_rss_mib / 1024 for r in scaled], "-o", label="peak RSS, process tree")
+    right.axhline(RSS_TARGET_MIB / 1024, color="red", linestyle="--", label="target")
+    right.set(xscale="log", xlabel="rows", ylabel="GiB", title="peak memory", ylim=(0, None))
+    right.legend(fontsize=7)
+    fig.suptitle(f"lexflow pipeline cost ({data.get('date', '')[:10]})")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return True
 
 
 def write_results(out_dir: Path, data: dict[str, Any]) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / RESULTS_JSON).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     (out_dir / RESULTS_MD).write_text(render_markdown(data), encoding="utf-8")
+    render_plot(data, out_dir / RESULTS_PNG)
 
 
 def plan_runs(
@@ -477,7 +671,7 @@ def main(
     ),
     compare_beam_at: Optional[int] = typer.Option(None, help="Re-run this scale with the other Beam mode."),
     cached_rerun: bool = typer.Option(True, help="Re-run the smallest scale with the cache on."),
-    out: Path = typer.Option(DEFAULT_OUT, help="Where pipeline_cost.json and .md go."),
+    out: Path = typer.Option(DEFAULT_OUT, help="Where pipeline_cost.json, .md and .png go."),
     work_dir: Optional[Path] = typer.Option(
         None, help="Where data and run dirs go (default: a temp dir, removed after)."
     ),

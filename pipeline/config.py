@@ -58,8 +58,12 @@ class BeamParams(StrictModel):
     direct_num_workers: int = Field(
         0,
         ge=0,
-        description="0 = one per core (locally) or as many as each task's CPU and memory limits allow (Kubeflow).",
+        description="0 = one per core (locally; one in in_memory mode) or as many as each task's CPU and memory "
+        "limits allow (Kubeflow).",
     )
+    # Beam's default (dill) pickles each component's Beam graph noticeably slower than cloudpickle:
+    # measured on the demo, 58.9 s -> 52.4 s for the whole run (BENCHMARKS.md, "Pipeline cost").
+    pickle_library: Literal["cloudpickle", "dill", "default"] = "cloudpickle"
     worker_memory_gb: float = Field(
         2.0,
         gt=0.0,
@@ -79,7 +83,8 @@ class BeamParams(StrictModel):
             return list(self.extra_args)
         args = [
             f"--direct_running_mode={self.direct_running_mode}",
-            f"--direct_num_workers={self.direct_num_workers}",
+            f"--direct_num_workers={self.local_workers()}",
+            f"--pickle_library={self.pickle_library}",
             *self.extra_args,
         ]
         if not names_worker_dependencies(args):
@@ -89,6 +94,15 @@ class BeamParams(StrictModel):
             # workers are this interpreter (or subprocesses of it), and it stages nothing.
             args.append(f"--setup_file={workspace.PROJECT_ROOT / 'setup.py'}")
         return args
+
+    def local_workers(self) -> int:
+        """`direct_num_workers` as this machine's run gets it. in_memory has one worker: Beam's FnApiRunner
+        given N cuts every bundle into N parts run by N embedded workers in threads of the same process
+        (the GIL shared, each DoFn set up N times); measured on the demo, 67.6 s with N = 2 cores vs.
+        58.9 s with 1."""
+        if self.direct_num_workers == 0 and self.direct_running_mode == "in_memory":
+            return 1
+        return self.direct_num_workers
 
     def workers_for(self, task: TaskResources) -> int:
         """DirectRunner workers in one Kubeflow task: no more than its CPU limit and its memory limit allow

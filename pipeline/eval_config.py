@@ -1,10 +1,10 @@
 """TFMA EvalConfig: what the Evaluator measures and what it takes to bless a model.
 
 Labels are strings in the data; TFMA evaluates through the model's `transform_features`
-signature, which yields the integer `label_id`, and scores the `tfma_eval` signature's two
-outputs: `scores` (for accuracy, the confusion matrix and macro-F1 of the argmax decision,
-`pipeline/metrics.py`) and `predicted` (one-hot argmax, for per-class F1/precision/recall of
-the decision the model actually makes).
+signature, which yields the integer `label_id`, and scores the `tfma_eval` signature's `scores`
+output. Accuracy, macro-F1 and per-class F1/precision/recall are all derived from ONE
+multi-class confusion matrix of the argmax decision (`pipeline/metrics.py`): the decision the
+served model answers, counted once per model and slice, whatever the number of classes.
 
 Blessing needs (a) absolute accuracy and macro-F1 thresholds and (b) when a baseline (the
 model in production, components/production_baseline) exists, no drop beyond a tolerance on
@@ -20,11 +20,11 @@ from typing import Any
 import tensorflow_model_analysis as tfma
 
 from pipeline.config import EvalThresholds
-from pipeline.metrics import MACRO_F1_NAME, MacroF1
+from pipeline.metrics import ACCURACY_NAME, F1_NAME, MACRO_F1_NAME, ArgmaxAccuracy, MacroF1, PerClassMetrics
 from trainer import features as F
 
-ACCURACY = "sparse_categorical_accuracy"
-PER_CLASS_F1 = "f1_score"
+ACCURACY = ACCURACY_NAME
+PER_CLASS_F1 = F1_NAME
 CANDIDATE = "candidate"
 BASELINE = "baseline"
 
@@ -50,12 +50,17 @@ def _overall_only(lower_bound: float, max_drop: float) -> list[tfma.PerSliceMetr
     return [tfma.PerSliceMetricThreshold(slicing_specs=[tfma.SlicingSpec()], threshold=threshold)]
 
 
+def _metric(cls: type, **kwargs: Any) -> tfma.MetricConfig:
+    return tfma.MetricConfig(class_name=cls.__name__, module=cls.__module__, **kwargs)
+
+
 def build_eval_config(num_classes: int, thresholds: EvalThresholds, slice_features: Iterable[str]) -> tfma.EvalConfig:
-    class_ids = list(range(num_classes))
+    # num_classes is kept for callers: the per-class metrics cover the classes each slice has.
+    del num_classes
     model_spec = {
         "signature_name": F.TFMA_EVAL,
         "preprocessing_function_names": [F.TRANSFORM_FEATURES],
-        "label_keys": {F.OUT_SCORES: F.LABEL_ID, F.OUT_PREDICTED: F.LABEL_ID},
+        "label_keys": {F.OUT_SCORES: F.LABEL_ID},
     }
     return tfma.EvalConfig(
         model_specs=[
@@ -67,29 +72,20 @@ def build_eval_config(num_classes: int, thresholds: EvalThresholds, slice_featur
                 output_names=[F.OUT_SCORES],
                 metrics=[
                     tfma.MetricConfig(class_name="ExampleCount"),
-                    tfma.MetricConfig(
-                        class_name="SparseCategoricalAccuracy",
+                    _metric(
+                        ArgmaxAccuracy,
                         per_slice_thresholds=_overall_only(thresholds.min_accuracy, thresholds.max_accuracy_drop),
                     ),
                     tfma.MetricConfig(class_name="MultiClassConfusionMatrixPlot"),
                     # Not TFMA's macro-averaged F1Score: one class absent from a small eval
                     # split makes that NaN and refuses every model (pipeline/metrics.py).
-                    tfma.MetricConfig(
-                        class_name=MacroF1.__name__,
-                        module=MacroF1.__module__,
+                    _metric(
+                        MacroF1,
                         per_slice_thresholds=_overall_only(thresholds.min_macro_f1, thresholds.max_macro_f1_drop),
                     ),
+                    # Per-class F1 / precision / recall for reports; no thresholds.
+                    _metric(PerClassMetrics),
                 ],
-            ),
-            # Per-class F1 / precision / recall for reports; no thresholds.
-            tfma.MetricsSpec(
-                output_names=[F.OUT_PREDICTED],
-                metrics=[
-                    tfma.MetricConfig(class_name="F1Score"),
-                    tfma.MetricConfig(class_name="Precision"),
-                    tfma.MetricConfig(class_name="Recall"),
-                ],
-                binarize=tfma.BinarizationOptions(class_ids={"values": class_ids}),
             ),
         ],
         slicing_specs=[

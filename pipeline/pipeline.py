@@ -106,6 +106,10 @@ def _training_nodes(config: PipelineConfig, data: list[BaseNode], fingerprint: s
         preprocessing_fn=PREPROCESSING_FN,
         splits_config=TRANSFORM_SPLITS,
         custom_config={**config.transform_custom_config(), "code_version": fingerprint},
+        # The pre/post-transform statistics, schemas and anomalies are read by no component or report
+        # (StatisticsGen and ExampleValidator check the raw data); computing them cost TFDV passes over
+        # every split.
+        disable_statistics=True,
     )
     transform.add_upstream_node(data_gate)
     transform.add_upstream_node(drift_check)

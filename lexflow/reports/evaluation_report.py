@@ -192,13 +192,14 @@ def thresholds(eval_config: Any) -> pd.DataFrame:
 
     On the first run the Evaluator removes change thresholds: there is nothing to compare to.
     """
-    from pipeline.metrics import MACRO_F1_NAME, MacroF1
+    from pipeline.metrics import ACCURACY_NAME, MACRO_F1_NAME, ArgmaxAccuracy, MacroF1
 
+    ours = {MacroF1.__name__: MACRO_F1_NAME, ArgmaxAccuracy.__name__: HEADLINE[ACCURACY_NAME]}
     rows = []
     for spec in eval_config.metrics_specs:
         for metric in spec.metrics:
             name = metric.class_name + (" (macro average)" if spec.aggregate.macro_average else "")
-            name = MACRO_F1_NAME if metric.class_name == MacroF1.__name__ else name
+            name = ours.get(metric.class_name, name)
             for per_slice in metric.per_slice_thresholds:
                 slices = ", ".join(slice_of_spec(s) for s in per_slice.slicing_specs) or "every slice"
                 rows.append({"metric": name, "slices": slices, "threshold": _threshold_text(per_slice.threshold)})

@@ -219,8 +219,13 @@ def _read_evaluation(store: Any, evaluator: Optional[md.ExecutionInfo], labels: 
         summary.gate = gate_checks(ev.load_eval_config(evaluation.uri), summary.metrics)
 
 
-# The blessing's metrics (pipeline/eval_config.py) under the names the summary prints.
-GATED = {"SparseCategoricalAccuracy": ("accuracy", "accuracy"), "MacroF1": ("macro-F1", "macro_f1")}
+# The blessing's metrics (pipeline/eval_config.py) under the names the summary prints; evaluations written
+# before pipeline/metrics.py derived accuracy from the confusion matrix name Keras' metric.
+GATED = {
+    "ArgmaxAccuracy": ("accuracy", "accuracy"),
+    "SparseCategoricalAccuracy": ("accuracy", "accuracy"),
+    "MacroF1": ("macro-F1", "macro_f1"),
+}
 
 
 def gate_checks(eval_config: Any, metrics: EvalMetrics) -> list[GateCheck]:

@@ -15,6 +15,7 @@ from components.drift_check import DriftError
 from components.span_example_gen.window import MalformedCsv
 from core.errors import UserError
 from lexflow.reports.run_summary import RunSummary, publish_lineage, summarize
+from lexflow.runs.beam_state_cache import without_state_cache
 from lexflow.runs.preflight import check_run_inputs
 from lexflow.runs.schemas import resolve_schema
 from pipeline.config import PipelineConfig
@@ -115,8 +116,9 @@ def run_local(
     config = config.model_copy(update={"schema_path": resolved.path})
     metadata = tfx.orchestration.metadata.sqlite_metadata_connection_config(str(config.metadata_path))
     pipeline = create_pipeline(config, metadata_connection_config=metadata)
+    in_memory = config.beam.runner == "DirectRunner" and config.beam.direct_running_mode == "in_memory"
     try:
-        with _argv_without_options():
+        with _argv_without_options(), without_state_cache(in_memory):
             tfx.orchestration.LocalDagRunner().run(pipeline)
     except Exception as exc:  # any component failure surfaces here
         # TFX logs "Execution N failed." without the traceback; keep it for --verbose.

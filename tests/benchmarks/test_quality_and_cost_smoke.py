@@ -216,6 +216,33 @@ def test_linear_fit_recovers_fixed_cost_and_slope():
     assert pipeline_cost.linear_fit([(3000, 70.0)]) is None
 
 
+def test_growth_exponents_say_linear_fixed_or_superlinear():
+    assert pipeline_cost.growth_exponent((1000, 4000), (10.0, 40.0)) == pytest.approx(1.0)
+    assert pipeline_cost.growth_exponent((1000, 4000), (10.0, 10.0)) == pytest.approx(0.0)
+    assert pipeline_cost.growth_exponent((1000, 4000), (10.0, 160.0)) == pytest.approx(2.0)
+    assert pipeline_cost.growth_exponent((1000, 1000), (10.0, 20.0)) is None
+
+
+def _scaled_run(scale, evaluator, rss, per_1k):
+    comps = {"Evaluator": {"state": "COMPLETE", "seconds": evaluator}, "Pusher": {"state": "COMPLETE", "seconds": 0.1}}
+    run = pipeline_cost.RunResult(
+        f"{scale}x", scale, scale * 3000, "in_memory", False, [1.0] * 3, 50.0 + evaluator, rss, rss, 0, comps
+    )
+    run.evaluator_seconds_per_1k_eval_rows = per_1k
+    return run
+
+
+def test_targets_are_reported_met_or_not_with_their_numbers():
+    runs = [_scaled_run(1, 3.0, 2000.0, 5.0), _scaled_run(4, 6.0, 2500.0, 2.5), _scaled_run(16, 48.0, 5000.0, 0.2)]
+    exponents = pipeline_cost.growth_exponents(runs)
+    assert exponents["Evaluator"] == {"1x->4x": pytest.approx(0.5), "4x->16x": pytest.approx(1.5)}
+    assert "Pusher" not in exponents  # under MIN_GROWTH_SECONDS
+    checks = pipeline_cost.target_checks(runs, exponents)
+    assert checks[0].startswith("Evaluator <= 0.3 s per 1,000 eval rows from 16x: met (16x 0.20)")
+    assert "NOT met: Evaluator 4x->16x 1.50" in checks[1]
+    assert checks[2].startswith("Peak RSS of the process tree < 4 GiB: NOT met (largest 4.88 GiB at 16x)")
+
+
 def test_peak_memory_counts_the_whole_process_tree(tmp_path):
     """A parent that holds ~60 MiB and a grandchild that holds ~150 MiB: the tree peak sees both."""
     script = textwrap.dedent("""
@@ -257,6 +284,11 @@ def test_cost_report_renders_runs_components_and_fit(tmp_path):
         )
 
     runs = [run("1x", 1, 70.0, 30.0), run("4x", 4, 97.0, 31.0), run("1x-cached", 1, 12.0, 0.1, cached=True)]
+    runs[1].split_rows, runs[1].evaluator_seconds_per_1k_eval_rows = (
+        {"train": 7000, "validation": 2000, "eval": 3000},
+        1.5,
+    )
+    runs[1].load_average_after = [2.0, 1.5, 1.0]
     data = {
         "date": "today",
         "machine": {"nproc": 2},
@@ -266,8 +298,12 @@ def test_cost_report_renders_runs_components_and_fit(tmp_path):
     }
     pipeline_cost.write_results(tmp_path, data)
     markdown = (tmp_path / pipeline_cost.RESULTS_MD).read_text()
-    assert "| 4x | 12000 | in_memory | 1.0/1.0/1.0 | 97 s | 900 MiB | 700 MiB | 31 s | 3.1 |" in markdown
-    assert "3 (cached)" not in markdown and "0 (cached)" in markdown
+    assert (
+        "| 4x | 12000 | 7000 / 2000 / 3000 | in_memory | 1.0/1.0/1.0 | 2.0/1.5/1.0 | 97 s | 900 MiB | 700 MiB | 1.50 |"
+        in markdown
+    )
+    assert "7.0 (cached)" not in markdown and "0.1 (cached)" in markdown
+    assert (tmp_path / pipeline_cost.RESULTS_PNG).stat().st_size > 0
     assert "s per 1000 rows" in markdown and "- a note" in markdown
     assert data["analysis"]["wall"]["seconds_per_1k_rows"] == pytest.approx(3.0)  # cached run left out of the fit
     assert json.loads((tmp_path / pipeline_cost.RESULTS_JSON).read_text())["runs"][1]["name"] == "4x"

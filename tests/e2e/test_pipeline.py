@@ -32,6 +32,7 @@ def test_first_run_blesses_on_absolute_thresholds_and_pushes(first_run):
     assert summary.metrics.baseline_accuracy is None  # first run: nothing to compare with
     assert summary.metrics.accuracy >= 0.5 and summary.metrics.macro_f1 >= 0.4
     assert set(summary.metrics.per_class_f1) == set(label_domain(load_schema(SCHEMA)))
+    assert [check.metric for check in summary.gate] == ["accuracy", "macro-F1"]
     assert any(name.startswith("length_bucket=") for name in summary.metrics.slices)
     version_dir = config.model_dir / summary.pushed_version
     assert (version_dir / "saved_model.pb").is_file() and (version_dir / "variables").is_dir()

@@ -94,3 +94,23 @@ def test_labels_with_commas_stay_readable():
     assert "per-class F1 (lowest first): 'IP, Licensing' 0.50; 'Fees / Invoicing' 0.90" in _rendered(
         _summary(metrics=metrics)
     )
+
+
+def test_the_gate_lists_every_thresholded_metric_of_the_eval_config():
+    """Both blessing metrics of pipeline/eval_config.py, and Keras' accuracy of older evaluations."""
+    import tensorflow_model_analysis as tfma
+
+    from lexflow.reports.evaluation_report import thresholds
+    from lexflow.reports.run_summary import EvalMetrics, gate_checks
+    from pipeline.config import EvalThresholds
+    from pipeline.eval_config import build_eval_config
+
+    config = build_eval_config(3, EvalThresholds(), ["source"])
+    checks = gate_checks(config, EvalMetrics(accuracy=0.9, macro_f1=0.8))
+    assert [(c.metric, c.value, c.threshold) for c in checks] == [("accuracy", 0.9, 0.6), ("macro-F1", 0.8, 0.5)]
+    assert list(thresholds(config)["metric"]) == ["accuracy", "macro_f1"]
+
+    older = tfma.EvalConfig()
+    older.CopyFrom(config)
+    older.metrics_specs[0].metrics[1].class_name = "SparseCategoricalAccuracy"
+    assert [c.metric for c in gate_checks(older, EvalMetrics(accuracy=0.9, macro_f1=0.8))] == ["accuracy", "macro-F1"]

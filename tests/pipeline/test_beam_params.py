@@ -23,13 +23,24 @@ def test_local_direct_runner_args_make_tfx_build_nothing(no_tfx_package):
     for beam in (BeamParams(), BeamParams(direct_running_mode="multi_processing", direct_num_workers=2)):
         args = PipelineConfig(beam=beam).beam.pipeline_args()
         assert no_tfx_package(args) == args  # what every TFX Beam executor does with them first
-        assert args[:2] == [
+        assert args[:3] == [
             f"--direct_running_mode={beam.direct_running_mode}",
-            f"--direct_num_workers={beam.direct_num_workers}",
+            f"--direct_num_workers={beam.direct_num_workers or 1}",
+            "--pickle_library=cloudpickle",
         ]
     # The DirectRunner stages nothing: the setup file only stops TFX, and names the project's.
     (setup,) = [a for a in BeamParams().pipeline_args() if a.startswith("--setup_file=")]
     assert setup.endswith("/setup.py")
+
+
+def test_in_memory_runs_one_worker_unless_told_and_other_modes_one_per_core():
+    # in_memory's "workers" would only cut each bundle into parts run in threads of one process.
+    assert "--direct_num_workers=1" in BeamParams().pipeline_args()
+    assert "--direct_num_workers=3" in BeamParams(direct_num_workers=3).pipeline_args()
+    assert "--direct_num_workers=0" in BeamParams(direct_running_mode="multi_processing").pipeline_args()
+    # An extra argument comes later and wins in Beam's parser.
+    args = BeamParams(extra_args=["--pickle_library=dill"]).pipeline_args()
+    assert args.index("--pickle_library=dill") > args.index("--pickle_library=cloudpickle")
 
 
 def test_given_worker_dependencies_are_kept_and_a_remote_runner_gets_its_args_verbatim(no_tfx_package):

@@ -134,18 +134,21 @@ def test_eval_config_gates_on_macro_f1_and_accuracy_with_baseline(pipeline):
         for m in spec.metrics
         if m.per_slice_thresholds
     }
-    assert set(gated) == {"SparseCategoricalAccuracy", "MacroF1"}
+    assert set(gated) == {"ArgmaxAccuracy", "MacroF1"}
     for per_slice in gated.values():
         (only,) = per_slice
         assert list(only.slicing_specs) == [tfma.SlicingSpec()]  # overall slice, not every slice
         assert only.threshold.HasField("change_threshold") and only.threshold.HasField("value_threshold")
     assert not any(m.HasField("threshold") for spec in config.metrics_specs for m in spec.metrics)
-    # The gated macro-F1 is ours (absent classes do not make it NaN) and is importable by name.
-    (macro,) = [m for spec in config.metrics_specs for m in spec.metrics if m.class_name == "MacroF1"]
-    assert macro.module == "pipeline.metrics"
-    assert not any(
-        m.class_name == "F1Score" and m.per_slice_thresholds for spec in config.metrics_specs for m in spec.metrics
-    )
+    # The gated metrics are ours (absent classes do not make macro-F1 NaN) and importable by name.
+    ours = {"MacroF1", "ArgmaxAccuracy", "PerClassMetrics"}
+    assert {m.module for spec in config.metrics_specs for m in spec.metrics if m.class_name in ours} == {
+        "pipeline.metrics"
+    }
+    # One spec, no binarization: every metric comes from one confusion matrix per model and slice.
+    (spec,) = config.metrics_specs
+    assert not spec.HasField("binarize") and list(spec.output_names) == ["scores"]
+    assert {m.class_name for m in spec.metrics} == {"ExampleCount", "MultiClassConfusionMatrixPlot", *ours}
 
 
 def test_code_fingerprint_changes_with_model_code(tmp_path, monkeypatch):
