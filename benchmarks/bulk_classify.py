@@ -3,7 +3,7 @@
     python -m benchmarks.bulk_classify [--model-base-dir artifacts/serving] [--rows 1600] [--rounds 3]
 
 Inputs: legal clauses from a `text` CSV (default: the CUAD clauses test split under
-/work/shared/datasets if present, else the demo corpus), written as numbered `.txt` contracts of
+../shared/datasets if present, else the demo corpus), written as numbered `.txt` contracts of
 `--per-document` clauses into a temporary folder (nothing is copied into the repository). One
 model version is loaded once, with the gateway's own code (`LoadedModel`), and then, interleaved
 `--rounds` times so that changes in a shared machine's load hit both alike:
@@ -40,11 +40,12 @@ from typing import Any, Optional
 
 import typer
 
+from benchmarks.suite_datasets import SHARED_DATASETS_DIR
 from core import workspace
 from lexflow.runs import classify as bulk
 
 RESULTS = Path(__file__).parent / "results" / "bulk_classify.json"
-CUAD = Path("/work/shared/datasets/cuad_clauses/test.csv")
+CUAD = SHARED_DATASETS_DIR / "cuad_clauses" / "test.csv"
 app = typer.Typer(add_completion=False)
 
 
