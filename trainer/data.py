@@ -47,11 +47,14 @@ def term_id_space(tf_transform_output: tft.TFTransformOutput, transform: Transfo
     return size
 
 
-# One pass of parsed train batches stays in memory when it is smaller than this: later epochs
-# then skip reading and parsing the gzipped tf.Examples, about half of a linear model's step time
-# on 2 cores (measured on cuad_clauses with char n-grams: 53 ms of input per 256-row batch).
-CACHE_LIMIT_BYTES = 1 << 30
-_BYTES_PER_TERM = 44  # two int64 index pairs, an int64 id and a float32 weight
+# One pass of train batches stays in memory when it is smaller than this: later epochs then skip
+# reading and parsing the gzipped tf.Examples, about half of a linear model's step time on 2 cores
+# (measured on cuad_clauses with char n-grams: 53 ms of input per 256-row batch). 512 MiB: a local
+# run is one process, whose peak must stay under 4 GiB at 192,000 rows (BENCHMARKS.md, "Pipeline cost").
+CACHE_LIMIT_BYTES = 512 << 20
+_BYTES_PER_TERM = 44  # as parsed: two int64 index pairs, an int64 id and a float32 weight
+# Packed: an int32 id and a float32 weight; each batch's row lengths rebuild the shared indices.
+_PACKED_BYTES_PER_TERM = 8
 
 
 def batches(
@@ -107,16 +110,40 @@ def cached_train_batches(
     files: Optional[Files] = None,
 ) -> Optional[tf.data.Dataset]:
     """The batches of `files` (default: the train split), read once, then kept in memory and reshuffled
-    (as whole batches) every epoch; None when one pass would take more than CACHE_LIMIT_BYTES (then
-    batches stream from disk)."""
+    (as whole batches) every epoch: as parsed, or packed when only that fits in CACHE_LIMIT_BYTES; None
+    when neither does (then batches stream from disk)."""
     files = fn_args.train_files if files is None else files
     one_pass = batches(fn_args, files, tf_transform_output, batch_size, seed, num_epochs=1)
+    terms = 0.0
     for inputs, label in one_pass.take(1):
-        per_row = int(tf.size(inputs[F.TERM_IDS].values)) / max(int(tf.size(label)), 1) * _BYTES_PER_TERM
-        if per_row * rows > CACHE_LIMIT_BYTES:
-            return None
-    batches_per_pass = max(1, math.ceil(rows / batch_size))
-    return one_pass.cache().shuffle(batches_per_pass, seed=seed, reshuffle_each_iteration=True).repeat()
+        terms = int(tf.size(inputs[F.TERM_IDS].values)) / max(int(tf.size(label)), 1) * rows
+
+    def shuffled(dataset: tf.data.Dataset) -> tf.data.Dataset:
+        batches_per_pass = max(1, math.ceil(rows / batch_size))
+        return dataset.cache().shuffle(batches_per_pass, seed=seed, reshuffle_each_iteration=True).repeat()
+
+    if terms * _BYTES_PER_TERM <= CACHE_LIMIT_BYTES:
+        return shuffled(one_pass)
+    if terms * _PACKED_BYTES_PER_TERM <= CACHE_LIMIT_BYTES:
+        # Rebuilding a batch's indices costs far less than reading and parsing it again: with char n-grams
+        # (~670 terms a row) a pass stops fitting as parsed at ~18,000 rows, and packed at ~100,000.
+        return shuffled(one_pass.map(_pack)).map(_unpack, num_parallel_calls=tf.data.AUTOTUNE)
+    return None
+
+
+Packed = tuple[tf.Tensor, tf.Tensor, tf.Tensor]  # int32 term ids, float32 weights, int64 row lengths
+
+
+def _pack(inputs: dict[str, tf.SparseTensor], label: tf.Tensor) -> tuple[Packed, tf.Tensor]:
+    ids = tf.RaggedTensor.from_sparse(inputs[F.TERM_IDS])  # rows in order, positions 0.. in each
+    return (tf.cast(ids.values, tf.int32), inputs[F.TERM_WEIGHTS].values, ids.row_lengths()), label
+
+
+def _unpack(packed: Packed, label: tf.Tensor) -> tuple[dict[str, tf.SparseTensor], tf.Tensor]:
+    ids, weights, lengths = packed
+    term_ids = tf.RaggedTensor.from_row_lengths(tf.cast(ids, tf.int64), lengths).to_sparse()
+    term_weights = tf.SparseTensor(term_ids.indices, weights, term_ids.dense_shape)
+    return {F.TERM_IDS: term_ids, F.TERM_WEIGHTS: term_weights}, label
 
 
 def train_dataset(

@@ -30,4 +30,4 @@ TFMA_EVAL = "tfma_eval"  # serialized Examples -> {scores, predicted}: what the 
 OUT_SCORES = "scores"
 OUT_CLASSES = "classes"
 OUT_LABEL = "label"
-OUT_PREDICTED = "predicted"  # one-hot of the argmax: per-class and macro F1 of the decision made
+OUT_PREDICTED = "predicted"  # one-hot argmax, beside scores: TFMA unwraps a signature of one output

@@ -77,6 +77,12 @@ def _length_bucket(tokens: tf.RaggedTensor, boundaries: list[int]) -> tf.Tensor:
     return tf.gather(tf.constant(names), bucket)
 
 
+def length_bucket(text: Any, params: TransformParams) -> tf.Tensor:
+    """The `length_bucket` slice of a raw `text` feature, as `preprocessing_fn` outputs it: for the
+    Evaluator's signature, which needs the slice without computing the n-gram bags (trainer/signatures.py)."""
+    return _length_bucket(text_ops.tokenize(_dense_strings(text), params.max_tokens), params.length_buckets)
+
+
 def _first_in_document(terms: tf.SparseTensor) -> tf.Tensor:
     """Per value of [batch, position] `terms`: 1.0 at a term's first position in its document, else 0.0."""
     hashes = tf.strings.to_hash_bucket_fast(terms.values, 2**62)  # 62-bit: collisions are negligible

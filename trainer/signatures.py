@@ -3,11 +3,15 @@
 - serving_default: raw `text` [None] -> scores [None, C], classes [None, C], label [None].
 - serving_tf_example: serialized tf.Examples -> the same outputs (TFMA, TF Serving clients
   that send Examples).
-- transform_features: serialized tf.Examples -> dense transformed features (TFMA reads the
-  integer `label_id` and the `length_bucket` slice from it).
-- tfma_eval: serialized tf.Examples -> scores and `predicted`, the one-hot argmax. TFMA
-  binarises a class at score > 0.5; on the one-hot that is exactly "the model chose this
-  class", so per-class and macro F1 measure the served decision, not a 0.5 cut of softmax.
+- transform_features: serialized tf.Examples -> the two transformed features TFMA reads: the
+  integer `label_id` and the `length_bucket` slice. Only those: the Transform graph is fed the
+  label alone (TFT computes its other outputs on an empty placeholder batch), and the slice comes
+  from `preprocessing.length_bucket`, the function `preprocessing_fn` uses. Fed the text, the graph
+  would compute every n-gram bag again, as dear as the prediction itself (BENCHMARKS.md, "Pipeline cost").
+- tfma_eval: serialized tf.Examples -> `scores`, what the Evaluator scores (every metric is read
+  from the confusion matrix of their argmax, the served decision: pipeline/metrics.py), and
+  `predicted`, their one-hot argmax. TFMA unwraps a signature with one output, and the metric
+  keys name the `scores` output: this second output keeps those keys as reports read them.
 The Transform graph is inside every signature, so serving cannot skew from training.
 """
 
@@ -22,6 +26,8 @@ import tensorflow as tf
 import tensorflow_transform as tft
 
 from trainer import features as F
+from trainer.params import TransformParams
+from trainer.preprocessing import length_bucket
 
 
 def _raw_feature_from_strings(
@@ -47,7 +53,7 @@ def _outputs(model: tf.keras.Model, transformed: dict[str, Any], labels: tf.Tens
 
 
 def make_signatures(
-    model: tf.keras.Model, tf_transform_output: tft.TFTransformOutput
+    model: tf.keras.Model, tf_transform_output: tft.TFTransformOutput, transform_params: TransformParams
 ) -> dict[str, tf.types.experimental.ConcreteFunction]:
     # Tracked on the model so the table/asset resources are saved with it.
     model.tft_layer = tf_transform_output.transform_features_layer()
@@ -71,20 +77,17 @@ def make_signatures(
 
     @signature(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
     def tfma_eval(examples: tf.Tensor) -> dict[str, tf.Tensor]:
-        scores = _outputs(model, model.tft_layer(tf.io.parse_example(examples, serving_spec)), label_names)[
-            F.OUT_SCORES
-        ]
-        return {
-            F.OUT_SCORES: scores,
-            F.OUT_PREDICTED: tf.one_hot(tf.argmax(scores, axis=1), depth=tf.shape(scores)[1]),
-        }
+        transformed = model.tft_layer(tf.io.parse_example(examples, serving_spec))
+        scores = _outputs(model, transformed, label_names)[F.OUT_SCORES]
+        return {F.OUT_SCORES: scores, F.OUT_PREDICTED: tf.one_hot(tf.argmax(scores, axis=1), tf.shape(scores)[1])}
 
     @signature(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
     def transform_features(examples: tf.Tensor) -> dict[str, tf.Tensor]:
-        parsed = tf.io.parse_example(examples, raw_spec)
-        transformed = model.tft_layer(parsed)
-        # Signatures return dense tensors only; the sparse term features are the model's business.
-        return {k: v for k, v in transformed.items() if isinstance(v, tf.Tensor)}
+        parsed = tf.io.parse_example(examples, {k: raw_spec[k] for k in (F.TEXT, F.LABEL)})
+        return {
+            F.LABEL_ID: model.tft_layer({F.LABEL: parsed[F.LABEL]})[F.LABEL_ID],
+            F.LENGTH_BUCKET: length_bucket(parsed[F.TEXT], transform_params),
+        }
 
     return {
         F.SERVING_DEFAULT: serve_text.get_concrete_function(),

@@ -28,7 +28,7 @@ from trainer import features as F
 from trainer.calibration import CALIBRATION_KEY, Calibration, calibrated, fit_and_record, record
 from trainer.encoder import params as encoder_params
 from trainer.model import class_weights, new_model, uses_sample_weights
-from trainer.params import TrainParams
+from trainer.params import TrainParams, TransformParams
 from trainer.signatures import make_signatures
 
 
@@ -126,5 +126,6 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     model = training.fit([*fn_args.train_files, *fn_args.eval_files], validation=False)
     # Scores the gateway can read as confidences, for every model family (trainer/calibration.py).
     served = calibrated(model, calibration)
-    tf.saved_model.save(served, fn_args.serving_model_dir, signatures=make_signatures(served, tft_output))
+    transform = TransformParams.model_validate(custom_config.get("transform", {}))
+    tf.saved_model.save(served, fn_args.serving_model_dir, signatures=make_signatures(served, tft_output, transform))
     return None

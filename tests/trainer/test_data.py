@@ -63,6 +63,35 @@ def test_small_train_split_is_read_once_then_served_from_memory_every_epoch():
     assert fn_args.data_accessor.reads == 2
 
 
+def _batches(dataset: tf.data.Dataset, count: int) -> list:
+    out = []
+    for inputs, label in dataset.take(count):
+        ids, weights = inputs[F.TERM_IDS], inputs[F.TERM_WEIGHTS]
+        tensors = (ids.indices, ids.values, ids.dense_shape, weights.indices, weights.values, label)
+        out.append(tuple(t.numpy().tolist() for t in tensors))
+    return out
+
+
+def test_a_split_that_fits_only_packed_is_cached_packed_and_gives_the_same_batches(monkeypatch):
+    transform_output = SimpleNamespace(transformed_metadata=SimpleNamespace(schema=None))
+    parsed = data.cached_train_batches(_fn_args(), transform_output, batch_size=2, seed=0, rows=len(ROWS))
+    # ROWS: 12 terms; as parsed 12 * 44 = 528 bytes, packed 12 * 8 = 96.
+    monkeypatch.setattr(data, "CACHE_LIMIT_BYTES", 200)
+    traced, unpack = [], data._unpack
+    monkeypatch.setattr(data, "_unpack", lambda *args: traced.append(1) or unpack(*args))
+    fn_args = _fn_args()
+    packed = data.cached_train_batches(fn_args, transform_output, batch_size=2, seed=0, rows=len(ROWS))
+    assert packed is not None and traced  # cached packed, not as parsed
+    # Same batches, same order over three epochs (the shuffle is of whole batches, seeded), same indices,
+    # ids and weights; a dataset's reshuffles go on across its iterators, so each is read once.
+    assert _batches(packed, 9) == _batches(parsed, 9)
+    assert fn_args.data_accessor.reads == 2  # the size probe and the one pass: later epochs come from memory
+    again = data.cached_train_batches(_fn_args(), transform_output, batch_size=2, seed=0, rows=len(ROWS))
+    assert _row_counts(again, 9) == dict.fromkeys(range(len(ROWS)), 3)
+    inputs, _ = next(iter(again))
+    assert inputs[F.TERM_IDS].values.dtype == tf.int64 and inputs[F.TERM_IDS].dense_shape.numpy().tolist() == [2, 2]
+
+
 def test_a_split_too_large_for_memory_streams_from_disk(monkeypatch):
     monkeypatch.setattr(data, "CACHE_LIMIT_BYTES", 1)
     fn_args, transform_output = _fn_args(), SimpleNamespace(transformed_metadata=SimpleNamespace(schema=None))

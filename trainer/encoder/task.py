@@ -29,6 +29,7 @@ from trainer.encoder.checkpoint import inspect_checkpoint, read_weights
 from trainer.encoder.model import PAD_VALUE, build_classifier, load_encoder_weights
 from trainer.encoder.params import EncoderParams, from_custom_config
 from trainer.model import class_weights
+from trainer.params import TransformParams
 from trainer.signatures import make_signatures
 
 # Steps between progress log lines (and validation); several "epochs" do not change the step budget.
@@ -192,11 +193,16 @@ def run_encoder_fn(fn_args: tfx.components.FnArgs) -> None:
     # split (eval_files: the Trainer's eval_args splits; the Evaluator's eval split never reaches the Trainer).
     one_pass = bucketed_dataset(_examples(fn_args, fn_args.eval_files, tf_transform_output, params, 1), params, None)
     calibration = fit_and_record(model, one_pass, fn_args.model_run_dir)
-    export_serving_model(model, tf_transform_output, fn_args.serving_model_dir, calibration)
+    transform = TransformParams.model_validate(fn_args.custom_config.get("transform", {}))
+    export_serving_model(model, tf_transform_output, transform, fn_args.serving_model_dir, calibration)
 
 
 def export_serving_model(
-    model: tf.keras.Model, tf_transform_output: tft.TFTransformOutput, path: str, calibration: Calibration | None = None
+    model: tf.keras.Model,
+    tf_transform_output: tft.TFTransformOutput,
+    transform: TransformParams,
+    path: str,
+    calibration: Calibration | None = None,
 ) -> None:
     """The SavedModel contract of trainer/signatures.py, raw text in.
 
@@ -208,4 +214,4 @@ def export_serving_model(
         serving_model = tf.keras.Model(inputs=model.input, outputs=model.output)
     else:
         serving_model = calibrated(model, calibration)
-    tf.saved_model.save(serving_model, path, signatures=make_signatures(serving_model, tf_transform_output))
+    tf.saved_model.save(serving_model, path, signatures=make_signatures(serving_model, tf_transform_output, transform))

@@ -12,6 +12,7 @@ from tensorflow_transform.tf_metadata import dataset_metadata, metadata_io, sche
 
 from tests.trainer.test_preprocessing import ALLOWED_TF_TEXT_OPS, RAW_SPEC, ROWS, _analyze_and_transform, non_core_ops
 from trainer import features as F
+from trainer.params import TransformParams
 
 from .tiny_bert import vocabulary, write_tiny_bert
 
@@ -78,6 +79,7 @@ print(json.dumps({
     "tfma": {k: v.numpy().tolist() for k, v in tfma.items()},
     "features": sorted(features),
     "label_id": features["label_id"].numpy().tolist(),
+    "length_bucket": features["length_bucket"].numpy().tolist(),
     "variables": sum(int(tf.size(v)) for v in model.variables),
 }, default=lambda b: b.decode()))
 """
@@ -103,7 +105,7 @@ def test_exported_model_answers_raw_text_with_the_savedmodel_contract(encoded, t
     # Served as the Trainer serves it: softmax(logits / T), T fitted on (here) two labelled rows.
     calibration = calibrate(model, tf.data.Dataset.from_tensors(({F.TOKEN_IDS: ids}, tf.constant([0, 1]))))
     assert calibration.rows == 2 and calibration.nll_after <= calibration.nll_before + 1e-9
-    export_serving_model(model, output, str(tmp_path / "model"), calibration)
+    export_serving_model(model, output, TransformParams(length_buckets=[3, 9]), str(tmp_path / "model"), calibration)
 
     result = subprocess.run(
         [sys.executable, "-c", SERVE_SCRIPT, str(tmp_path / "model")], capture_output=True, text=True, timeout=300
@@ -118,7 +120,12 @@ def test_exported_model_answers_raw_text_with_the_savedmodel_contract(encoded, t
     assert all(classes == serving["classes"][0] for classes in serving["classes"])  # the label vocabulary's order
     assert sorted(serving["classes"][0]) == sorted(set(labels))
     assert set(serving["label"]) <= set(labels)  # empty and punctuation-only text get an answer, no error
-    assert np.array(out["tfma"]["predicted"]).sum() == 1.0 and np.array(out["tfma"]["scores"]).shape == (1, 3)
-    assert {"label_id", "length_bucket"} <= set(out["features"])  # TFMA's label and slice
+    assert set(out["tfma"]) == {"scores", "predicted"} and np.array(out["tfma"]["scores"]).shape == (1, 3)
+    assert np.argmax(out["tfma"]["predicted"][0]) == np.argmax(out["tfma"]["scores"][0])
+    assert np.allclose(out["tfma"]["scores"][0], serving["scores"][0], atol=1e-6)  # the served scores
+    # TFMA's label and slice, and nothing else: the signature does not compute the model's features again.
+    assert set(out["features"]) == {"label_id", "length_bucket"}
+    assert out["length_bucket"] == ["long"]  # 9 tokens, buckets [3, 9]
+    assert out["label_id"] == [output.vocabulary_by_name(F.LABEL_VOCAB).index(b"termination")]
     weights = sum(int(np.prod(v.shape)) for v in model.weights)
     assert out["variables"] == weights  # no AdamW moments in the SavedModel
