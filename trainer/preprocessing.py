@@ -23,13 +23,6 @@ from trainer.encoder.transform import encoder_features
 from trainer.params import TransformParams
 
 
-def _dense_strings(feature: Any) -> tf.Tensor:
-    """A raw string feature (dense [batch, 1] or sparse [batch, <=1]) as a [batch] tensor."""
-    if isinstance(feature, tf.SparseTensor):
-        feature = tf.sparse.to_dense(feature, default_value="")
-    return tf.reshape(feature, [-1])
-
-
 def _l2_normalise(weights: tf.SparseTensor) -> tf.SparseTensor:
     rows = weights.indices[:, 0]
     norms = tf.sqrt(tf.math.unsorted_segment_sum(tf.square(weights.values), rows, weights.dense_shape[0]))
@@ -66,21 +59,6 @@ def _bag_of_terms(
     indices = tf.stack([entry_docs, positions], axis=1)
     shape = tf.stack([batch, tf.maximum(tf.reduce_max(tf.concat([positions, [-1]], 0)) + 1, 0)])
     return tf.SparseTensor(indices, entry_ids, shape), tf.SparseTensor(indices, tf_weight * entry_idf, shape)
-
-
-def _length_bucket(tokens: tf.RaggedTensor, boundaries: list[int]) -> tf.Tensor:
-    counts = tf.cast(tokens.row_lengths(), tf.int64)
-    bucket = tf.zeros_like(counts)
-    for boundary in boundaries:
-        bucket += tf.cast(counts >= boundary, tf.int64)
-    names = ["short", "medium", "long"] if len(boundaries) == 2 else [f"b{i}" for i in range(len(boundaries) + 1)]
-    return tf.gather(tf.constant(names), bucket)
-
-
-def length_bucket(text: Any, params: TransformParams) -> tf.Tensor:
-    """The `length_bucket` slice of a raw `text` feature, as `preprocessing_fn` outputs it: for the
-    Evaluator's signature, which needs the slice without computing the n-gram bags (trainer/signatures.py)."""
-    return _length_bucket(text_ops.tokenize(_dense_strings(text), params.max_tokens), params.length_buckets)
 
 
 def _first_in_document(terms: tf.SparseTensor) -> tf.Tensor:
@@ -123,11 +101,11 @@ def _concat_bags(first: tf.SparseTensor, second: tf.SparseTensor) -> tf.SparseTe
 
 def preprocessing_fn(inputs: dict[str, Any], custom_config: Optional[dict[str, Any]] = None) -> dict[str, Any]:
     params = TransformParams.model_validate((custom_config or {}).get("transform", {}))
-    tokens = text_ops.tokenize(_dense_strings(inputs[F.TEXT]), params.max_tokens)
+    tokens = text_ops.tokenize(text_ops.dense_strings(inputs[F.TEXT]), params.max_tokens)
     encoder = encoder_params.from_custom_config(custom_config)
     if encoder is not None:  # a pretrained encoder: wordpiece ids instead of TF-IDF n-grams
-        outputs = encoder_features(_dense_strings(inputs[F.TEXT]), encoder)
-        outputs[F.LENGTH_BUCKET] = _length_bucket(tokens, params.length_buckets)
+        outputs = encoder_features(text_ops.dense_strings(inputs[F.TEXT]), encoder)
+        outputs[F.LENGTH_BUCKET] = text_ops.length_bucket(tokens, params.length_buckets)
         return {**outputs, **_label_outputs(inputs)}
     terms = text_ops.ngrams(tokens, params.ngram_max).to_sparse()
     term_ids, term_weights, num_word_ids = _tfidf_block(
@@ -147,7 +125,7 @@ def preprocessing_fn(inputs: dict[str, Any], custom_config: Optional[dict[str, A
     outputs = {
         F.TERM_IDS: term_ids,
         F.TERM_WEIGHTS: term_weights,
-        F.LENGTH_BUCKET: _length_bucket(tokens, params.length_buckets),
+        F.LENGTH_BUCKET: text_ops.length_bucket(tokens, params.length_buckets),
     }
     return {**outputs, **_label_outputs(inputs), **_document_outputs(inputs)}
 
@@ -169,7 +147,7 @@ def _label_outputs(inputs: dict[str, Any]) -> dict[str, Any]:
     """`label_id` and the label vocabularies (with counts): the same for every model family."""
     if F.LABEL not in inputs:
         return {}
-    label = _dense_strings(inputs[F.LABEL])
+    label = text_ops.dense_strings(inputs[F.LABEL])
     # Class ids follow the label vocabulary; the label set is data, never code.
     label_id = tft.compute_and_apply_vocabulary(label, vocab_filename=F.LABEL_VOCAB)
     # Same analyzer with counts: the Trainer derives class weights from it.

@@ -26,8 +26,8 @@ import tensorflow as tf
 import tensorflow_transform as tft
 
 from trainer import features as F
+from trainer import text as text_ops
 from trainer.params import TransformParams
-from trainer.preprocessing import length_bucket
 
 
 def _raw_feature_from_strings(
@@ -86,7 +86,10 @@ def make_signatures(
         parsed = tf.io.parse_example(examples, {k: raw_spec[k] for k in (F.TEXT, F.LABEL)})
         return {
             F.LABEL_ID: model.tft_layer({F.LABEL: parsed[F.LABEL]})[F.LABEL_ID],
-            F.LENGTH_BUCKET: length_bucket(parsed[F.TEXT], transform_params),
+            F.LENGTH_BUCKET: text_ops.length_bucket(
+                text_ops.tokenize(text_ops.dense_strings(parsed[F.TEXT]), transform_params.max_tokens),
+                transform_params.length_buckets,
+            ),
         }
 
     return {

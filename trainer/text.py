@@ -10,11 +10,20 @@ from __future__ import annotations
 
 import core.tf_env  # noqa: F401
 
+from typing import Any
+
 import tensorflow as tf
 import tensorflow_text as tf_text
 
 # Letters (any script), digits and underscores make words; everything else separates them.
 _WORD_SPLIT = r"[^\p{L}\p{N}_]+"
+
+
+def dense_strings(feature: Any) -> tf.Tensor:
+    """A raw string feature (dense [batch, 1] or sparse [batch, <=1]) as a [batch] tensor."""
+    if isinstance(feature, tf.SparseTensor):
+        feature = tf.sparse.to_dense(feature, default_value="")
+    return tf.reshape(feature, [-1])
 
 
 def normalize(text: tf.Tensor) -> tf.Tensor:
@@ -57,3 +66,15 @@ def char_ngrams(tokens: tf.RaggedTensor, lo: int, hi: int) -> tf.RaggedTensor:
     grams = tf.strings.ngrams(chars, list(range(lo, hi + 1)), separator="")
     # Regroup the grams of each word into the grams of its document.
     return tf.RaggedTensor.from_row_splits(grams.values, tf.gather(grams.row_splits, tokens.row_splits))
+
+
+def length_bucket(tokens: tf.RaggedTensor, boundaries: list[int]) -> tf.Tensor:
+    """[batch, (words)] -> [batch] names of the word-count bucket ("short", "medium", "long" for two
+    boundaries): the `length_bucket` slice, which both `preprocessing_fn` and the Evaluator's
+    `transform_features` signature (without the n-gram bags) compute from these tokens."""
+    counts = tf.cast(tokens.row_lengths(), tf.int64)
+    bucket = tf.zeros_like(counts)
+    for boundary in boundaries:
+        bucket += tf.cast(counts >= boundary, tf.int64)
+    names = ["short", "medium", "long"] if len(boundaries) == 2 else [f"b{i}" for i in range(len(boundaries) + 1)]
+    return tf.gather(tf.constant(names), bucket)
