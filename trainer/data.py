@@ -53,8 +53,10 @@ def term_id_space(tf_transform_output: tft.TFTransformOutput, transform: Transfo
 # run is one process, whose peak must stay under 4 GiB at 192,000 rows (BENCHMARKS.md, "Pipeline cost").
 CACHE_LIMIT_BYTES = 512 << 20
 _BYTES_PER_TERM = 44  # as parsed: two int64 index pairs, an int64 id and a float32 weight
-# Packed: an int32 id and a float32 weight; each batch's row lengths rebuild the shared indices.
+_BYTES_PER_ROW = 8  # the int64 label
+# Packed: an int32 id and a float32 weight; each batch's row lengths (int64) rebuild the shared indices.
 _PACKED_BYTES_PER_TERM = 8
+_PACKED_BYTES_PER_ROW = 16
 
 
 def batches(
@@ -122,9 +124,9 @@ def cached_train_batches(
         batches_per_pass = max(1, math.ceil(rows / batch_size))
         return dataset.cache().shuffle(batches_per_pass, seed=seed, reshuffle_each_iteration=True).repeat()
 
-    if terms * _BYTES_PER_TERM <= CACHE_LIMIT_BYTES:
+    if terms * _BYTES_PER_TERM + rows * _BYTES_PER_ROW <= CACHE_LIMIT_BYTES:
         return shuffled(one_pass)
-    if terms * _PACKED_BYTES_PER_TERM <= CACHE_LIMIT_BYTES:
+    if terms * _PACKED_BYTES_PER_TERM + rows * _PACKED_BYTES_PER_ROW <= CACHE_LIMIT_BYTES:
         # Rebuilding a batch's indices costs far less than reading and parsing it again: with char n-grams
         # (~670 terms a row) a pass stops fitting as parsed at ~18,000 rows, and packed at ~100,000.
         return shuffled(one_pass.map(_pack)).map(_unpack, num_parallel_calls=tf.data.AUTOTUNE)

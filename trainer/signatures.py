@@ -5,8 +5,8 @@
   that send Examples).
 - transform_features: serialized tf.Examples -> the two transformed features TFMA reads: the
   integer `label_id` and the `length_bucket` slice. Only those: the Transform graph is fed the
-  label alone (TFT computes its other outputs on an empty placeholder batch), and the slice comes
-  from `preprocessing.length_bucket`, the function `preprocessing_fn` uses. Fed the text, the graph
+  label alone (TFT fills the unfed text with its default, empty, so no n-grams), and the slice comes
+  from `text.length_bucket`, the function `preprocessing_fn` uses. Fed the text, the graph
   would compute every n-gram bag again, as dear as the prediction itself (BENCHMARKS.md, "Pipeline cost").
 - tfma_eval: serialized tf.Examples -> `scores`, what the Evaluator scores (every metric is read
   from the confusion matrix of their argmax, the served decision: pipeline/metrics.py), and

@@ -17,17 +17,18 @@ class FakeAccessor:
     """What DataAccessor.tf_dataset_factory returns: sparse term batches and the label, repeated unless
     num_epochs is set; counts how often the split is read."""
 
-    def __init__(self) -> None:
+    def __init__(self, rows: list = ROWS) -> None:
         self.reads = 0
+        self.rows = rows
 
     def tf_dataset_factory(self, files, options, schema):
         def read(_):
             self.reads += 1
             return 0
 
-        ids = tf.ragged.constant([r[0] for r in ROWS], dtype=tf.int64)
-        weights = tf.ragged.constant([r[1] for r in ROWS], dtype=tf.float32)
-        labels = tf.constant([[r[2]] for r in ROWS], tf.int64)
+        ids = tf.ragged.constant([r[0] for r in self.rows], dtype=tf.int64)
+        weights = tf.ragged.constant([r[1] for r in self.rows], dtype=tf.float32)
+        labels = tf.constant([[r[2]] for r in self.rows], tf.int64)
         rows = tf.data.Dataset.from_tensor_slices(({F.TERM_IDS: ids, F.TERM_WEIGHTS: weights}, labels))
         # A side effect per pass over the split: the cache must keep later epochs from reading it again.
         rows = (
@@ -39,8 +40,8 @@ class FakeAccessor:
         return batched if options.num_epochs == 1 else batched.repeat()
 
 
-def _fn_args() -> SimpleNamespace:
-    return SimpleNamespace(data_accessor=FakeAccessor(), train_files=["train/*"])
+def _fn_args(rows: list = ROWS) -> SimpleNamespace:
+    return SimpleNamespace(data_accessor=FakeAccessor(rows), train_files=["train/*"])
 
 
 def _row_counts(dataset: tf.data.Dataset, batches: int) -> Counter:
@@ -75,7 +76,7 @@ def _batches(dataset: tf.data.Dataset, count: int) -> list:
 def test_a_split_that_fits_only_packed_is_cached_packed_and_gives_the_same_batches(monkeypatch):
     transform_output = SimpleNamespace(transformed_metadata=SimpleNamespace(schema=None))
     parsed = data.cached_train_batches(_fn_args(), transform_output, batch_size=2, seed=0, rows=len(ROWS))
-    # ROWS: 12 terms; as parsed 12 * 44 = 528 bytes, packed 12 * 8 = 96.
+    # ROWS: 12 terms in 6 rows; as parsed 12 * 44 + 6 * 8 = 576 bytes, packed 12 * 8 + 6 * 16 = 192.
     monkeypatch.setattr(data, "CACHE_LIMIT_BYTES", 200)
     traced, unpack = [], data._unpack
     monkeypatch.setattr(data, "_unpack", lambda *args: traced.append(1) or unpack(*args))
@@ -90,6 +91,34 @@ def test_a_split_that_fits_only_packed_is_cached_packed_and_gives_the_same_batch
     assert _row_counts(again, 9) == dict.fromkeys(range(len(ROWS)), 3)
     inputs, _ = next(iter(again))
     assert inputs[F.TERM_IDS].values.dtype == tf.int64 and inputs[F.TERM_IDS].dense_shape.numpy().tolist() == [2, 2]
+
+
+# Rows of 3, 0, 1, 2, 4, 1 and 0 terms: empty rows (first, last and alone in a batch) and a short last batch.
+RAGGED_ROWS = [
+    ([1, 2, 3], [0.1, 0.2, 0.3], 0),
+    ([], [], 1),
+    ([4], [0.4], 0),
+    ([5, 6], [0.5, 0.6], 1),
+    ([7, 8, 9, 10], [0.7, 0.8, 0.9, 1.0], 0),
+    ([11], [1.1], 1),
+    ([], [], 0),
+]
+
+
+def test_packed_batches_keep_empty_rows_ragged_rows_and_a_short_last_batch(monkeypatch):
+    transform_output = SimpleNamespace(transformed_metadata=SimpleNamespace(schema=None))
+    args = {"batch_size": 3, "seed": 1, "rows": len(RAGGED_ROWS)}
+    parsed = data.cached_train_batches(_fn_args(RAGGED_ROWS), transform_output, **args)
+    # The size probe's first batch has 4 terms in 3 rows: ~9.3 terms a pass, 466 bytes parsed, 187 packed.
+    monkeypatch.setattr(data, "CACHE_LIMIT_BYTES", 300)
+    traced, unpack = [], data._unpack
+    monkeypatch.setattr(data, "_unpack", lambda *a: traced.append(1) or unpack(*a))
+    packed = data.cached_train_batches(_fn_args(RAGGED_ROWS), transform_output, **args)
+    assert packed is not None and traced
+    expected = _batches(parsed, 6)
+    assert _batches(packed, 6) == expected
+    # The batches really have these shapes: 3, 3 and 1 rows; the last one ([]) has no terms at all.
+    assert sorted((b[2][0], len(b[1])) for b in expected[:3]) == [(1, 0), (3, 4), (3, 7)]
 
 
 def test_a_split_too_large_for_memory_streams_from_disk(monkeypatch):
